@@ -1,0 +1,45 @@
+/**
+ * Runtime configuration. The variable names are part of the public contract (design.md, "Configuration");
+ * read them only here so a typo cannot hide in a handler.
+ */
+import { z } from 'zod';
+
+const onOff = z.enum(['on', 'off']);
+const positiveInt = z.coerce.number().int().positive();
+
+const configSchema = z.object({
+  MONOGOTO_BASE_URL: z.url().default('https://api.monogoto.io'),
+  MONOGOTO_USERNAME: z.string().optional(),
+  MONOGOTO_PASSWORD: z.string().optional(),
+  MONOGOTO_SECRET_ARN: z.string().optional(),
+  UPSTREAM_TIMEOUT_MS: positiveInt.default(8000),
+  IDEMPOTENCY_TTL_SECONDS: positiveInt.default(86400),
+  IDEMPOTENCY_TABLE_NAME: z.string().min(1).default('sim-cancel-gateway-idempotency'),
+  ICCID_CHECKSUM: onOff.default('on'),
+  SECRETS_MAX_AGE_SECONDS: positiveInt.default(300),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigurationError extends Error {
+  override name = 'ConfigurationError';
+}
+
+/** Parses the environment; an invalid value fails with one message naming every bad variable. */
+export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
+  const trimmed = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = configSchema.safeParse(trimmed);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+};
+
+let cached: Config | undefined;
+/** The configuration of this process, read once (Lambda containers and the local runner never change env). */
+export const config = (): Config => (cached ??= readConfig());
+/** For tests that change the environment between cases. */
+export const resetConfigCache = (): void => {
+  cached = undefined;
+};

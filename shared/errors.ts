@@ -1,0 +1,123 @@
+/**
+ * Every error the gateway can answer, as RFC 9457 problem types. This catalogue is the one place that says
+ * which status and title each problem has; handlers throw `ProblemError`s and `toProblem` maps anything
+ * else (Powertools idempotency errors, unexpected failures) onto the catalogue.
+ */
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyInconsistentStateError,
+  IdempotencyPersistenceLayerError,
+  IdempotencyValidationError,
+} from '@aws-lambda-powertools/idempotency';
+
+export const PROBLEM_TYPE_BASE = 'https://sim-cancel-gateway.dev/problems/';
+
+export const PROBLEMS = {
+  'invalid-request': { status: 400, title: 'The request is not valid' },
+  'idempotency-key-missing': { status: 400, title: 'Idempotency-Key header is required' },
+  'not-found': { status: 404, title: 'Not found' },
+  'idempotency-key-in-flight': { status: 409, title: 'A request with this Idempotency-Key is still being processed' },
+  'payload-too-large': { status: 413, title: 'The request body is too large' },
+  'unsupported-media-type': { status: 415, title: 'The request body must be application/json' },
+  'idempotency-key-reused': { status: 422, title: 'Idempotency-Key was already used with a different request' },
+  'upstream-rejected': { status: 422, title: 'The provider rejected the request' },
+  'internal-error': { status: 500, title: 'Internal error' },
+  'upstream-failed': { status: 502, title: 'The provider failed or answered something unexpected' },
+  'upstream-unreachable': { status: 502, title: 'The provider could not be reached; nothing was sent' },
+  'upstream-throttled': { status: 503, title: 'The provider is throttling requests' },
+  'dependency-unavailable': { status: 503, title: 'A dependency of the gateway is unavailable; nothing was sent' },
+  'upstream-timeout': { status: 504, title: 'The provider did not answer in time; the outcome is unknown' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemKind = keyof typeof PROBLEMS;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+export interface ProblemOptions {
+  /** Extra members of the problem body (RFC 9457 extensions), e.g. `errors` or `upstream`. */
+  extensions?: Record<string, unknown>;
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+export class ProblemError extends Error {
+  override name = 'ProblemError';
+  readonly extensions: Record<string, unknown>;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    readonly kind: ProblemKind,
+    readonly detail: string,
+    options: ProblemOptions = {},
+  ) {
+    super(`${kind}: ${detail}`, { cause: options.cause });
+    this.extensions = options.extensions ?? {};
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  get status(): number {
+    return PROBLEMS[this.kind].status;
+  }
+
+  toProblem(): ProblemDetails {
+    return {
+      type: `${PROBLEM_TYPE_BASE}${this.kind}`,
+      title: PROBLEMS[this.kind].title,
+      status: this.status,
+      detail: this.detail,
+      ...this.extensions,
+    };
+  }
+}
+
+export const invalidRequest = (errors: FieldError[]): ProblemError =>
+  new ProblemError('invalid-request', errors.map((error) => `${error.path}: ${error.message}`).join('; '), {
+    extensions: { errors },
+  });
+
+/** Seconds a client should wait before retrying a key that is still in flight. */
+export const IN_FLIGHT_RETRY_AFTER_SECONDS = 2;
+
+/** Maps any thrown value to a ProblemError; unexpected errors become a generic 500 that reveals nothing. */
+export const toProblemError = (error: unknown): ProblemError => {
+  if (error instanceof ProblemError) return error;
+  if (error instanceof IdempotencyAlreadyInProgressError) {
+    return new ProblemError(
+      'idempotency-key-in-flight',
+      'The first request with this Idempotency-Key has not finished yet; retry after the indicated delay.',
+      { retryAfterSeconds: IN_FLIGHT_RETRY_AFTER_SECONDS, cause: error },
+    );
+  }
+  if (error instanceof IdempotencyValidationError) {
+    return new ProblemError(
+      'idempotency-key-reused',
+      'This Idempotency-Key was used with a different request payload; use a new key for a new request.',
+      { cause: error },
+    );
+  }
+  if (error instanceof IdempotencyPersistenceLayerError || error instanceof IdempotencyInconsistentStateError) {
+    // Powertools fails before the call when it cannot take the lock, and after it when it cannot save the result.
+    const beforeTheCall =
+      error instanceof IdempotencyInconsistentStateError || /in progress record/i.test(error.message);
+    return new ProblemError(
+      'dependency-unavailable',
+      beforeTheCall
+        ? 'The idempotency store could not be used, so the provider was not called. Retry with the same key.'
+        : 'The result could not be recorded in the idempotency store. Retry later with the same key.',
+      { retryAfterSeconds: 1, cause: error },
+    );
+  }
+  return new ProblemError('internal-error', 'An unexpected error occurred. It has been logged.', { cause: error });
+};

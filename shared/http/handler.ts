@@ -1,0 +1,51 @@
+/**
+ * Builds the Lambda handler of an HTTP operation from its definition: parse and validate, then either
+ * preview (dry run) or run under idempotency; every error leaves as problem+json through one mapping.
+ */
+import { createHash } from 'node:crypto';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { toProblemError } from '../errors.js';
+import { createIdempotentRunner } from '../idempotency.js';
+import { logger, metrics, tracer } from '../observability.js';
+import type { OperationDefinition } from '../operations/definition.js';
+import { newOperationId } from '../operations/run.js';
+import { parseRequest } from './request.js';
+import { jsonResponse, problemResponse } from './response.js';
+
+/** Logged instead of the key itself: keys may carry customer references. */
+const keyHash = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 16);
+
+export const createHttpHandler = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>) => {
+  const runIdempotently = createIdempotentRunner(definition);
+
+  const handle = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    try {
+      const request = parseRequest(event, definition);
+      logger.appendKeys({ operation: definition.name, caller: request.caller });
+      if (request.dryRun) {
+        const preview = await definition.dryRun(request.input);
+        return jsonResponse(200, { operationId: newOperationId(), operation: definition.name, status: 'validated', ...preview });
+      }
+      const key = request.idempotencyKey as string;
+      logger.appendKeys({ idempotencyKeyHash: keyHash(key) });
+      const result = await runIdempotently({ scope: { caller: request.caller, key }, input: request.input }, context);
+      if (result.replayed) metrics.addMetric('IdempotentReplays', 'Count', 1);
+      logger.info('operation answered', { statusCode: result.statusCode, replayed: result.replayed === true, operationId: result.body.operationId });
+      return jsonResponse(result.statusCode, result.body, result.replayed ? { 'idempotent-replayed': 'true' } : {});
+    } catch (error) {
+      const problem = toProblemError(error);
+      if (problem.status >= 500) logger.error('operation failed', { problem: problem.kind, error: problem.cause ?? problem });
+      else logger.info('request refused', { problem: problem.kind, status: problem.status });
+      return problemResponse(problem);
+    }
+  };
+
+  return middy(handle)
+    .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+};

@@ -1,0 +1,9 @@
+/**
+ * Every operation the gateway offers. Only tooling reads this list (CDK, local runner, docs); a Lambda
+ * handler imports its own definition so no provider's client ends up in another provider's bundle.
+ */
+import { cancelEsim } from './cancel-esim.js';
+import type { OperationDefinition } from './definition.js';
+
+// Each definition is checked against OperationDefinition where it is written; the list only needs the common view.
+export const operations: readonly OperationDefinition[] = [cancelEsim as unknown as OperationDefinition];

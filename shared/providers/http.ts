@@ -1,0 +1,70 @@
+/**
+ * The one place that turns a provider HTTP exchange into a ProviderOutcome's raw material: it applies the
+ * timeout and tells "never sent" apart from "sent, answer lost". Written on Node's fetch because no
+ * maintained client classifies connect-phase versus response-phase failures for us.
+ */
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  json?: unknown;
+  timeoutMs: number;
+}
+
+export type HttpResult =
+  | { kind: 'answered'; status: number; headers: Headers; body: unknown; bodyIsJson: boolean }
+  | { kind: 'not_sent'; reason: string }
+  | { kind: 'lost'; reason: string; timedOut: boolean };
+
+/** Error codes that mean the connection was never established, so the request cannot have been applied. */
+const CONNECT_PHASE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+const errorCode = (error: unknown): string | undefined => {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = current.cause;
+  }
+  return undefined;
+};
+
+const parseBody = (text: string): { body: unknown; bodyIsJson: boolean } => {
+  if (text.length === 0) return { body: null, bodyIsJson: false };
+  try {
+    return { body: JSON.parse(text) as unknown, bodyIsJson: true };
+  } catch {
+    return { body: text.slice(0, 2000), bodyIsJson: false };
+  }
+};
+
+export const sendHttp = async (request: HttpRequest): Promise<HttpResult> => {
+  const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+  if (request.json !== undefined) headers['content-type'] = 'application/json';
+  try {
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers,
+      body: request.json === undefined ? undefined : JSON.stringify(request.json),
+      signal: AbortSignal.timeout(request.timeoutMs),
+    });
+    const text = await response.text();
+    return { kind: 'answered', status: response.status, headers: response.headers, ...parseBody(text) };
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== undefined && CONNECT_PHASE_CODES.has(code)) return { kind: 'not_sent', reason: code };
+    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+    return { kind: 'lost', reason: timedOut ? `no answer within ${request.timeoutMs} ms` : (code ?? 'connection lost'), timedOut };
+  }
+};
+
+/** Reads Retry-After (seconds or an HTTP date) with a fallback, capped so clients are not told to wait for hours. */
+export const retryAfterSeconds = (headers: Headers, fallback = 1): number => {
+  const value = headers.get('retry-after');
+  if (value === null) return fallback;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(Math.ceil(seconds), 3600);
+  const date = Date.parse(value);
+  if (Number.isFinite(date)) return Math.min(Math.max(Math.ceil((date - Date.now()) / 1000), 0), 3600);
+  return fallback;
+};

@@ -1,0 +1,143 @@
+/**
+ * Monogoto eSIM client. Knows Monogoto's login, token lifetime and error shapes; knows nothing of Lambda.
+ *
+ * Login is `POST {base}/v1/auth/token`. The access token is cached in the client (so across invocations of
+ * a warm container) until shortly before its `exp`; a 401 on a call triggers exactly one re-login and one
+ * retry, which is safe because a 401 means Monogoto did not process the call. The refresh endpoint is not
+ * used: refresh tokens are single-use, so concurrent containers would invalidate each other's.
+ */
+import { type HttpResult, retryAfterSeconds, sendHttp } from '../http.js';
+import type { ProviderOutcome, UpstreamAnswer } from '../outcome.js';
+import {
+  EXECUTED_STATUSES,
+  type MonogotoCancelRequest,
+  executionResponseSchema,
+  monogotoErrorMessage,
+  tokenResponseSchema,
+} from './schemas.js';
+
+export interface MonogotoCredentials {
+  username: string;
+  password: string;
+}
+
+export interface MonogotoClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  /** Called on each login; may read a secret store (it caches on its own). */
+  credentials: () => Promise<MonogotoCredentials>;
+  now?: () => number;
+}
+
+/** Documented access-token lifetime, used when the token carries no readable `exp`. */
+const DEFAULT_TOKEN_LIFETIME_MS = 4 * 60 * 60 * 1000;
+/** Log in again this long before the token expires, so a call never starts with a token about to lapse. */
+const TOKEN_EXPIRY_MARGIN_MS = 60 * 1000;
+
+interface CachedToken {
+  value: string;
+  expiresAt: number;
+}
+
+type TokenResult = { ok: true; token: string } | { ok: false; outcome: ProviderOutcome };
+
+const tokenExpiry = (token: string, issuedAt: number): number => {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    if (typeof payload.exp === 'number') return payload.exp * 1000;
+  } catch {
+    // Opaque token: fall back to the documented lifetime.
+  }
+  return issuedAt + DEFAULT_TOKEN_LIFETIME_MS;
+};
+
+const answer = (result: Extract<HttpResult, { kind: 'answered' }>): UpstreamAnswer => ({ status: result.status, body: result.body });
+
+export class MonogotoClient {
+  readonly #options: MonogotoClientOptions;
+  readonly #now: () => number;
+  #token: CachedToken | undefined;
+  #login: Promise<TokenResult> | undefined;
+
+  constructor(options: MonogotoClientOptions) {
+    this.#options = { ...options, baseUrl: options.baseUrl.replace(/\/+$/, '') };
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Cancels the current matching ID of a released eSIM (`POST /api/v1/eSIM/cancel`). */
+  async cancelEsim(request: MonogotoCancelRequest): Promise<ProviderOutcome> {
+    return this.#authorizedPost('/api/v1/eSIM/cancel', request);
+  }
+
+  async #authorizedPost(path: string, json: unknown): Promise<ProviderOutcome> {
+    for (let attempt = 1; ; attempt += 1) {
+      const token = await this.#currentToken();
+      if (!token.ok) return token.outcome;
+      const result = await sendHttp({
+        method: 'POST',
+        url: `${this.#options.baseUrl}${path}`,
+        headers: { authorization: `Bearer ${token.token}` },
+        json,
+        timeoutMs: this.#options.timeoutMs,
+      });
+      if (result.kind === 'answered' && result.status === 401) {
+        this.#token = undefined;
+        if (attempt === 1) continue;
+        return { kind: 'not_sent', reason: 'Monogoto refused the access token twice (401); check the credentials' };
+      }
+      return classifyExecution(result);
+    }
+  }
+
+  async #currentToken(): Promise<TokenResult> {
+    const cached = this.#token;
+    if (cached !== undefined && cached.expiresAt - TOKEN_EXPIRY_MARGIN_MS > this.#now()) return { ok: true, token: cached.value };
+    // One login at a time per container: concurrent calls share it.
+    this.#login ??= this.#logIn().finally(() => {
+      this.#login = undefined;
+    });
+    return this.#login;
+  }
+
+  async #logIn(): Promise<TokenResult> {
+    const { username, password } = await this.#options.credentials();
+    const issuedAt = this.#now();
+    const result = await sendHttp({
+      method: 'POST',
+      url: `${this.#options.baseUrl}/v1/auth/token`,
+      json: { username, password },
+      timeoutMs: this.#options.timeoutMs,
+    });
+    // Whatever happens to the login, the cancel itself has not been sent.
+    if (result.kind !== 'answered') return { ok: false, outcome: { kind: 'not_sent', reason: `Monogoto login: ${result.reason}` } };
+    if (result.status === 429) {
+      return { ok: false, outcome: { kind: 'throttled', upstream: answer(result), retryAfterSeconds: retryAfterSeconds(result.headers, 60) } };
+    }
+    const token = tokenResponseSchema.safeParse(result.body);
+    if (result.status !== 200 || !token.success) {
+      return {
+        ok: false,
+        outcome: { kind: 'not_sent', reason: `Monogoto login failed (HTTP ${result.status}): ${monogotoErrorMessage(result.body)}` },
+      };
+    }
+    this.#token = { value: token.data.access_token, expiresAt: tokenExpiry(token.data.access_token, issuedAt) };
+    return { ok: true, token: token.data.access_token };
+  }
+}
+
+/** Maps the answer of an eSIM write endpoint (cancel, download) to an outcome. */
+export const classifyExecution = (result: HttpResult): ProviderOutcome => {
+  if (result.kind === 'not_sent') return result;
+  if (result.kind === 'lost') return { kind: 'unknown', reason: result.reason, timedOut: result.timedOut };
+  const upstream = answer(result);
+  if (result.status === 429) return { kind: 'throttled', upstream, retryAfterSeconds: retryAfterSeconds(result.headers) };
+  if (result.status >= 500) return { kind: 'unknown', reason: `Monogoto answered HTTP ${result.status}`, timedOut: false, upstream };
+  if (result.status >= 400) return { kind: 'rejected', upstream, message: monogotoErrorMessage(result.body) };
+  const execution = executionResponseSchema.safeParse(result.body);
+  if (result.status >= 200 && result.status < 300 && execution.success) {
+    const status = execution.data.data.header.functionExecutionStatus.status;
+    if (EXECUTED_STATUSES.has(status)) return { kind: 'succeeded', upstream };
+    return { kind: 'rejected', upstream, message: `Monogoto reported functionExecutionStatus ${status}` };
+  }
+  return { kind: 'unknown', reason: `Monogoto answered HTTP ${result.status} with an unexpected body`, timedOut: false, upstream };
+};

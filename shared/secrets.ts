@@ -1,0 +1,20 @@
+/**
+ * Provider credentials. In AWS they come from Secrets Manager (`<PROVIDER>_SECRET_ARN`), read with
+ * Powertools parameters and cached for SECRETS_MAX_AGE_SECONDS; locally from plain variables.
+ */
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { type ZodType, z } from 'zod';
+import { ConfigurationError, config } from './config.js';
+
+export const readSecretJson = async <T>(secretArn: string, schema: ZodType<T>, what: string): Promise<T> => {
+  const value = await getSecret(secretArn, { transform: 'json', maxAge: config().SECRETS_MAX_AGE_SECONDS });
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    // Name the missing keys, never the values.
+    const keys = parsed.error.issues.map((issue) => issue.path.join('.')).join(', ');
+    throw new ConfigurationError(`The ${what} secret must be a JSON object with non-empty ${keys}`);
+  }
+  return parsed.data;
+};
+
+export const usernamePasswordSchema = z.object({ username: z.string().min(1), password: z.string().min(1) });
