@@ -23,6 +23,12 @@ export const createHttpHandler = <Input extends Record<string, unknown>>(definit
   const runIdempotently = createIdempotentRunner(definition);
 
   const handle = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const response = await answer(event, context);
+    metrics.addMetric(`Http${Math.floor(response.statusCode / 100)}xx`, 'Count', 1);
+    return response;
+  };
+
+  const answer = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     try {
       const request = parseRequest(event, definition);
       logger.appendKeys({ operation: definition.name, caller: request.caller });

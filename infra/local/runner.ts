@@ -1,0 +1,122 @@
+/**
+ * The local gateway: embedded DynamoDB, built-in provider sandboxes for unconfigured providers, and an HTTP
+ * server that hands each request, as an API Gateway REST proxy event, to the same handler Lambda runs.
+ */
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ProblemError } from '../../shared/errors.js';
+import { problemResponse } from '../../shared/http/response.js';
+import type { OperationDefinition } from '../../shared/operations/definition.js';
+import { operations } from '../../shared/operations/index.js';
+import { MONOGOTO_SANDBOX_CREDENTIALS, type MonogotoSimulator, createMonogotoSimulator } from '../../test/simulators/monogoto/simulator.js';
+import { functionEntry } from '../functions.js';
+import { lambdaContext, matchResource, toApiGatewayEvent, writeResult } from './apigw-event.js';
+import { type LocalDynamo, dynamoClient, ensureIdempotencyTable, startDynamo } from './dynamodb.js';
+
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** API Gateway's own payload limit; the handlers enforce the contract's smaller one. */
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/** Matches the deployed functions' timeout. */
+const FUNCTION_TIMEOUT_MS = 29_000;
+
+export interface LocalGatewayOptions {
+  port?: number;
+  host?: string;
+}
+
+export interface LocalGateway {
+  url: string;
+  dynamo: LocalDynamo;
+  sandboxes: { monogoto?: MonogotoSimulator };
+  stop: () => Promise<void>;
+}
+
+const readBody = async (request: IncomingMessage): Promise<string | undefined> => {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+};
+
+/** Sets the process environment the handlers read at import: the same variables a deployed function has. */
+const prepareEnvironment = (env: NodeJS.ProcessEnv, dynamoEndpoint: string): void => {
+  env.AWS_ENDPOINT_URL_DYNAMODB = dynamoEndpoint;
+  env.AWS_REGION ??= 'us-east-1';
+  env.AWS_ACCESS_KEY_ID ??= 'local';
+  env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  env.IDEMPOTENCY_TABLE_NAME ??= 'sim-cancel-gateway-idempotency';
+  env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
+};
+
+export const startLocalGateway = async (options: LocalGatewayOptions = {}): Promise<LocalGateway> => {
+  // The handlers read process.env, exactly as in Lambda, so the runner configures the process itself.
+  const env = process.env;
+  const dynamo = await startDynamo(env.DYNAMODB_ENDPOINT);
+  prepareEnvironment(env, dynamo.endpoint);
+  const client = dynamoClient(dynamo.endpoint);
+  await ensureIdempotencyTable(client, env.IDEMPOTENCY_TABLE_NAME as string);
+  client.destroy();
+
+  const sandboxes: LocalGateway['sandboxes'] = {};
+  if (env.MONOGOTO_BASE_URL === undefined || env.MONOGOTO_BASE_URL === '') {
+    const monogoto = createMonogotoSimulator();
+    env.MONOGOTO_BASE_URL = await monogoto.server.start();
+    env.MONOGOTO_USERNAME = MONOGOTO_SANDBOX_CREDENTIALS.username;
+    env.MONOGOTO_PASSWORD = MONOGOTO_SANDBOX_CREDENTIALS.password;
+    sandboxes.monogoto = monogoto;
+  }
+
+  const routes: Array<{ definition: OperationDefinition; handler: Handler }> = [];
+  for (const definition of operations) {
+    const module = (await import(pathToFileURL(functionEntry(definition.name)).href)) as { handler: Handler };
+    routes.push({ definition, handler: module.handler });
+  }
+
+  const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const method = request.method ?? 'GET';
+    const path = new URL(request.url ?? '/', 'http://local').pathname;
+    for (const { definition, handler } of routes) {
+      const match = definition.route.method === method ? matchResource(definition.route.path, path) : undefined;
+      if (match === undefined) continue;
+      const body = await readBody(request);
+      if (body === undefined) return writeResult(response, problemResponse(new ProblemError('payload-too-large', 'API Gateway accepts at most 10 MB.')));
+      const event = toApiGatewayEvent({ method, url: request.url ?? '/', headers: request.headers, body, sourceIp: request.socket.remoteAddress ?? '127.0.0.1' }, match);
+      return writeResult(response, await handler(event, lambdaContext(definition.name, FUNCTION_TIMEOUT_MS)));
+    }
+    request.resume();
+    writeResult(response, problemResponse(new ProblemError('not-found', `No route for ${method} ${path}.`)));
+  };
+
+  const server: Server = createServer((request, response) => {
+    serve(request, response).catch((error: unknown) => {
+      console.error('local runner: unhandled error', error);
+      if (!response.headersSent) writeResult(response, problemResponse(new ProblemError('internal-error', 'The local runner failed.')));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? Number(env.PORT ?? 3000), options.host ?? env.HOST ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}`,
+    dynamo,
+    sandboxes,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([dynamo.stop(), ...Object.values(sandboxes).map((sandbox) => sandbox.server.stop())]);
+    },
+  };
+};

@@ -1,0 +1,218 @@
+/**
+ * A small stateful HTTP server that the provider simulators share: routing, recorded calls, and fault
+ * injection per request (latency, status codes, hangs, resets, and faults that strike after the effect
+ * was applied). Faults can be set in-process or over HTTP under /__sim, so a simulator running in another
+ * process (the local runner) can be steered by tests too.
+ */
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface SimRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+  rawBody: string;
+}
+
+export interface SimResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface SimRoute {
+  method: string;
+  /** Exact path, or a pattern with `{name}` segments. */
+  path: string;
+  handle: (request: SimRequest, params: Record<string, string>) => SimResponse | Promise<SimResponse>;
+}
+
+export type FaultKind =
+  /** Answer `status` (e.g. 500, 429) without applying the request. */
+  | 'status'
+  /** Apply the request, then answer `status` instead of the real answer (a 5xx after the work was done). */
+  | 'apply-then-status'
+  /** Never answer, apply nothing. */
+  | 'hang'
+  /** Apply the request, then never answer (the worst case for exactly-once). */
+  | 'apply-then-hang'
+  /** Drop the connection without applying. */
+  | 'reset'
+  /** Apply, then drop the connection. */
+  | 'apply-then-reset'
+  /** Apply, then answer 200 with an HTML body. */
+  | 'apply-then-garbage';
+
+export interface Fault {
+  kind: FaultKind;
+  /** Only requests to this path (exact) are affected; all non-control requests when absent. */
+  path?: string;
+  status?: number;
+  retryAfterSeconds?: number;
+  /** Extra latency before the fault strikes. */
+  latencyMs?: number;
+  /** How many requests the fault affects; 1 when absent. */
+  times?: number;
+}
+
+export interface RecordedCall {
+  method: string;
+  path: string;
+  body: unknown;
+  /** Whether an Authorization header was sent (its value is never recorded). */
+  authorized: boolean;
+  at: number;
+}
+
+const compile = (pattern: string): RegExp =>
+  new RegExp(`^${pattern.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}$`);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class SimulatorServer {
+  readonly calls: RecordedCall[] = [];
+  latencyMs: number;
+  #faults: Array<Fault & { remaining: number }> = [];
+  #routes: Array<SimRoute & { regex: RegExp }>;
+  #server: Server | undefined;
+  #sockets = new Set<Socket>();
+  #control: (request: SimRequest) => SimResponse | undefined;
+
+  constructor(
+    readonly name: string,
+    routes: SimRoute[],
+    options: { latencyMs?: number; state?: () => unknown; reset?: () => void } = {},
+  ) {
+    this.#routes = routes.map((route) => ({ ...route, regex: compile(route.path) }));
+    this.latencyMs = options.latencyMs ?? 0;
+    this.#control = (request) => {
+      if (request.method === 'GET' && request.path === '/__sim/calls') return { status: 200, body: this.calls };
+      if (request.method === 'GET' && request.path === '/__sim/state') return { status: 200, body: options.state?.() ?? {} };
+      if (request.method === 'POST' && request.path === '/__sim/faults') {
+        this.injectFault(request.body as Fault);
+        return { status: 204 };
+      }
+      if (request.method === 'DELETE' && request.path === '/__sim/faults') {
+        this.clearFaults();
+        return { status: 204 };
+      }
+      if (request.method === 'POST' && request.path === '/__sim/reset') {
+        options.reset?.();
+        this.calls.length = 0;
+        this.clearFaults();
+        return { status: 204 };
+      }
+      return undefined;
+    };
+  }
+
+  injectFault(fault: Fault): void {
+    this.#faults.push({ ...fault, remaining: fault.times ?? 1 });
+  }
+
+  clearFaults(): void {
+    this.#faults = [];
+  }
+
+  /** Calls to one path (control calls are never recorded). */
+  callsTo(path: string): RecordedCall[] {
+    return this.calls.filter((call) => call.path === path);
+  }
+
+  get url(): string {
+    const address = this.#server?.address() as AddressInfo | null | undefined;
+    if (address === undefined || address === null) throw new Error(`${this.name} simulator is not listening`);
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    const server = createServer((request, response) => {
+      void this.#serve(request, response).catch((error: unknown) => {
+        if (!response.headersSent) this.#send(response, { status: 500, body: { error: String(error) } });
+      });
+    });
+    server.on('connection', (socket) => {
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+    });
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    if (server === undefined) return;
+    this.#server = undefined;
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  #takeFault(path: string): (Fault & { remaining: number }) | undefined {
+    const fault = this.#faults.find((candidate) => candidate.path === undefined || candidate.path === path);
+    if (fault === undefined) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) this.#faults = this.#faults.filter((candidate) => candidate !== fault);
+    return fault;
+  }
+
+  async #serve(incoming: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of incoming) chunks.push(chunk as Buffer);
+    const rawBody = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(incoming.url ?? '/', 'http://simulator');
+    let body: unknown;
+    try {
+      body = rawBody.length > 0 ? JSON.parse(rawBody) : undefined;
+    } catch {
+      body = rawBody;
+    }
+    const request: SimRequest = { method: incoming.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: incoming.headers, body, rawBody };
+
+    const control = request.path.startsWith('/__sim/') ? this.#control(request) : undefined;
+    if (control !== undefined) return this.#send(response, control);
+
+    this.calls.push({ method: request.method, path: request.path, body, authorized: incoming.headers.authorization !== undefined, at: Date.now() });
+    const fault = this.#takeFault(request.path);
+    const delay = this.latencyMs + (fault?.latencyMs ?? 0);
+    if (delay > 0) await sleep(delay);
+
+    if (fault?.kind === 'hang') return;
+    if (fault?.kind === 'reset') return void incoming.socket.destroy();
+    if (fault?.kind === 'status') {
+      const retryAfter: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
+      return this.#send(response, { status: fault.status ?? 500, body: { error: 'Injected failure' }, headers: retryAfter });
+    }
+
+    const answer = await this.#route(request);
+    if (fault?.kind === 'apply-then-hang') return;
+    if (fault?.kind === 'apply-then-reset') return void incoming.socket.destroy();
+    if (fault?.kind === 'apply-then-status') return this.#send(response, { status: fault.status ?? 500, body: { error: 'Injected failure after applying' } });
+    if (fault?.kind === 'apply-then-garbage') {
+      response.writeHead(200, { 'content-type': 'text/html' });
+      return void response.end('<html><body>Bad gateway</body></html>');
+    }
+    this.#send(response, answer);
+  }
+
+  async #route(request: SimRequest): Promise<SimResponse> {
+    for (const route of this.#routes) {
+      if (route.method !== request.method) continue;
+      const match = route.regex.exec(request.path);
+      if (match !== null) return route.handle(request, { ...match.groups });
+    }
+    return { status: 404, body: { error: `No route ${request.method} ${request.path}` } };
+  }
+
+  #send(response: ServerResponse, answer: SimResponse): void {
+    const headers: Record<string, string> = { ...answer.headers };
+    if (answer.body !== undefined) headers['content-type'] ??= 'application/json';
+    response.writeHead(answer.status, headers);
+    response.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
+  }
+}
