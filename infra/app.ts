@@ -1,0 +1,16 @@
+/** The CDK app: `npm run synth` / `npx cdk deploy`. Works offline and without AWS credentials. */
+import { App } from 'aws-cdk-lib';
+import { operations } from '../shared/operations/index.js';
+import { GatewayStack } from './stack.js';
+
+const app = new App();
+const context = (key: string): string | undefined => {
+  const value: unknown = app.node.tryGetContext(key);
+  return typeof value === 'string' && value !== '' ? value : undefined;
+};
+
+new GatewayStack(app, 'SimCancelGateway', {
+  operations,
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  providerBaseUrls: { monogoto: context('monogotoBaseUrl') },
+});

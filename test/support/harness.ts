@@ -1,0 +1,64 @@
+/**
+ * Integration harness: a fresh idempotency table on DynamoDB Local, a Monogoto simulator over real HTTP,
+ * and the real handler module, imported after the environment is set exactly as in Lambda. Events are made
+ * by the local runner's API Gateway translation, which test/unit/apigw-event.test.ts checks against a
+ * recorded API Gateway REST proxy event.
+ */
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { LOCAL_CALLER_ARN, lambdaContext, matchResource, toApiGatewayEvent } from '../../infra/local/apigw-event.js';
+import { dynamoClient, ensureIdempotencyTable } from '../../infra/local/dynamodb.js';
+import type { OperationDefinition } from '../../shared/operations/definition.js';
+import { MONOGOTO_SANDBOX_CREDENTIALS, createMonogotoSimulator } from '../simulators/monogoto/simulator.js';
+
+export type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export interface HttpCall {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  caller?: string;
+}
+
+export interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
+export const newTable = async (endpoint: string): Promise<string> => {
+  const tableName = `idempotency-${randomUUID()}`;
+  const client = dynamoClient(endpoint);
+  await ensureIdempotencyTable(client, tableName);
+  client.destroy();
+  return tableName;
+};
+
+/** Prepares the process environment as the deployed function has it. Call before importing a handler. */
+export const configureEnvironment = (values: Record<string, string>): void => {
+  Object.assign(process.env, values);
+};
+
+export const startMonogoto = async (options: Parameters<typeof createMonogotoSimulator>[0] = {}) => {
+  const simulator = createMonogotoSimulator(options);
+  const url = await simulator.server.start();
+  configureEnvironment({ MONOGOTO_BASE_URL: url, MONOGOTO_USERNAME: MONOGOTO_SANDBOX_CREDENTIALS.username, MONOGOTO_PASSWORD: MONOGOTO_SANDBOX_CREDENTIALS.password });
+  return simulator;
+};
+
+export const apiGatewayEvent = (definition: OperationDefinition, call: HttpCall): APIGatewayProxyEvent => {
+  const path = call.path.split('?')[0] ?? call.path;
+  const route = matchResource(definition.route.path, path);
+  if (route === undefined) throw new Error(`${call.path} does not match ${definition.route.path}`);
+  const body = call.body === undefined ? '' : typeof call.body === 'string' ? call.body : JSON.stringify(call.body);
+  const headers: Record<string, string> = { host: 'abc123.execute-api.us-east-1.amazonaws.com', 'user-agent': 'vitest', ...call.headers };
+  if (body !== '' && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  return toApiGatewayEvent({ method: call.method, url: call.path, headers, body, sourceIp: '203.0.113.10' }, route, call.caller ?? LOCAL_CALLER_ARN);
+};
+
+export const invoke = async (handler: Handler, definition: OperationDefinition, call: HttpCall): Promise<Answer> => {
+  const result = await handler(apiGatewayEvent(definition, call), lambdaContext(definition.name, 28_000));
+  const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]));
+  return { status: result.statusCode, headers, body: JSON.parse(result.body) as Record<string, unknown> };
+};
