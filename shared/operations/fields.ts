@@ -11,7 +11,8 @@ const required = (expected: string) => (issue: { input?: unknown }) =>
 
 export const iccidField = z
   .string({ error: required('a string') })
-  .regex(ICCID_PATTERN, { error: 'must be 19 or 20 digits starting with 89' })
+  // abort: a malformed ICCID gets one message, not also a check-digit complaint.
+  .regex(ICCID_PATTERN, { error: 'must be 19 or 20 digits starting with 89', abort: true })
   .refine((iccid) => config().ICCID_CHECKSUM === 'off' || hasValidLuhnCheckDigit(iccid), {
     error: 'has a wrong check digit (Luhn, ITU-T E.118); set ICCID_CHECKSUM=off if your inventory has none',
   });
