@@ -38,7 +38,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       break;
     } catch (error) {
       if (child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`DynamoDB Local did not start (is Java 17 installed?): ${String(error)}\n${output}`);
+        throw new Error(`DynamoDB Local did not start (is Java 17 installed?): ${String(error)}\n${output}`, { cause: error });
       }
       await sleep(100);
     }

@@ -1,0 +1,79 @@
+/**
+ * What a new user does: `npm start`, paste the printed curl, paste it again, then send a bad request.
+ * The runner runs as a child process exactly as `npm start` runs it; the printed commands run in a shell.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+let runner: ChildProcess;
+let output = '';
+
+const run = promisify(execFile);
+const shell = async (command: string) => (await run('bash', ['-c', command], { timeout: 20_000 })).stdout;
+
+/** Splits `curl -i` output into status, headers and JSON body. */
+const parseCurl = (text: string) => {
+  const [head = '', body = ''] = text.split(/\r?\n\r?\n/, 2);
+  const [statusLine = '', ...headerLines] = head.split(/\r?\n/);
+  const headers = Object.fromEntries(headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+  return { status: Number(statusLine.split(' ')[1]), headers, body: JSON.parse(body) as Record<string, unknown> };
+};
+
+beforeAll(async () => {
+  runner = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
+    env: { ...process.env, PORT: '0', MONOGOTO_BASE_URL: '', DYNAMODB_ENDPOINT: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  runner.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  runner.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 30_000;
+  while (!output.includes('Press Ctrl+C')) {
+    if (runner.exitCode !== null || Date.now() > deadline) throw new Error(`the runner did not start:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+});
+
+afterAll(() => {
+  if (runner.exitCode === null) runner.kill('SIGKILL');
+});
+
+it('serves the printed curl, replays it, and refuses a bad check digit without calling Monogoto', async () => {
+  const curl = output.split('\n').find((line) => line.trim().startsWith('curl -i -X POST') && line.includes('idempotency-key'))?.trim();
+  expect(curl, output).toBeDefined();
+  const sandbox = /Monogoto\s+built-in sandbox at (http:\/\/\S+)/.exec(output)?.[1];
+  expect(sandbox, output).toBeDefined();
+
+  const first = parseCurl(await shell(curl as string));
+  expect(first.status).toBe(200);
+  expect(first.body).toMatchObject({ operation: 'cancel-esim', status: 'succeeded', upstream: { status: 200 } });
+  expect(first.body.operationId).toEqual(expect.any(String));
+
+  const second = parseCurl(await shell(curl as string));
+  expect(second.status).toBe(200);
+  expect(second.headers['idempotent-replayed']).toBe('true');
+  expect(second.body).toEqual(first.body);
+
+  const otherMatchingId = parseCurl(await shell((curl as string).replace(/"matchingId":"[^"]+"/, '"matchingId":"SOMETHING-ELSE"')));
+  expect(otherMatchingId.status).toBe(422);
+
+  const iccid = /esims\/(\d+)\/cancel/.exec(curl as string)?.[1] ?? '';
+  const wrongDigit = `${iccid.slice(0, -1)}${(Number(iccid.slice(-1)) + 1) % 10}`;
+  const invalid = parseCurl(await shell((curl as string).replace(iccid, wrongDigit).replace('try-it-1', 'try-it-2')));
+  expect(invalid.status).toBe(400);
+  expect(invalid.headers['content-type']).toBe('application/problem+json');
+  expect(invalid.body.errors).toEqual([expect.objectContaining({ path: 'iccid' })]);
+
+  const calls = (await (await fetch(`${sandbox}/__sim/calls`)).json()) as Array<{ path: string }>;
+  expect(calls.filter((call) => call.path === '/api/v1/eSIM/cancel')).toHaveLength(1);
+
+  const unknownRoute = await fetch(output.match(/API\s+(http:\/\/\S+)/)?.[1] + '/v1/nothing-here');
+  expect(unknownRoute.status).toBe(404);
+  expect(unknownRoute.headers.get('content-type')).toBe('application/problem+json');
+});
+
+it('stops cleanly on SIGTERM', async () => {
+  const exited = new Promise<number | null>((resolve) => runner.once('exit', (code) => resolve(code)));
+  runner.kill('SIGTERM');
+  expect(await exited).toBe(0);
+});

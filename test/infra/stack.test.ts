@@ -1,0 +1,71 @@
+/** CDK assertions on the synthesized template (bundling skipped: these tests are about resources, not code). */
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GatewayStack } from '../../infra/stack.js';
+import { operations } from '../../shared/operations/index.js';
+
+let template: Template;
+
+beforeAll(() => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  template = Template.fromStack(new GatewayStack(app, 'Test', { operations }));
+});
+
+describe('GatewayStack', () => {
+  it('has one API method per operation, each with IAM authorization', () => {
+    const methods = template.findResources('AWS::ApiGateway::Method');
+    const routed = Object.values(methods).filter((method) => method.Properties.HttpMethod !== 'OPTIONS');
+    expect(routed).toHaveLength(operations.length);
+    for (const method of routed) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  it('routes every operation definition to its own function', () => {
+    for (const definition of operations) {
+      const leaf = definition.route.path.split('/').at(-1);
+      template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: leaf });
+      template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: definition.route.method, OperationName: definition.name, AuthorizationType: 'AWS_IAM' });
+    }
+    template.resourceCountIs('AWS::Lambda::Function', operations.length);
+  });
+
+  it('keeps idempotency records with TTL on `expiration`, PITR and encryption', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+  });
+
+  it('runs functions on arm64 with Node.js 22 or newer and active tracing', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    for (const fn of functions) {
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(Number(/^nodejs(\d+)\.x$/.exec(fn.Properties.Runtime as string)?.[1])).toBeGreaterThanOrEqual(22);
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    }
+  });
+
+  it('gives functions a secret ARN, never a credential, in their environment', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MONOGOTO_SECRET_ARN: Match.anyValue(), IDEMPOTENCY_TABLE_NAME: Match.anyValue() }) },
+    });
+    const variables = Object.values(template.findResources('AWS::Lambda::Function')).flatMap((fn) => Object.keys(fn.Properties.Environment.Variables as object));
+    expect(variables.filter((name) => /PASSWORD|API_KEY|USERNAME/.test(name))).toEqual([]);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+  });
+
+  it('sets log retention on every function log group', () => {
+    for (const group of Object.values(template.findResources('AWS::Logs::LogGroup'))) expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
+  });
+
+  it('grants functions read of their secret and read/write of the idempotency table only', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>);
+    const actions = statements.flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]));
+    expect(actions.filter((action) => action === '*' || action.endsWith(':*'))).toEqual([]);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'secretsmanager:GetSecretValue']));
+  });
+});
