@@ -3,6 +3,7 @@
  * preview (dry run) or run under idempotency; every error leaves as problem+json through one mapping.
  */
 import { createHash } from 'node:crypto';
+import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
@@ -44,14 +45,15 @@ export const createHttpHandler = <Input extends Record<string, unknown>>(definit
       return jsonResponse(result.statusCode, result.body, result.replayed ? { 'idempotent-replayed': 'true' } : {});
     } catch (error) {
       const problem = toProblemError(error);
-      if (problem.status >= 500) logger.error('operation failed', { problem: problem.kind, error: problem.cause ?? problem });
+      if (problem.kind === 'internal-error') logger.error('unexpected failure', { error: problem.cause });
+      else if (problem.status >= 500) logger.warn('operation failed', { problem: problem.kind, status: problem.status, detail: problem.detail });
       else logger.info('request refused', { problem: problem.kind, status: problem.status });
       return problemResponse(problem);
     }
   };
 
   return middy(handle)
-    .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }))
+    .use(injectLambdaContext(logger, { correlationIdPath: correlationPaths.API_GATEWAY_REST, resetKeys: true }))
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
 };

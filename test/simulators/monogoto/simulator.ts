@@ -55,6 +55,7 @@ export const createMonogotoSimulator = (options: MonogotoSimulatorOptions = {}) 
   const credentials = { username: options.username ?? MONOGOTO_SANDBOX_CREDENTIALS.username, password: options.password ?? MONOGOTO_SANDBOX_CREDENTIALS.password };
   const esims = new Map<string, MonogotoEsim>();
   const tokens = new Map<string, number>();
+  const issued: string[] = [];
   let logins = 0;
   const tokenTtlSeconds = options.tokenTtlSeconds ?? 4 * 60 * 60;
 
@@ -97,6 +98,7 @@ export const createMonogotoSimulator = (options: MonogotoSimulatorOptions = {}) 
           const payload = { sub: credentials.username, iat: Math.floor(Date.now() / 1000), exp: Math.floor(expiresAt / 1000), jti: randomUUID() };
           const accessToken = `${base64url({ alg: 'HS256', typ: 'JWT' })}.${base64url(payload)}.${randomBytes(16).toString('base64url')}`;
           tokens.set(accessToken, expiresAt);
+          issued.push(accessToken);
           return { status: 200, body: { token_type: 'Bearer', access_token: accessToken, refresh_token: randomBytes(32).toString('base64url') } };
         },
       },
@@ -142,6 +144,8 @@ export const createMonogotoSimulator = (options: MonogotoSimulatorOptions = {}) 
     esim: (iccid: string): MonogotoEsim | undefined => esims.get(iccid),
     esims: (): MonogotoEsim[] => [...esims.values()].map((esim) => ({ ...esim })),
     addEsim: (esim: MonogotoEsim): void => void esims.set(esim.iccid, { ...esim }),
+    /** Every access token issued so far (tests scan logs for them). */
+    issuedTokens: (): string[] => [...issued],
     /** Makes every issued token invalid, as an expiry would. */
     expireTokens: (): void => tokens.clear(),
     get logins(): number {
