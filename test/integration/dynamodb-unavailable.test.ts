@@ -2,26 +2,17 @@
  * Fail closed: when the idempotency store cannot be reached, the gateway answers 503 and never calls the
  * provider, because it could not take the lock that guarantees exactly-once.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
 import type { MonogotoSimulator } from '../simulators/monogoto/simulator.js';
 import { type Handler, configureEnvironment, invoke, startMonogoto } from '../support/harness.js';
+import { unusedPort } from '../support/ports.js';
 
 let simulator: MonogotoSimulator;
 
-const closedPort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 1));
-    });
-  });
-
 beforeAll(async () => {
   simulator = await startMonogoto();
-  configureEnvironment({ AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await closedPort()}`, IDEMPOTENCY_TABLE_NAME: 'unreachable', AWS_MAX_ATTEMPTS: '1' });
+  configureEnvironment({ AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await unusedPort()}`, IDEMPOTENCY_TABLE_NAME: 'unreachable', AWS_MAX_ATTEMPTS: '1' });
 });
 
 afterAll(async () => {

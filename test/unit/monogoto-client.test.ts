@@ -1,7 +1,7 @@
 /** Monogoto client: every way a call can end maps to exactly one outcome (real sockets, no mocks). */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MonogotoClient, classifyExecution } from '../../shared/providers/monogoto/client.js';
+import { unusedPort } from '../support/ports.js';
 import { MONOGOTO_SANDBOX_CREDENTIALS, MONOGOTO_SANDBOX_ESIMS, createMonogotoSimulator } from '../simulators/monogoto/simulator.js';
 
 const simulator = createMonogotoSimulator({ tokenTtlSeconds: 3600 });
@@ -87,12 +87,7 @@ describe('MonogotoClient.cancelEsim', () => {
   });
 
   it('reports a refused connection as not_sent', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 1));
-      });
-    });
+    const port = await unusedPort();
     expect(await cancelReleased(client({ baseUrl: `http://127.0.0.1:${port}` }))).toMatchObject({ kind: 'not_sent', reason: expect.stringContaining('login') });
   });
 });
