@@ -12,5 +12,5 @@ const context = (key: string): string | undefined => {
 new GatewayStack(app, 'SimCancelGateway', {
   operations,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
-  providerBaseUrls: { monogoto: context('monogotoBaseUrl') },
+  providerBaseUrls: { monogoto: context('monogotoBaseUrl'), 'esim-go': context('esimGoBaseUrl') },
 });

@@ -21,6 +21,13 @@ export interface GatewayStackProps extends StackProps {
   idempotencyTtlSeconds?: number;
 }
 
+/** What each provider's secret holds; the generated key is a placeholder to overwrite after the first deploy. */
+const SECRET_SHAPES: Record<ProviderName, { template: Record<string, string>; generatedKey: string }> = {
+  monogoto: { template: { username: 'set-me' }, generatedKey: 'password' },
+  'esim-go': { template: {}, generatedKey: 'apiKey' },
+  stn: { template: {}, generatedKey: 'apiKey' },
+};
+
 const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, letter: string) => letter.toUpperCase());
 const envPrefix = (provider: ProviderName) => provider.toUpperCase().replace('-', '_');
 
@@ -61,7 +68,7 @@ export class GatewayStack extends Stack {
       if (secret === undefined) {
         secret = new Secret(this, `${pascal(provider)}Credentials`, {
           description: `${provider} API credentials for sim-cancel-gateway; set the real values after the first deploy`,
-          generateSecretString: { secretStringTemplate: JSON.stringify({ username: 'set-me' }), generateStringKey: 'password' },
+          generateSecretString: { secretStringTemplate: JSON.stringify(SECRET_SHAPES[provider].template), generateStringKey: SECRET_SHAPES[provider].generatedKey },
         });
         secrets.set(provider, secret);
       }

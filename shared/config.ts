@@ -12,6 +12,11 @@ const configSchema = z.object({
   MONOGOTO_USERNAME: z.string().optional(),
   MONOGOTO_PASSWORD: z.string().optional(),
   MONOGOTO_SECRET_ARN: z.string().optional(),
+  ESIM_GO_BASE_URL: z.url().default('https://api.esim-go.com/v2.4'),
+  ESIM_GO_API_KEY: z.string().optional(),
+  ESIM_GO_SECRET_ARN: z.string().optional(),
+  /** eSIM Go allows 10 requests per second per IP; each container stays under it on its own. */
+  ESIM_GO_REQUESTS_PER_SECOND: positiveInt.default(10),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(8000),
   IDEMPOTENCY_TTL_SECONDS: positiveInt.default(86400),
   IDEMPOTENCY_TABLE_NAME: z.string().min(1).default('sim-cancel-gateway-idempotency'),

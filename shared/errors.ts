@@ -21,6 +21,7 @@ export const PROBLEMS = {
   'unsupported-media-type': { status: 415, title: 'The request body must be application/json' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency-Key was already used with a different request' },
   'upstream-rejected': { status: 422, title: 'The provider rejected the request' },
+  'esim-return-risk': { status: 422, title: 'The revoke would hand the eSIM back to eSIM Go' },
   'internal-error': { status: 500, title: 'Internal error' },
   'upstream-failed': { status: 502, title: 'The provider failed or answered something unexpected' },
   'upstream-unreachable': { status: 502, title: 'The provider could not be reached; nothing was sent' },

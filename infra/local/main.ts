@@ -4,38 +4,23 @@
  */
 import { startLocalGateway } from './runner.js';
 
-const shellQuote = (value: string): string => `'${value.replaceAll("'", "'\\''")}'`;
+const PROVIDER_LABELS = { monogoto: 'Monogoto', 'esim-go': 'eSIM Go', stn: 'sTN' } as const;
 
 const main = async (): Promise<void> => {
-  const userSetMonogoto = process.env.MONOGOTO_BASE_URL !== undefined && process.env.MONOGOTO_BASE_URL !== '';
   const gateway = await startLocalGateway();
   const lines: string[] = [
     '',
     'sim-cancel-gateway is running locally',
     `  API            ${gateway.url}`,
-    `  DynamoDB       ${gateway.dynamo.embedded ? `embedded dynalite, in memory (${gateway.dynamo.endpoint})` : process.env.DYNAMODB_ENDPOINT}`,
-    `  Monogoto       ${userSetMonogoto ? process.env.MONOGOTO_BASE_URL : `built-in sandbox at ${process.env.MONOGOTO_BASE_URL} (MONOGOTO_BASE_URL is not set)`}`,
-    '',
+    `  DynamoDB       ${gateway.dynamo.embedded ? `embedded dynalite, in memory (${gateway.dynamo.endpoint})` : gateway.dynamo.endpoint}`,
   ];
-  const monogoto = gateway.sandboxes.monogoto;
-  if (monogoto !== undefined) {
-    const released = monogoto.esims();
-    lines.push('Sandbox records (Monogoto eSIMs):');
-    for (const esim of released) lines.push(`  iccid ${esim.iccid}  state ${esim.state.padEnd(9)}  matchingId ${esim.matchingId ?? '-'}`);
-    const first = released.find((esim) => esim.state === 'released');
-    if (first !== undefined) {
-      const url = `${gateway.url}/v1/monogoto/esims/${first.iccid}/cancel`;
-      const body = JSON.stringify({ matchingId: first.matchingId });
-      lines.push(
-        '',
-        'Cancel a matching ID (run it twice: the second answer is a replay with Idempotent-Replayed: true):',
-        `  curl -i -X POST ${shellQuote(url)} -H 'content-type: application/json' -H 'idempotency-key: try-it-1' -d ${shellQuote(body)}`,
-        '',
-        'Preview without changing anything:',
-        `  curl -i -X POST ${shellQuote(`${url}?dryRun=true`)} -H 'content-type: application/json' -d ${shellQuote(body)}`,
-      );
-    }
+  for (const [provider, label] of Object.entries(PROVIDER_LABELS)) {
+    const sandbox = gateway.sandboxes.find((candidate) => candidate.provider === provider);
+    const variable = `${provider.toUpperCase().replace('-', '_')}_BASE_URL`;
+    const target = sandbox === undefined ? (process.env[variable] ?? '(not configured)') : `built-in sandbox at ${process.env[variable]} (${variable} is not set)`;
+    lines.push(`  ${label.padEnd(15)}${target}`);
   }
+  for (const sandbox of gateway.sandboxes) lines.push('', ...sandbox.banner(gateway.url));
   lines.push('', 'Press Ctrl+C to stop.', '');
   process.stdout.write(lines.join('\n'));
 

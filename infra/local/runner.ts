@@ -10,10 +10,10 @@ import { ProblemError } from '../../shared/errors.js';
 import { problemResponse } from '../../shared/http/response.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
 import { operations } from '../../shared/operations/index.js';
-import { MONOGOTO_SANDBOX_CREDENTIALS, type MonogotoSimulator, createMonogotoSimulator } from '../../test/simulators/monogoto/simulator.js';
 import { functionEntry } from '../functions.js';
 import { lambdaContext, matchResource, toApiGatewayEvent, writeResult } from './apigw-event.js';
 import { type LocalDynamo, dynamoClient, ensureIdempotencyTable, startDynamo } from './dynamodb.js';
+import { type RunningSandbox, startSandboxes } from './sandboxes.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -30,7 +30,7 @@ export interface LocalGatewayOptions {
 export interface LocalGateway {
   url: string;
   dynamo: LocalDynamo;
-  sandboxes: { monogoto?: MonogotoSimulator };
+  sandboxes: RunningSandbox[];
   stop: () => Promise<void>;
 }
 
@@ -66,14 +66,7 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
   await ensureIdempotencyTable(client, env.IDEMPOTENCY_TABLE_NAME as string);
   client.destroy();
 
-  const sandboxes: LocalGateway['sandboxes'] = {};
-  if (env.MONOGOTO_BASE_URL === undefined || env.MONOGOTO_BASE_URL === '') {
-    const monogoto = createMonogotoSimulator();
-    env.MONOGOTO_BASE_URL = await monogoto.server.start();
-    env.MONOGOTO_USERNAME = MONOGOTO_SANDBOX_CREDENTIALS.username;
-    env.MONOGOTO_PASSWORD = MONOGOTO_SANDBOX_CREDENTIALS.password;
-    sandboxes.monogoto = monogoto;
-  }
+  const sandboxes = await startSandboxes(env);
 
   const routes: Array<{ definition: OperationDefinition; handler: Handler }> = [];
   for (const definition of operations) {
@@ -116,7 +109,7 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([dynamo.stop(), ...Object.values(sandboxes).map((sandbox) => sandbox.server.stop())]);
+      await Promise.all([dynamo.stop(), ...sandboxes.map((sandbox) => sandbox.server.stop())]);
     },
   };
 };

@@ -4,6 +4,7 @@
  * so adding an operation means adding one definition, one thin handler and one simulator behaviour.
  */
 import type { z } from 'zod';
+import type { ProblemError } from '../errors.js';
 import type { ProviderOutcome } from '../providers/outcome.js';
 
 export type ProviderName = 'monogoto' | 'esim-go' | 'stn';
@@ -11,6 +12,15 @@ export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 // zod object schemas whose fields are all strings on the wire (path and query parameters).
 type ObjectSchema = z.ZodObject<z.ZodRawShape>;
+
+/**
+ * How an operation ended: the provider's outcome, with what the operation learnt on the way (`details`, e.g.
+ * which assignment it revoked), or a refusal by the gateway itself (a safety guard) that is as final as a
+ * provider rejection: saved and replayed, and nothing was written upstream.
+ */
+export type OperationOutcome =
+  | (ProviderOutcome & { details?: Record<string, unknown> })
+  | { kind: 'refused'; problem: ProblemError };
 
 export interface DryRunAnswer {
   /** What a real call would send or do, as far as the provider's read APIs can tell. */
@@ -36,8 +46,8 @@ export interface OperationDefinition<Input extends Record<string, unknown> = Rec
   input: z.ZodType<Input>;
   /** Whether this input asks for a dry run (every mutating route accepts `dryRun=true`). */
   isDryRun: (input: Input) => boolean;
-  /** Performs the provider call. Never throws for provider behaviour: every ending is a ProviderOutcome. */
-  execute: (input: Input) => Promise<ProviderOutcome>;
+  /** Performs the provider call. Never throws for provider behaviour: every ending is an OperationOutcome. */
+  execute: (input: Input) => Promise<OperationOutcome>;
   /** Answers what `execute` would do, changing nothing anywhere. */
   dryRun: (input: Input) => Promise<DryRunAnswer>;
 }

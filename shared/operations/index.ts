@@ -4,6 +4,7 @@
  */
 import { cancelEsim } from './cancel-esim.js';
 import type { OperationDefinition } from './definition.js';
+import { revokeBundle } from './revoke-bundle.js';
 
 // Each definition is checked against OperationDefinition where it is written; the list only needs the common view.
-export const operations: readonly OperationDefinition[] = [cancelEsim as unknown as OperationDefinition];
+export const operations: readonly OperationDefinition[] = [cancelEsim, revokeBundle].map((definition) => definition as unknown as OperationDefinition);

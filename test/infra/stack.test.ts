@@ -55,7 +55,8 @@ describe('GatewayStack', () => {
     });
     const variables = Object.values(template.findResources('AWS::Lambda::Function')).flatMap((fn) => Object.keys(fn.Properties.Environment.Variables as object));
     expect(variables.filter((name) => /PASSWORD|API_KEY|USERNAME/.test(name))).toEqual([]);
-    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.resourceCountIs('AWS::SecretsManager::Secret', new Set(operations.map((definition) => definition.provider)).size);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ESIM_GO_SECRET_ARN: Match.anyValue() }) } });
   });
 
   it('sets log retention on every function log group', () => {

@@ -60,8 +60,9 @@ export interface Fault {
 export interface RecordedCall {
   method: string;
   path: string;
+  query: Record<string, string>;
   body: unknown;
-  /** Whether an Authorization header was sent (its value is never recorded). */
+  /** Whether credentials were sent (Authorization or X-API-Key); their values are never recorded. */
   authorized: boolean;
   at: number;
 }
@@ -177,7 +178,14 @@ export class SimulatorServer {
     const control = request.path.startsWith('/__sim/') ? this.#control(request) : undefined;
     if (control !== undefined) return this.#send(response, control);
 
-    this.calls.push({ method: request.method, path: request.path, body, authorized: incoming.headers.authorization !== undefined, at: Date.now() });
+    this.calls.push({
+      method: request.method,
+      path: request.path,
+      query: Object.fromEntries(url.searchParams),
+      body,
+      authorized: incoming.headers.authorization !== undefined || incoming.headers['x-api-key'] !== undefined,
+      at: Date.now(),
+    });
     const fault = this.#takeFault(request.path);
     const delay = this.latencyMs + (fault?.latencyMs ?? 0);
     if (delay > 0) await sleep(delay);
@@ -204,7 +212,10 @@ export class SimulatorServer {
     for (const route of this.#routes) {
       if (route.method !== request.method) continue;
       const match = route.regex.exec(request.path);
-      if (match !== null) return route.handle(request, { ...match.groups });
+      if (match !== null) {
+        const params = Object.fromEntries(Object.entries(match.groups ?? {}).map(([name, value]) => [name, decodeURIComponent(value)]));
+        return route.handle(request, params);
+      }
     }
     return { status: 404, body: { error: `No route ${request.method} ${request.path}` } };
   }

@@ -1,0 +1,99 @@
+/**
+ * eSIM Go: revoke an applied bundle (DELETE /esims/{iccid}/bundles/{name}). The most dangerous of the three
+ * calls: each call revokes one more assignment, so the gateway reads first (eSIM and bundles, in parallel),
+ * predicts exactly which assignment goes and whether the eSIM would be handed back, refuses when it would be
+ * unless asked, and only then writes.
+ */
+import { z } from 'zod';
+import { ProblemError } from '../errors.js';
+import type { ReadFailure } from '../providers/esim-go/client.js';
+import { esimGoClient } from '../providers/esim-go/index.js';
+import { type RevokePlan, planRevoke } from '../providers/esim-go/revoke-plan.js';
+import { defineOperation } from './definition.js';
+import { booleanQueryField, dryRunField, iccidField } from './fields.js';
+import { outcomeProblem } from './run.js';
+
+const path = z.strictObject({
+  iccid: iccidField,
+  name: z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+    .regex(/^[A-Za-z0-9_.-]{1,128}$/, { error: 'must be 1-128 characters of A-Z, a-z, 0-9, _, . and - (case-sensitive, e.g. esim_1GB_7D_GB_V2)' }),
+});
+
+const queryFields = {
+  type: z.enum(['validate', 'transaction'], { error: 'must be "validate" or "transaction"' }).optional().default('transaction'),
+  dryRun: dryRunField,
+  refundToBalance: booleanQueryField.optional(),
+  offerId: z.string().regex(/^[\x21-\x7e]{1,128}$/, { error: 'must be 1-128 printable characters without spaces' }).optional(),
+  allowEsimReturn: booleanQueryField.optional().default(false),
+};
+
+const offerIdRule = (value: { refundToBalance?: boolean; offerId?: string }, context: z.RefinementCtx) => {
+  if (value.refundToBalance === true && value.offerId === undefined) {
+    context.addIssue({ code: 'custom', path: ['offerId'], message: 'is required when refundToBalance=true (the assignment id to refund)' });
+  }
+};
+
+const query = z.strictObject(queryFields).superRefine(offerIdRule);
+
+type RevokeInput = z.infer<typeof path> & z.infer<typeof query>;
+
+/** Reads the eSIM and its bundles in parallel and predicts the revoke; a failed read ends the operation. */
+const readPlan = async (input: RevokeInput): Promise<{ ok: true; plan: RevokePlan } | { ok: false; outcome: ReadFailure }> => {
+  const client = esimGoClient();
+  const [esim, bundles] = await Promise.all([client.getEsim(input.iccid), client.listBundles(input.iccid)]);
+  if (!esim.ok) return esim;
+  if (!bundles.ok) return bundles;
+  return { ok: true, plan: planRevoke({ bundle: input.name, esim: esim.data, bundles: bundles.data, refundToBalance: input.refundToBalance === true, now: Date.now() }) };
+};
+
+const revokeRequest = (input: RevokeInput, type: 'validate' | 'transaction') => ({
+  iccid: input.iccid,
+  name: input.name,
+  type,
+  refundToBalance: input.refundToBalance,
+  offerId: input.offerId,
+});
+
+const returnRiskProblem = (plan: RevokePlan) =>
+  new ProblemError(
+    'esim-return-risk',
+    `Revoking ${plan.bundle} would leave the eSIM with no bundle while it is not installed (profileStatus ${plan.profileStatus ?? 'unknown'}), ` +
+      'so eSIM Go may start its returns process and remove the eSIM from your account. Nothing was revoked. ' +
+      'Install the eSIM or add a bundle first, or repeat the request with allowEsimReturn=true (and a new Idempotency-Key) to accept that.',
+    { extensions: { plan } },
+  );
+
+export const revokeBundle = defineOperation({
+  name: 'revoke-bundle',
+  provider: 'esim-go',
+  summary: 'Revoke the oldest unused assignment of a bundle applied to an eSIM Go eSIM, with refund and returns-process checks',
+  route: { method: 'DELETE', path: '/v1/esim-go/esims/{iccid}/bundles/{name}' },
+  request: { path, query },
+  input: z.strictObject({ ...path.shape, ...queryFields }).superRefine(offerIdRule),
+  isDryRun: (input) => input.dryRun || input.type === 'validate',
+  execute: async (input) => {
+    const read = await readPlan(input);
+    if (!read.ok) return read.outcome;
+    const { plan } = read;
+    if (plan.esimReturnRisk && !input.allowEsimReturn) return { kind: 'refused', problem: returnRiskProblem(plan) };
+    const outcome = await esimGoClient().revokeBundle(revokeRequest(input, 'transaction'));
+    return { ...outcome, details: { plan } };
+  },
+  dryRun: async (input) => {
+    // One round of parallel calls: the two reads and eSIM Go's own `type=validate`, which changes nothing.
+    const [read, validation] = await Promise.all([readPlan(input), esimGoClient().revokeBundle(revokeRequest(input, 'validate'))]);
+    if (!read.ok) throw outcomeProblem(read.outcome);
+    if (validation.kind === 'throttled' || validation.kind === 'not_sent' || validation.kind === 'unknown') throw outcomeProblem(validation);
+    const { plan } = read;
+    return {
+      preview: {
+        ...plan,
+        wouldBeRefusedByGuard: plan.esimReturnRisk && !input.allowEsimReturn,
+        offerIdMatchesTarget: input.offerId === undefined ? null : input.offerId === plan.target?.id,
+        upstreamAccepts: validation.kind === 'succeeded',
+      },
+      upstream: validation.upstream,
+    };
+  },
+});

@@ -1,0 +1,111 @@
+/**
+ * eSIM Go v2.4 client: the revoke-by-name call and the reads a safe revoke needs. Knows eSIM Go's quirks:
+ * `X-API-Key` is set by hand on every call (the v2.4 spec's revoke operation names an undefined security
+ * scheme, `apiKeyAuth`, so generated clients drop the header there); a bad key is a 403, not a 401; reads may
+ * answer 503 "processing" with Retry-After; at most 10 requests per second per IP.
+ */
+import type { ZodType } from 'zod';
+import { type HttpResult, retryAfterSeconds, sendHttp } from '../http.js';
+import type { ProviderOutcome, UpstreamAnswer } from '../outcome.js';
+import type { RateLimiter } from '../rate-limit.js';
+import { type BundlesList, type EsimDetails, bundlesListSchema, esimDetailsSchema, esimGoErrorMessage, statusMessageSchema } from './schemas.js';
+
+export interface EsimGoClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  apiKey: () => Promise<string>;
+  limiter: RateLimiter;
+  now?: () => number;
+}
+
+export interface RevokeRequest {
+  iccid: string;
+  name: string;
+  type: 'validate' | 'transaction';
+  refundToBalance?: boolean;
+  offerId?: string;
+}
+
+/** A read either gives data, or the outcome the whole operation ends with (nothing was written). */
+export type ReadFailure = Exclude<ProviderOutcome, { kind: 'succeeded' }>;
+export type ReadResult<T> = { ok: true; data: T; upstream: UpstreamAnswer } | { ok: false; outcome: ReadFailure };
+
+/** The most list entries eSIM Go returns in one page (`limit` is 1-200). */
+const BUNDLE_PAGE_LIMIT = 200;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const answer = (result: Extract<HttpResult, { kind: 'answered' }>): UpstreamAnswer => ({ status: result.status, body: result.body });
+
+export class EsimGoClient {
+  readonly #options: EsimGoClientOptions;
+  readonly #now: () => number;
+
+  constructor(options: EsimGoClientOptions) {
+    this.#options = { ...options, baseUrl: options.baseUrl.replace(/\/+$/, '') };
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** `GET /esims/{iccid}`: profile status and first installation time. */
+  getEsim(iccid: string): Promise<ReadResult<EsimDetails>> {
+    return this.#read(`/esims/${encodeURIComponent(iccid)}`, esimDetailsSchema);
+  }
+
+  /** `GET /esims/{iccid}/bundles?includeUsed=true`: every bundle and assignment, used ones included. */
+  listBundles(iccid: string): Promise<ReadResult<BundlesList>> {
+    return this.#read(`/esims/${encodeURIComponent(iccid)}/bundles?includeUsed=true&limit=${BUNDLE_PAGE_LIMIT}`, bundlesListSchema);
+  }
+
+  /** `DELETE /esims/{iccid}/bundles/{name}`: revokes the oldest unused assignment (or, with type=validate, says what it would do). */
+  async revokeBundle(request: RevokeRequest): Promise<ProviderOutcome> {
+    const query = new URLSearchParams({ type: request.type });
+    if (request.refundToBalance !== undefined) query.set('refundToBalance', String(request.refundToBalance));
+    if (request.offerId !== undefined) query.set('offerId', request.offerId);
+    const result = await this.#send('DELETE', `/esims/${encodeURIComponent(request.iccid)}/bundles/${encodeURIComponent(request.name)}?${query}`, this.#options.timeoutMs);
+    return classifyWrite(result);
+  }
+
+  async #send(method: 'GET' | 'DELETE', path: string, timeoutMs: number): Promise<HttpResult> {
+    const apiKey = await this.#options.apiKey();
+    await this.#options.limiter.acquire();
+    return sendHttp({ method, url: `${this.#options.baseUrl}${path}`, headers: { 'x-api-key': apiKey }, timeoutMs });
+  }
+
+  async #read<T>(path: string, schema: ZodType<T>): Promise<ReadResult<T>> {
+    const deadline = this.#now() + this.#options.timeoutMs;
+    for (;;) {
+      const result = await this.#send('GET', path, Math.max(deadline - this.#now(), 1));
+      if (result.kind !== 'answered') {
+        return { ok: false, outcome: { kind: 'not_sent', reason: `eSIM Go read ${path.split('?')[0]} failed (${result.reason}) before anything was revoked` } };
+      }
+      const upstream = answer(result);
+      if (result.status === 503) {
+        // "Processing - come back later or use the Retry-After (seconds) header": wait if the budget allows.
+        const waitMs = retryAfterSeconds(result.headers, 1) * 1000;
+        if (this.#now() + waitMs < deadline) {
+          await sleep(waitMs);
+          continue;
+        }
+        return { ok: false, outcome: { kind: 'throttled', upstream, retryAfterSeconds: Math.ceil(waitMs / 1000) } };
+      }
+      if (result.status === 429) return { ok: false, outcome: { kind: 'throttled', upstream, retryAfterSeconds: retryAfterSeconds(result.headers) } };
+      if (result.status >= 400 && result.status < 500) return { ok: false, outcome: { kind: 'rejected', upstream, message: esimGoErrorMessage(result.body) } };
+      const parsed = schema.safeParse(result.body);
+      if (result.status !== 200 || !parsed.success) {
+        return { ok: false, outcome: { kind: 'not_sent', reason: `eSIM Go read answered HTTP ${result.status} with an unexpected body; nothing was revoked` } };
+      }
+      return { ok: true, data: parsed.data, upstream };
+    }
+  }
+}
+
+/** Maps the answer of the revoke call. */
+export const classifyWrite = (result: HttpResult): ProviderOutcome => {
+  if (result.kind === 'not_sent') return result;
+  if (result.kind === 'lost') return { kind: 'unknown', reason: result.reason, timedOut: result.timedOut };
+  const upstream = answer(result);
+  if (result.status === 429) return { kind: 'throttled', upstream, retryAfterSeconds: retryAfterSeconds(result.headers) };
+  if (result.status >= 500) return { kind: 'unknown', reason: `eSIM Go answered HTTP ${result.status}`, timedOut: false, upstream };
+  if (result.status >= 400) return { kind: 'rejected', upstream, message: esimGoErrorMessage(result.body) };
+  if (result.status === 200 && result.bodyIsJson && statusMessageSchema.safeParse(result.body).success) return { kind: 'succeeded', upstream };
+  return { kind: 'unknown', reason: `eSIM Go answered HTTP ${result.status} with an unexpected body`, timedOut: false, upstream };
+};

@@ -1,0 +1,272 @@
+/**
+ * A stateful eSIM Go v2.4 API, faithful to eSIM Go's docs and official OpenAPI file (docs/providers.md §2;
+ * test/fixtures/esim-go-v2.4.openapi.yaml). Written independently of the gateway's revoke planning, so tests that
+ * compare the gateway's predictions with this simulator's behaviour compare two readings of the docs.
+ *
+ * Documented behaviour modelled:
+ * - `X-API-Key` on every call; a wrong or missing key is a 403 `{"message"}` (not a 401).
+ * - 10 requests per second per client (fixed one-second window), `X-Ratelimit-Limit/Remaining/Reset/Cost` on
+ *   every answer, 429 `{"message":"Rate limit exceeded"}` with `Retry-After` beyond it.
+ * - Assignments move processing → queued → active → depleted | expired | lapsed, or → revoked.
+ * - Revoke by name takes the oldest unused (processing/queued) assignment of the bundle (names are case-sensitive).
+ * - A refund (to inventory, or to balance with refundToBalance=true) only when refunds are enabled for the
+ *   organisation (off by default at eSIM Go), the assignment has not started, no data was used, and it was
+ *   assigned at most 60 days ago.
+ * - `type=validate` changes nothing and describes what a transaction would do.
+ * - Returns process: an eSIM left without bundles while not installed leaves the account; later calls get 403.
+ *
+ * Assumptions where the docs are silent or contradict themselves (each one is listed in the README):
+ * - A1 with no unused assignment, the most recent started one (active/depleted) is revoked, without refund (the
+ *   docs' heading says "latest assignment"); with none of those either, 403 "no available bundles".
+ * - A2 a bundle name not on the eSIM is a 403 like "no bundles left" (the documented 403 reasons).
+ * - A3 refundToBalance=true without offerId is a 400; an offerId that is not an assignment of that bundle on that
+ *   eSIM is a 400; a valid offerId does not change which assignment is revoked (revoke-by-name semantics).
+ * - A4 an unknown ICCID, and one that went through the returns process, is a 403 "not accessible".
+ * - A5 the returns process starts at once (the docs say "may"); the eSIM never comes back in the simulator.
+ * - A6 "installed" means profileStatus Installed, Enabled or Disabled.
+ */
+import { randomUUID } from 'node:crypto';
+import type { SimRequest, SimResponse } from '../server.js';
+import { SimulatorServer } from '../server.js';
+
+export interface SimAssignment {
+  id: string;
+  callTypeGroup: string;
+  initialQuantity: number;
+  remainingQuantity: number;
+  assignmentDateTime: string;
+  assignmentReference: string;
+  bundleState: string;
+  unlimited: boolean;
+}
+
+export interface SimBundle {
+  name: string;
+  description: string;
+  assignments: SimAssignment[];
+}
+
+export interface SimEsim {
+  iccid: string;
+  profileStatus: string;
+  firstInstalledDateTime?: number;
+  bundles: SimBundle[];
+  inAccount: boolean;
+}
+
+export interface Revocation {
+  iccid: string;
+  bundle: string;
+  assignmentId: string;
+  refund: 'balance' | 'inventory' | null;
+  at: number;
+}
+
+export interface EsimGoSimulatorOptions {
+  apiKey?: string;
+  refundsEnabled?: boolean;
+  requestsPerSecond?: number;
+  latencyMs?: number;
+  /** Start with the sandbox records. Default true. */
+  seed?: boolean;
+}
+
+export const ESIM_GO_SANDBOX_API_KEY = 'sandbox-esim-go-api-key';
+const DAY = 86_400_000;
+const GB = 1_000_000_000;
+
+const UNUSED = new Set(['processing', 'queued']);
+const STARTED = new Set(['active', 'depleted']);
+const LIVE = new Set([...UNUSED, ...STARTED]);
+const INSTALLED = new Set(['Installed', 'Enabled', 'Disabled']);
+
+export const assignment = (id: string, state: string, daysAgo: number, used = 0, size = GB): SimAssignment => ({
+  id,
+  callTypeGroup: 'data',
+  initialQuantity: size,
+  remainingQuantity: size - used,
+  assignmentDateTime: new Date(Date.now() - daysAgo * DAY).toISOString(),
+  assignmentReference: `${randomUUID()}-0`,
+  bundleState: state,
+  unlimited: false,
+});
+
+/** The sandbox's ready-made eSIMs: printed by `npm start` so its example requests work as pasted. */
+export const esimGoSandboxEsims = (): SimEsim[] => [
+  {
+    iccid: '8943108165015003887',
+    profileStatus: 'Released',
+    bundles: [{ name: 'esim_1GB_7D_GB_V2', description: 'eSIM, 1GB, 7 Days, United Kingdom, V2', assignments: [assignment('243', 'queued', 3), assignment('245', 'queued', 1)] }],
+    inAccount: true,
+  },
+  {
+    iccid: '8944538532008160222',
+    profileStatus: 'Installed',
+    firstInstalledDateTime: Date.now() - 10 * DAY,
+    bundles: [
+      { name: 'esim_1GB_7D_GB_V2', description: 'eSIM, 1GB, 7 Days, United Kingdom, V2', assignments: [assignment('301', 'queued', 2)] },
+      { name: 'esim_3GB_30D_EU_V2', description: 'eSIM, 3GB, 30 Days, Europe, V2', assignments: [assignment('302', 'active', 9, 400_000_000, 3 * GB)] },
+    ],
+    inAccount: true,
+  },
+  {
+    iccid: '8943108160000804845',
+    profileStatus: 'Released',
+    bundles: [{ name: 'esim_1GB_7D_GB_V2', description: 'eSIM, 1GB, 7 Days, United Kingdom, V2', assignments: [assignment('401', 'queued', 5)] }],
+    inAccount: true,
+  },
+];
+
+const message = (status: number, text: string): SimResponse => ({ status, body: { message: text } });
+const time = (a: SimAssignment) => Date.parse(a.assignmentDateTime);
+
+export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
+  const apiKey = options.apiKey ?? ESIM_GO_SANDBOX_API_KEY;
+  const limit = options.requestsPerSecond ?? 10;
+  const state = { refundsEnabled: options.refundsEnabled ?? true, esims: new Map<string, SimEsim>(), revocations: [] as Revocation[] };
+  let window = { second: 0, count: 0 };
+
+  const reset = () => {
+    state.esims.clear();
+    state.revocations.length = 0;
+    window = { second: 0, count: 0 };
+    if (options.seed ?? true) for (const esim of esimGoSandboxEsims()) state.esims.set(esim.iccid, esim);
+  };
+  reset();
+
+  /** Authentication, then the per-second window; both answer with the rate-limit headers, as eSIM Go does. */
+  const guarded = (handle: (request: SimRequest, params: Record<string, string>) => SimResponse) => (request: SimRequest, params: Record<string, string>): SimResponse => {
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
+    if (window.second !== second) window = { second, count: 0 };
+    window.count += 1;
+    const headers = {
+      'x-ratelimit-limit': String(limit),
+      'x-ratelimit-remaining': String(Math.max(limit - window.count, 0)),
+      'x-ratelimit-reset': new Date((second + 1) * 1000).toISOString(),
+      'x-ratelimit-cost': '1',
+    };
+    if (window.count > limit) return { status: 429, body: { message: 'Rate limit exceeded' }, headers: { ...headers, 'retry-after': '1' } };
+    if (request.headers['x-api-key'] !== apiKey) return { ...message(403, 'Unauthorised - the api token is invalid'), headers };
+    const answer = handle(request, params);
+    return { ...answer, headers: { ...headers, ...answer.headers } };
+  };
+
+  const accessible = (iccid: string): SimEsim | undefined => {
+    const esim = state.esims.get(iccid);
+    return esim?.inAccount ? esim : undefined;
+  };
+  const notAccessible = () => message(403, 'The eSIM is not accessible by this user');
+
+  const revoke = (request: SimRequest, { iccid = '', name = '' }: Record<string, string>): SimResponse => {
+    const type = request.query.get('type') ?? 'transaction';
+    if (type !== 'validate' && type !== 'transaction') return message(400, 'type must be validate or transaction');
+    const refundParam = request.query.get('refundToBalance');
+    if (refundParam !== null && refundParam !== 'true' && refundParam !== 'false') return message(400, 'refundToBalance must be a boolean');
+    const refundToBalance = refundParam === 'true';
+    const offerId = request.query.get('offerId');
+    if (refundToBalance && offerId === null) return message(400, 'offerId is required for refunding to balance'); // A3
+    const esim = accessible(iccid);
+    if (esim === undefined) return notAccessible(); // A4
+    const bundle = esim.bundles.find((candidate) => candidate.name === name);
+    if (bundle === undefined) return message(403, `No available bundles named ${name} on this eSIM`); // A2
+    if (offerId !== null && !bundle.assignments.some((candidate) => candidate.id === offerId)) return message(400, `offerId ${offerId} is not an assignment of ${name}`); // A3
+
+    const unused = bundle.assignments.filter((candidate) => UNUSED.has(candidate.bundleState)).sort((a, b) => time(a) - time(b) || Number(a.id) - Number(b.id));
+    const started = bundle.assignments.filter((candidate) => STARTED.has(candidate.bundleState)).sort((a, b) => time(b) - time(a) || Number(b.id) - Number(a.id));
+    const target = unused[0] ?? started[0]; // A1
+    if (target === undefined) return message(403, 'You do not have any available Bundles left to revoke');
+
+    const untouched = UNUSED.has(target.bundleState) && target.remainingQuantity === target.initialQuantity;
+    const inWindow = Date.now() - time(target) <= 60 * DAY;
+    const refund = state.refundsEnabled && untouched && inWindow ? (refundToBalance ? 'balance' : 'inventory') : null;
+    const why = !state.refundsEnabled ? 'refunds are not enabled for this organisation' : !untouched ? 'the bundle has been started' : !inWindow ? 'the refund period has passed' : '';
+
+    if (type === 'validate') {
+      return { status: 200, body: { status: `Bundle assignment ${target.id} of ${name} would be revoked${refund === null ? ` without refund: ${why}` : ` and refunded to ${refund}`}` } };
+    }
+    target.bundleState = 'revoked';
+    state.revocations.push({ iccid, bundle: name, assignmentId: target.id, refund, at: Date.now() });
+    const live = esim.bundles.flatMap((candidate) => candidate.assignments).filter((candidate) => LIVE.has(candidate.bundleState));
+    if (live.length === 0 && !INSTALLED.has(esim.profileStatus)) esim.inAccount = false; // A5, A6
+    return { status: 200, body: { status: refund === null ? 'Successfully Revoked Bundle, no refund applied' : `Successfully Revoked Bundle, bundle has been refunded to ${refund}` } };
+  };
+
+  const server = new SimulatorServer(
+    'esim-go',
+    [
+      {
+        method: 'GET',
+        path: '/esims/{iccid}',
+        handle: guarded((_request, { iccid = '' }) => {
+          const esim = accessible(iccid);
+          if (esim === undefined) return notAccessible();
+          return {
+            status: 200,
+            body: {
+              iccid: esim.iccid,
+              pin: '0000',
+              puk: '12345678',
+              matchingId: `JQ-${esim.iccid.slice(-6)}-SANDBOX`,
+              smdpAddress: 'rsp.sandbox.example',
+              profileStatus: esim.profileStatus,
+              ...(esim.firstInstalledDateTime === undefined ? {} : { firstInstalledDateTime: esim.firstInstalledDateTime }),
+              customerRef: '',
+            },
+          };
+        }),
+      },
+      {
+        method: 'GET',
+        path: '/esims/{iccid}/bundles',
+        handle: guarded((request, { iccid = '' }) => {
+          const esim = accessible(iccid);
+          if (esim === undefined) return notAccessible();
+          const includeUsed = request.query.get('includeUsed') === 'true';
+          const pageLimit = Number(request.query.get('limit') ?? 15);
+          if (!Number.isInteger(pageLimit) || pageLimit < 1 || pageLimit > 200) return message(400, 'limit must be between 1 and 200');
+          const bundles = esim.bundles
+            .map((bundle) => ({ ...bundle, assignments: bundle.assignments.filter((candidate) => includeUsed || LIVE.has(candidate.bundleState)).slice(-pageLimit) }))
+            .filter((bundle) => bundle.assignments.length > 0);
+          return { status: 200, body: { bundles } };
+        }),
+      },
+      {
+        method: 'GET',
+        path: '/esims/{iccid}/bundles/{name}',
+        handle: guarded((_request, { iccid = '', name = '' }) => {
+          const esim = accessible(iccid);
+          if (esim === undefined) return notAccessible();
+          const bundle = esim.bundles.find((candidate) => candidate.name === name);
+          if (bundle === undefined) return message(400, `Bundle ${name} is not applied to this eSIM`);
+          return { status: 200, body: { assignments: bundle.assignments } };
+        }),
+      },
+      { method: 'DELETE', path: '/esims/{iccid}/bundles/{name}', handle: guarded(revoke) },
+    ],
+    {
+      latencyMs: options.latencyMs,
+      state: () => ({ refundsEnabled: state.refundsEnabled, esims: [...state.esims.values()], revocations: state.revocations }),
+      reset,
+    },
+  );
+
+  return {
+    server,
+    esim: (iccid: string): SimEsim | undefined => state.esims.get(iccid),
+    esims: (): SimEsim[] => [...state.esims.values()],
+    addEsim: (esim: SimEsim): void => void state.esims.set(esim.iccid, esim),
+    /** Every revocation applied (validate calls never appear here): the provider's effects, for exactly-once checks. */
+    revocations: (): Revocation[] => [...state.revocations],
+    setRefundsEnabled: (enabled: boolean): void => {
+      state.refundsEnabled = enabled;
+    },
+    reset: () => {
+      reset();
+      server.calls.length = 0;
+      server.clearFaults();
+    },
+  };
+};
+
+export type EsimGoSimulator = ReturnType<typeof createEsimGoSimulator>;
