@@ -72,6 +72,30 @@ it('serves the printed curl, replays it, and refuses a bad check digit without c
   expect(unknownRoute.headers.get('content-type')).toBe('application/problem+json');
 });
 
+it('serves the printed eSIM Go requests: the preview predicts the revoke, the revoke replays, the guard holds', async () => {
+  const lines = output.split('\n').map((line) => line.trim());
+  const preview = lines.find((line) => line.startsWith('curl -i -X DELETE') && line.includes('dryRun=true'));
+  const revoke = lines.find((line) => line.startsWith('curl -i -X DELETE') && line.includes('idempotency-key'));
+  expect(preview, output).toBeDefined();
+  expect(revoke, output).toBeDefined();
+  const sandbox = /eSIM Go\s+built-in sandbox at (http:\/\/\S+)/.exec(output)?.[1];
+
+  const predicted = parseCurl(await shell(preview as string));
+  expect(predicted.status).toBe(200);
+  expect(predicted.body).toMatchObject({ status: 'validated', preview: { target: { id: expect.any(String) } } });
+
+  const revoked = parseCurl(await shell(revoke as string));
+  expect(revoked.status).toBe(200);
+  const replayed = parseCurl(await shell(revoke as string));
+  expect(replayed.headers['idempotent-replayed']).toBe('true');
+  const guarded = parseCurl(await shell((revoke as string).replace('try-revoke-1', 'try-revoke-2')));
+  expect(guarded.status).toBe(422);
+  expect(guarded.body.type).toMatch(/esim-return-risk$/);
+
+  const state = (await (await fetch(`${sandbox}/__sim/state`)).json()) as { revocations: Array<{ assignmentId: string }> };
+  expect(state.revocations.map((revocation) => revocation.assignmentId)).toEqual([(predicted.body.preview as { target: { id: string } }).target.id]);
+});
+
 it('stops cleanly on SIGTERM', async () => {
   const exited = new Promise<number | null>((resolve) => runner.once('exit', (code) => resolve(code)));
   runner.kill('SIGTERM');

@@ -9,6 +9,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { LOCAL_CALLER_ARN, lambdaContext, matchResource, toApiGatewayEvent } from '../../infra/local/apigw-event.js';
 import { dynamoClient, ensureIdempotencyTable } from '../../infra/local/dynamodb.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
+import { ESIM_GO_SANDBOX_API_KEY, createEsimGoSimulator } from '../simulators/esim-go/simulator.js';
 import { MONOGOTO_SANDBOX_CREDENTIALS, createMonogotoSimulator } from '../simulators/monogoto/simulator.js';
 
 export type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -45,6 +46,21 @@ export const startMonogoto = async (options: Parameters<typeof createMonogotoSim
   const url = await simulator.server.start();
   configureEnvironment({ MONOGOTO_BASE_URL: url, MONOGOTO_USERNAME: MONOGOTO_SANDBOX_CREDENTIALS.username, MONOGOTO_PASSWORD: MONOGOTO_SANDBOX_CREDENTIALS.password });
   return simulator;
+};
+
+export const startEsimGo = async (options: Parameters<typeof createEsimGoSimulator>[0] = {}) => {
+  const simulator = createEsimGoSimulator(options);
+  const url = await simulator.server.start();
+  configureEnvironment({ ESIM_GO_BASE_URL: url, ESIM_GO_API_KEY: ESIM_GO_SANDBOX_API_KEY });
+  return simulator;
+};
+
+/** A fresh idempotency table on DynamoDB Local, then the operation's real handler and definition. */
+export const loadOperation = async (endpoint: string, name: string, definitionExport: string, environment: Record<string, string> = {}) => {
+  configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(endpoint), AWS_ENDPOINT_URL_DYNAMODB: endpoint, ...environment });
+  const { handler } = (await import(`../../functions/${name}/index.ts`)) as { handler: Handler };
+  const definition = ((await import(`../../shared/operations/${name}.ts`)) as Record<string, OperationDefinition>)[definitionExport] as OperationDefinition;
+  return { handler, definition };
 };
 
 export const apiGatewayEvent = (definition: OperationDefinition, call: HttpCall): APIGatewayProxyEvent => {

@@ -127,6 +127,7 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
   let window = { second: 0, count: 0 };
 
   const reset = () => {
+    state.refundsEnabled = options.refundsEnabled ?? true;
     state.esims.clear();
     state.revocations.length = 0;
     window = { second: 0, count: 0 };
