@@ -1,22 +1,29 @@
 /** `npm run synth` works offline and without AWS credentials, and bundles each function as deployed. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 
-it('synthesizes the stack with bundled ESM functions', async () => {
+/** Strings that only one provider's client contains. */
+const PROVIDER_MARKERS = { 'cancel-esim': '/v1/auth/token', 'revoke-bundle': 'includeUsed' } as const;
+
+it('synthesizes the stack with one bundled ESM function per operation, each without the other providers\' clients', async () => {
   const out = mkdtempSync(join(tmpdir(), 'cdk-out-'));
   const env = { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'none-configured', CDK_HOME: mkdtempSync(join(tmpdir(), 'cdk-home-')) };
   await promisify(execFile)('npx', ['cdk', 'synth', '--quiet', '--output', out], { env, timeout: 120_000 });
-  const template = JSON.parse(readFileSync(join(out, 'SimCancelGateway.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
-  expect(Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function')).toHaveLength(2);
-  const assets = readdirSync(out).filter((name) => name.startsWith('asset.'));
-  expect(assets.length).toBeGreaterThan(0);
-  for (const asset of assets) {
-    const bundle = join(out, asset, 'index.mjs');
-    expect(statSync(bundle).size).toBeGreaterThan(10_000);
-    expect(readFileSync(bundle, 'utf8')).toContain('createRequire');
+  const template = JSON.parse(readFileSync(join(out, 'SimCancelGateway.template.json'), 'utf8')) as {
+    Resources: Record<string, { Type: string; Properties: { Description?: string }; Metadata?: Record<string, string> }>;
+  };
+  const functions = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
+  expect(functions).toHaveLength(Object.keys(PROVIDER_MARKERS).length);
+  for (const fn of functions) {
+    const bundlePath = join(out, fn.Metadata?.['aws:asset:path'] ?? 'missing', 'index.mjs');
+    expect(statSync(bundlePath).size).toBeGreaterThan(10_000);
+    const bundle = readFileSync(bundlePath, 'utf8');
+    expect(bundle).toContain('createRequire');
+    const own = Object.entries(PROVIDER_MARKERS).filter(([, marker]) => bundle.includes(marker)).map(([name]) => name);
+    expect(own, `${fn.Properties.Description} carries exactly one provider client`).toHaveLength(1);
   }
 });
