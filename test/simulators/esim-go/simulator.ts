@@ -24,6 +24,7 @@
  * - A4 an unknown ICCID, and one that went through the returns process, is a 403 "not accessible".
  * - A5 the returns process starts at once (the docs say "may"); the eSIM never comes back in the simulator.
  * - A6 "installed" means profileStatus Installed, Enabled or Disabled.
+ * - A7 `type=validate` answers `{status}` with a sentence; its body is not documented beyond that schema.
  */
 import { randomUUID } from 'node:crypto';
 import type { SimRequest, SimResponse } from '../server.js';
