@@ -1,7 +1,7 @@
 /** The CDK app: `npm run synth` / `npx cdk deploy`. Works offline and without AWS credentials. */
 import { App } from 'aws-cdk-lib';
 import { operations } from '../shared/operations/index.js';
-import { GatewayStack } from './stack.js';
+import { GatewayStack, baseUrlContextKey } from './stack.js';
 
 const app = new App();
 const context = (key: string): string | undefined => {
@@ -12,5 +12,7 @@ const context = (key: string): string | undefined => {
 new GatewayStack(app, 'SimCancelGateway', {
   operations,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
-  providerBaseUrls: { monogoto: context('monogotoBaseUrl'), 'esim-go': context('esimGoBaseUrl') },
+  providerBaseUrls: Object.fromEntries(
+    [...new Set(operations.map((definition) => definition.provider))].map((provider) => [provider, context(baseUrlContextKey(provider))]),
+  ),
 });

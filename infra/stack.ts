@@ -3,7 +3,7 @@
  * operation (routes read from the operation definitions), the idempotency table and one Secrets Manager
  * secret per provider.
  */
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AuthorizationType, LambdaIntegration, MethodLoggingLevel, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -27,6 +27,9 @@ const SECRET_SHAPES: Record<ProviderName, { template: Record<string, string>; ge
   'esim-go': { template: {}, generatedKey: 'apiKey' },
   stn: { template: {}, generatedKey: 'apiKey' },
 };
+
+/** CDK context key that sets a provider's base URL: monogotoBaseUrl, esimGoBaseUrl, stnBaseUrl. */
+export const baseUrlContextKey = (provider: ProviderName): string => `${provider.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase())}BaseUrl`;
 
 const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, letter: string) => letter.toUpperCase());
 const envPrefix = (provider: ProviderName) => provider.toUpperCase().replace('-', '_');
@@ -84,6 +87,11 @@ export class GatewayStack extends Stack {
           ...(baseUrl === undefined ? {} : { [`${envPrefix(provider)}_BASE_URL`]: baseUrl }),
         },
       });
+      for (const setting of definition.requiredConfig ?? []) {
+        if (setting === `${envPrefix(provider)}_BASE_URL` && baseUrl === undefined) {
+          Annotations.of(fn).addWarning(`${definition.name} needs ${setting}: deploy with -c ${baseUrlContextKey(provider)}=https://... or its first invocation fails`);
+        }
+      }
       this.idempotencyTable.grantReadWriteData(fn);
       secret.grantRead(fn);
       this.api.root

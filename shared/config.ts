@@ -17,6 +17,10 @@ const configSchema = z.object({
   ESIM_GO_SECRET_ARN: z.string().optional(),
   /** eSIM Go allows 10 requests per second per IP; each container stays under it on its own. */
   ESIM_GO_REQUESTS_PER_SECOND: positiveInt.default(10),
+  /** No default: sTN's base URL is given to each partner. Required wherever the sTN operation runs. */
+  STN_BASE_URL: z.url().optional(),
+  STN_API_KEY: z.string().optional(),
+  STN_SECRET_ARN: z.string().optional(),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(8000),
   IDEMPOTENCY_TTL_SECONDS: positiveInt.default(86400),
   IDEMPOTENCY_TABLE_NAME: z.string().min(1).default('sim-cancel-gateway-idempotency'),
@@ -29,6 +33,15 @@ export type Config = z.infer<typeof configSchema>;
 export class ConfigurationError extends Error {
   override name = 'ConfigurationError';
 }
+
+/**
+ * Fails with one message naming every variable an operation needs and lacks. Handlers call it at init in
+ * Lambda, so a misconfigured function fails its first invocation loudly instead of answering 500s later.
+ */
+export const assertConfigured = (required: ReadonlyArray<keyof Config>, current: Config = config()): void => {
+  const missing = required.filter((name) => current[name] === undefined);
+  if (missing.length > 0) throw new ConfigurationError(`Missing configuration: ${missing.join(', ')} must be set`);
+};
 
 /** Parses the environment; an invalid value fails with one message naming every bad variable. */
 export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => {

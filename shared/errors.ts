@@ -25,6 +25,7 @@ export const PROBLEMS = {
   'internal-error': { status: 500, title: 'Internal error' },
   'upstream-failed': { status: 502, title: 'The provider failed or answered something unexpected' },
   'upstream-unreachable': { status: 502, title: 'The provider could not be reached; nothing was sent' },
+  'upstream-auth-failed': { status: 502, title: "The provider refused the gateway's credentials; nothing was done" },
   'upstream-throttled': { status: 503, title: 'The provider is throttling requests' },
   'dependency-unavailable': { status: 503, title: 'A dependency of the gateway is unavailable; nothing was sent' },
   'upstream-timeout': { status: 504, title: 'The provider did not answer in time; the outcome is unknown' },

@@ -18,3 +18,5 @@ export const readSecretJson = async <T>(secretArn: string, schema: ZodType<T>, w
 };
 
 export const usernamePasswordSchema = z.object({ username: z.string().min(1), password: z.string().min(1) });
+
+export const apiKeySchema = z.object({ apiKey: z.string().min(1) });

@@ -7,6 +7,7 @@ import type { ProviderName } from '../../shared/operations/definition.js';
 import { ESIM_GO_SANDBOX_API_KEY, type EsimGoSimulator, createEsimGoSimulator } from '../../test/simulators/esim-go/simulator.js';
 import { MONOGOTO_SANDBOX_CREDENTIALS, type MonogotoSimulator, createMonogotoSimulator } from '../../test/simulators/monogoto/simulator.js';
 import type { SimulatorServer } from '../../test/simulators/server.js';
+import { STN_SANDBOX_API_KEY, type StnSimulator, createStnSimulator } from '../../test/simulators/stn/simulator.js';
 
 export interface RunningSandbox {
   provider: ProviderName;
@@ -56,6 +57,26 @@ const esimGoBanner = (simulator: EsimGoSimulator) => (gatewayUrl: string) => {
   ];
 };
 
+const stnBanner = (simulator: StnSimulator) => (gatewayUrl: string) => {
+  const activations = simulator.activations();
+  const lines = ['sTN sandbox activations:', ...activations.map((record) => `  id ${record.id}  status ${record.status.padEnd(10)} ${record.activationType}`)];
+  const busy = activations.find((record) => record.status === 'BUSY');
+  const done = activations.find((record) => record.status === 'DONE');
+  if (busy === undefined) return lines;
+  const url = `${gatewayUrl}/v1/stn/activations/${busy.id}/cancel`;
+  lines.push(
+    '',
+    'Preview cancelling a pending activation (reads its status):',
+    `  curl -i -X POST ${quote(`${url}?dryRun=true`)}`,
+    'Cancel it (sTN answers CANCELLING, so the gateway answers status "in_progress"):',
+    `  curl -i -X POST ${quote(url)} -H 'content-type: application/json' -H 'idempotency-key: try-stn-1' -d ${quote(JSON.stringify({ note: 'Customer changed their mind' }))}`,
+  );
+  if (done !== undefined) {
+    lines.push('A completed activation cannot be cancelled (422 with sTN\'s message):', `  curl -i -X POST ${quote(`${gatewayUrl}/v1/stn/activations/${done.id}/cancel`)} -H 'idempotency-key: try-stn-2'`);
+  }
+  return lines;
+};
+
 export const startSandboxes = async (env: NodeJS.ProcessEnv): Promise<RunningSandbox[]> => {
   const running: RunningSandbox[] = [];
   const unset = (variable: string) => env[variable] === undefined || env[variable] === '';
@@ -72,6 +93,12 @@ export const startSandboxes = async (env: NodeJS.ProcessEnv): Promise<RunningSan
     env.ESIM_GO_BASE_URL = await simulator.server.start();
     env.ESIM_GO_API_KEY = ESIM_GO_SANDBOX_API_KEY;
     running.push({ provider: 'esim-go', baseUrlVariable: 'ESIM_GO_BASE_URL', server: simulator.server, banner: esimGoBanner(simulator) });
+  }
+  if (unset('STN_BASE_URL')) {
+    const simulator = createStnSimulator();
+    env.STN_BASE_URL = await simulator.server.start();
+    env.STN_API_KEY = STN_SANDBOX_API_KEY;
+    running.push({ provider: 'stn', baseUrlVariable: 'STN_BASE_URL', server: simulator.server, banner: stnBanner(simulator) });
   }
   return running;
 };

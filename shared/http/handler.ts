@@ -9,6 +9,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { assertConfigured } from '../config.js';
 import { toProblemError } from '../errors.js';
 import { createIdempotentRunner } from '../idempotency.js';
 import { logger, metrics, tracer } from '../observability.js';
@@ -21,6 +22,8 @@ import { jsonResponse, problemResponse } from './response.js';
 const keyHash = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 16);
 
 export const createHttpHandler = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>) => {
+  // In Lambda, a missing setting fails the init with a message that names it.
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) assertConfigured(definition.requiredConfig ?? []);
   const runIdempotently = createIdempotentRunner(definition);
 
   const handle = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {

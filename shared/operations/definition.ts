@@ -4,6 +4,7 @@
  * so adding an operation means adding one definition, one thin handler and one simulator behaviour.
  */
 import type { z } from 'zod';
+import type { Config } from '../config.js';
 import type { ProblemError } from '../errors.js';
 import type { ProviderOutcome } from '../providers/outcome.js';
 
@@ -34,6 +35,8 @@ export interface OperationDefinition<Input extends Record<string, unknown> = Rec
   name: string;
   provider: ProviderName;
   summary: string;
+  /** Configuration without a default that this operation cannot run without; checked at init in Lambda. */
+  requiredConfig?: ReadonlyArray<keyof Config>;
   route: { method: HttpMethod; path: string };
   /** Input schemas by HTTP location; their fields together form `Input` (the flat shape events carry too). */
   request: {

@@ -43,7 +43,11 @@ export const outcomeProblem = (outcome: Exclude<OperationOutcome, { kind: 'succe
         extensions: { ...extensions, upstream: outcome.upstream },
       });
     case 'not_sent':
-      return new ProblemError('upstream-unreachable', `${outcome.reason}. Nothing was changed at the provider; retrying is safe.`, { extensions });
+      return new ProblemError(
+        outcome.credentialsRefused === true ? 'upstream-auth-failed' : 'upstream-unreachable',
+        `${outcome.reason}. Nothing was changed at the provider; retrying is safe${outcome.credentialsRefused === true ? ' once the credentials are fixed' : ''}.`,
+        { extensions },
+      );
     case 'unknown':
       return new ProblemError(outcome.timedOut ? 'upstream-timeout' : 'upstream-failed', `${outcome.reason}. The provider may or may not have applied the request.`, {
         extensions: outcome.upstream === undefined ? extensions : { ...extensions, upstream: outcome.upstream },

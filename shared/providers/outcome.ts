@@ -14,8 +14,11 @@ export type ProviderOutcome =
   | { kind: 'succeeded'; upstream: UpstreamAnswer }
   /** The provider definitively refused (a 4xx that is not about throttling or our credentials). */
   | { kind: 'rejected'; upstream: UpstreamAnswer; message: string }
-  /** The request provably never reached the provider (connection refused, DNS failure). Safe to retry. */
-  | { kind: 'not_sent'; reason: string }
+  /**
+   * The request provably had no effect: it never reached the provider (connection refused, DNS failure), or the
+   * provider refused our credentials before processing it (`credentialsRefused`). Safe to retry.
+   */
+  | { kind: 'not_sent'; reason: string; credentialsRefused?: boolean }
   /** The provider throttled us before doing anything. Safe to retry after the delay. */
   | { kind: 'throttled'; upstream: UpstreamAnswer; retryAfterSeconds: number }
   /**

@@ -11,6 +11,7 @@ import { dynamoClient, ensureIdempotencyTable } from '../../infra/local/dynamodb
 import type { OperationDefinition } from '../../shared/operations/definition.js';
 import { ESIM_GO_SANDBOX_API_KEY, createEsimGoSimulator } from '../simulators/esim-go/simulator.js';
 import { MONOGOTO_SANDBOX_CREDENTIALS, createMonogotoSimulator } from '../simulators/monogoto/simulator.js';
+import { STN_SANDBOX_API_KEY, createStnSimulator } from '../simulators/stn/simulator.js';
 
 export type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -52,6 +53,13 @@ export const startEsimGo = async (options: Parameters<typeof createEsimGoSimulat
   const simulator = createEsimGoSimulator(options);
   const url = await simulator.server.start();
   configureEnvironment({ ESIM_GO_BASE_URL: url, ESIM_GO_API_KEY: ESIM_GO_SANDBOX_API_KEY });
+  return simulator;
+};
+
+export const startStn = async (options: Parameters<typeof createStnSimulator>[0] = {}) => {
+  const simulator = createStnSimulator(options);
+  const url = await simulator.server.start();
+  configureEnvironment({ STN_BASE_URL: url, STN_API_KEY: STN_SANDBOX_API_KEY });
   return simulator;
 };
 

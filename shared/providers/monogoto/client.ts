@@ -83,7 +83,7 @@ export class MonogotoClient {
       if (result.kind === 'answered' && result.status === 401) {
         this.#token = undefined;
         if (attempt === 1) continue;
-        return { kind: 'not_sent', reason: 'Monogoto refused the access token twice (401); check the credentials' };
+        return { kind: 'not_sent', reason: 'Monogoto refused the access token twice (401)', credentialsRefused: true };
       }
       return classifyExecution(result);
     }
@@ -115,10 +115,8 @@ export class MonogotoClient {
     }
     const token = tokenResponseSchema.safeParse(result.body);
     if (result.status !== 200 || !token.success) {
-      return {
-        ok: false,
-        outcome: { kind: 'not_sent', reason: `Monogoto login failed (HTTP ${result.status}): ${monogotoErrorMessage(result.body)}` },
-      };
+      const reason = `Monogoto login failed (HTTP ${result.status}): ${monogotoErrorMessage(result.body)}`;
+      return { ok: false, outcome: { kind: 'not_sent', reason, credentialsRefused: result.status === 401 || result.status === 403 } };
     }
     this.#token = { value: token.data.access_token, expiresAt: tokenExpiry(token.data.access_token, issuedAt) };
     return { ok: true, token: token.data.access_token };

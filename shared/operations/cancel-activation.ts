@@ -1,0 +1,56 @@
+/**
+ * sTN: cancel a pending new-subscription activation (POST /api/CancelNewSubscription). sTN completes the
+ * cancellation later: while it reports CANCELLING the gateway answers `status: "in_progress"`.
+ */
+import { z } from 'zod';
+import { stnClient } from '../providers/stn/index.js';
+import { PENDING_STATUSES, activationSchema, providerEnvironment } from '../providers/stn/schemas.js';
+import { defineOperation } from './definition.js';
+import { dryRunField } from './fields.js';
+import { outcomeProblem } from './run.js';
+
+/** sTN's backend is .NET, which counts string length in UTF-16 code units, as JavaScript's `length` does. */
+export const NOTE_MAX_UTF16_UNITS = 164;
+
+const path = z.strictObject({
+  activationId: z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+    .regex(/^\S{1,64}$/, { error: 'must be 1-64 characters without whitespace' }),
+});
+const query = z.strictObject({ dryRun: dryRunField });
+const body = z.strictObject({
+  note: z.string({ error: 'must be a string' }).max(NOTE_MAX_UTF16_UNITS, { error: `must be at most ${NOTE_MAX_UTF16_UNITS} characters (UTF-16 code units)` }).optional(),
+});
+
+export const cancelActivation = defineOperation({
+  name: 'cancel-activation',
+  provider: 'stn',
+  summary: 'Cancel a pending sTN new-subscription activation',
+  requiredConfig: ['STN_BASE_URL'],
+  route: { method: 'POST', path: '/v1/stn/activations/{activationId}/cancel' },
+  request: { path, query, body },
+  input: path.extend(query.shape).extend(body.shape),
+  isDryRun: (input) => input.dryRun,
+  execute: async ({ activationId, note }) => {
+    const outcome = await stnClient().cancelNewSubscription({ activationId, note });
+    if (outcome.kind !== 'succeeded') return outcome;
+    const activation = activationSchema.parse(outcome.upstream.body);
+    // CANCELLING: accepted, completed by sTN later. Anything else sTN answers with a 200 is taken as done.
+    return { ...outcome, details: { status: activation.status === 'CANCELLING' ? 'in_progress' : 'succeeded', activationStatus: activation.status, providerEnvironment: providerEnvironment(activation) } };
+  },
+  dryRun: async ({ activationId, note }) => {
+    const lookup = await stnClient().queryActivation(activationId);
+    if (!lookup.ok) throw outcomeProblem(lookup.outcome);
+    const status = lookup.activation?.status ?? null;
+    return {
+      preview: {
+        activationId,
+        found: lookup.activation !== null,
+        currentStatus: status,
+        cancelWouldBeAccepted: status !== null && PENDING_STATUSES.has(status),
+        request: { method: 'POST', path: '/api/CancelNewSubscription', body: note === undefined ? { activationId } : { activationId, note } },
+      },
+      upstream: lookup.upstream,
+    };
+  },
+});
