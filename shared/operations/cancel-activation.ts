@@ -19,7 +19,11 @@ const path = z.strictObject({
 });
 const query = z.strictObject({ dryRun: dryRunField });
 const body = z.strictObject({
-  note: z.string({ error: 'must be a string' }).max(NOTE_MAX_UTF16_UNITS, { error: `must be at most ${NOTE_MAX_UTF16_UNITS} characters (UTF-16 code units)` }).optional(),
+  // A refine on `.length` rather than zod's max(), which does not count the way .NET does.
+  note: z
+    .string({ error: 'must be a string' })
+    .refine((note) => note.length <= NOTE_MAX_UTF16_UNITS, { error: `must be at most ${NOTE_MAX_UTF16_UNITS} characters (counted in UTF-16 code units, as sTN does)` })
+    .optional(),
 });
 
 export const cancelActivation = defineOperation({

@@ -96,6 +96,20 @@ it('serves the printed eSIM Go requests: the preview predicts the revoke, the re
   expect(state.revocations.map((revocation) => revocation.assignmentId)).toEqual([(predicted.body.preview as { target: { id: string } }).target.id]);
 });
 
+it('serves the printed sTN requests: preview, cancel in progress, replay, and a DONE activation refused', async () => {
+  const lines = output.split('\n').map((line) => line.trim());
+  const sTnLines = lines.filter((line) => line.startsWith('curl') && line.includes('/v1/stn/'));
+  const [preview, cancel, done] = [sTnLines.find((line) => line.includes('dryRun=true')), sTnLines.find((line) => line.includes('try-stn-1')), sTnLines.find((line) => line.includes('try-stn-2'))];
+  expect([preview, cancel, done].every((line) => line !== undefined), output).toBe(true);
+  expect(parseCurl(await shell(preview as string)).body).toMatchObject({ status: 'validated', preview: { currentStatus: 'BUSY', cancelWouldBeAccepted: true } });
+  const first = parseCurl(await shell(cancel as string));
+  expect(first.body).toMatchObject({ status: 'in_progress', activationStatus: 'CANCELLING' });
+  expect(parseCurl(await shell(cancel as string)).headers['idempotent-replayed']).toBe('true');
+  const refused = parseCurl(await shell(done as string));
+  expect(refused.status).toBe(422);
+  expect(refused.body.detail).toMatch(/DONE/);
+});
+
 it('stops cleanly on SIGTERM', async () => {
   const exited = new Promise<number | null>((resolve) => runner.once('exit', (code) => resolve(code)));
   runner.kill('SIGTERM');

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 
 /** Strings that only one provider's client contains. */
-const PROVIDER_MARKERS = { 'cancel-esim': '/v1/auth/token', 'revoke-bundle': 'includeUsed' } as const;
+const PROVIDER_MARKERS = { 'cancel-esim': '/v1/auth/token', 'revoke-bundle': 'includeUsed', 'cancel-activation': 'CancelNewSubscription' } as const;
 
 it('synthesizes the stack with one bundled ESM function per operation, each without the other providers\' clients', async () => {
   const out = mkdtempSync(join(tmpdir(), 'cdk-out-'));

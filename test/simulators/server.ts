@@ -62,7 +62,7 @@ export interface RecordedCall {
   path: string;
   query: Record<string, string>;
   body: unknown;
-  /** Whether credentials were sent (Authorization or X-API-Key); their values are never recorded. */
+  /** Whether credentials were sent (Authorization, X-API-Key or stn-api-key); their values are never recorded. */
   authorized: boolean;
   at: number;
 }
@@ -183,7 +183,7 @@ export class SimulatorServer {
       path: request.path,
       query: Object.fromEntries(url.searchParams),
       body,
-      authorized: incoming.headers.authorization !== undefined || incoming.headers['x-api-key'] !== undefined,
+      authorized: ['authorization', 'x-api-key', 'stn-api-key'].some((name) => incoming.headers[name] !== undefined),
       at: Date.now(),
     });
     const fault = this.#takeFault(request.path);
