@@ -17,6 +17,7 @@ export const PROBLEMS = {
   'idempotency-key-missing': { status: 400, title: 'Idempotency-Key header is required' },
   'not-found': { status: 404, title: 'Not found' },
   'idempotency-key-in-flight': { status: 409, title: 'A request with this Idempotency-Key is still being processed' },
+  'reconciliation-needed': { status: 409, title: 'The outcome of an earlier attempt cannot be established; nothing was sent again' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be application/json' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency-Key was already used with a different request' },

@@ -11,6 +11,7 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import { config } from './config.js';
+import { dynamoDBClient } from './dynamodb.js';
 import type { OperationDefinition } from './operations/definition.js';
 import { type StoredResponse, runOperation } from './operations/run.js';
 
@@ -24,7 +25,7 @@ export type IdempotentResult = StoredResponse & { replayed?: true };
 export const idempotencyKeyPrefix = (definition: Pick<OperationDefinition, 'name'>): string => `sim-cancel-gateway.${definition.name}`;
 
 export const createIdempotentRunner = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>) => {
-  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: config().IDEMPOTENCY_TABLE_NAME });
+  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: config().IDEMPOTENCY_TABLE_NAME, awsSdkV3Client: dynamoDBClient });
   const idempotencyConfig = new IdempotencyConfig({
     eventKeyJmesPath: 'scope',
     payloadValidationJmesPath: 'input',
@@ -33,7 +34,7 @@ export const createIdempotentRunner = <Input extends Record<string, unknown>>(de
     responseHook: (response) => ({ ...(response as Record<string, unknown>), replayed: true }),
   });
   const run = makeIdempotent(
-    async (request: IdempotentRequest<Input>): Promise<StoredResponse> => runOperation(definition, request.input),
+    async (request: IdempotentRequest<Input>): Promise<StoredResponse> => runOperation(definition, request.input, request.scope),
     { persistenceStore, config: idempotencyConfig, keyPrefix: idempotencyKeyPrefix(definition) },
   );
   return async (request: IdempotentRequest<Input>, context: Context): Promise<IdempotentResult> => {

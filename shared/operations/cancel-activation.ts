@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { stnClient } from '../providers/stn/index.js';
-import { PENDING_STATUSES, activationSchema, providerEnvironment } from '../providers/stn/schemas.js';
+import { type Activation, PENDING_STATUSES, activationSchema, providerEnvironment } from '../providers/stn/schemas.js';
 import { defineOperation } from './definition.js';
 import { dryRunField } from './fields.js';
 import { outcomeProblem } from './run.js';
@@ -26,6 +26,16 @@ const body = z.strictObject({
     .optional(),
 });
 
+/** CANCELLING, or any later cancelled state sTN may add (it documents none). */
+const CANCELLED_STATUS = /^CANCEL/;
+
+/** CANCELLING: accepted, completed by sTN later. Anything else sTN answers with a 200 is taken as done. */
+const activationDetails = (activation: Activation) => ({
+  status: activation.status === 'CANCELLING' ? 'in_progress' : 'succeeded',
+  activationStatus: activation.status,
+  providerEnvironment: providerEnvironment(activation),
+});
+
 export const cancelActivation = defineOperation({
   name: 'cancel-activation',
   provider: 'stn',
@@ -35,12 +45,26 @@ export const cancelActivation = defineOperation({
   request: { path, query, body },
   input: path.extend(query.shape).extend(body.shape),
   isDryRun: (input) => input.dryRun,
-  execute: async ({ activationId, note }) => {
+  target: ({ activationId }) => `activation:${activationId}`,
+  execute: async ({ activationId, note }, gate) => {
+    const gated = await gate.beforeWrite({ request: { method: 'POST', path: '/api/CancelNewSubscription', body: { activationId, note } } });
+    if (!gated.proceed) return gated.outcome;
     const outcome = await stnClient().cancelNewSubscription({ activationId, note });
     if (outcome.kind !== 'succeeded') return outcome;
-    const activation = activationSchema.parse(outcome.upstream.body);
-    // CANCELLING: accepted, completed by sTN later. Anything else sTN answers with a 200 is taken as done.
-    return { ...outcome, details: { status: activation.status === 'CANCELLING' ? 'in_progress' : 'succeeded', activationStatus: activation.status, providerEnvironment: providerEnvironment(activation) } };
+    return { ...outcome, details: activationDetails(activationSchema.parse(outcome.upstream.body)) };
+  },
+  reconcile: async ({ input }) => {
+    const lookup = await stnClient().queryActivation(input.activationId);
+    // Cannot tell yet: the attempt marker stays and the next retry reconciles again.
+    if (!lookup.ok) throw outcomeProblem(lookup.outcome);
+    const activation = lookup.activation;
+    if (activation === null) return { verdict: 'ambiguous', observed: { activationId: input.activationId, found: false } };
+    if (CANCELLED_STATUS.test(activation.status)) return { verdict: 'applied', upstream: { status: lookup.upstream.status, body: activation }, details: activationDetails(activation) };
+    if (PENDING_STATUSES.has(activation.status)) return { verdict: 'absent' };
+    if (activation.status === 'DONE' || activation.status === 'ERROR') {
+      return { verdict: 'rejected', upstream: { status: lookup.upstream.status, body: activation }, message: `The activation is ${activation.status}; it can no longer be cancelled` };
+    }
+    return { verdict: 'ambiguous', observed: { activationId: input.activationId, status: activation.status } };
   },
   dryRun: async ({ activationId, note }) => {
     const lookup = await stnClient().queryActivation(activationId);

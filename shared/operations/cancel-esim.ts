@@ -12,6 +12,12 @@ const body = z.strictObject({
     .regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'must be 1-64 characters of A-Z, a-z, 0-9 and -' }),
 });
 
+/** Monogoto's 400 for an eSIM whose state is not `released` (its documented cancel precondition). */
+const NOT_RELEASED = /released/i;
+const UNVERIFIED_EXPLANATION =
+  'The answer to an earlier attempt was lost. Re-sending was refused because the eSIM is no longer released, which is the state a successful ' +
+  'cancel leaves; Monogoto has no read API to confirm that the earlier attempt caused it.';
+
 export const cancelEsim = defineOperation({
   name: 'cancel-esim',
   provider: 'monogoto',
@@ -20,7 +26,21 @@ export const cancelEsim = defineOperation({
   request: { path, query, body },
   input: path.extend(query.shape).extend(body.shape),
   isDryRun: (input) => input.dryRun,
-  execute: async ({ iccid, matchingId }) => (await monogotoClient()).cancelEsim({ iccid, matchingId }),
+  target: ({ iccid }) => `iccid:${iccid}`,
+  execute: async ({ iccid, matchingId }, gate) => {
+    const gated = await gate.beforeWrite({ request: { method: 'POST', path: '/api/v1/eSIM/cancel', body: { iccid, matchingId } } });
+    if (!gated.proceed) return gated.outcome;
+    const outcome = await (await monogotoClient()).cancelEsim({ iccid, matchingId });
+    // A re-send refused because the eSIM is no longer released is what a successful earlier cancel leaves behind.
+    // Monogoto offers no read to prove it, so the answer says so (verified: false) instead of claiming a rejection.
+    if (gated.resend && outcome.kind === 'rejected' && NOT_RELEASED.test(outcome.message)) {
+      return { kind: 'succeeded', upstream: outcome.upstream, details: { reconciled: true, verified: false, explanation: UNVERIFIED_EXPLANATION } };
+    }
+    return outcome;
+  },
+  // Monogoto has no read API for eSIM state, so the only check is the re-send itself, which is harmless: it only
+  // acts on a released eSIM whose current matchingId is this one.
+  reconcile: async () => ({ verdict: 'absent' }),
   // Monogoto has no read API for eSIM state, so a dry run can only confirm the input and show the request.
   dryRun: async ({ iccid, matchingId }) => ({
     preview: { request: { method: 'POST', path: '/api/v1/eSIM/cancel', body: { iccid, matchingId } } },

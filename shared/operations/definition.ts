@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import type { Config } from '../config.js';
 import type { ProblemError } from '../errors.js';
-import type { ProviderOutcome } from '../providers/outcome.js';
+import type { ProviderOutcome, UpstreamAnswer } from '../providers/outcome.js';
 
 export type ProviderName = 'monogoto' | 'esim-go' | 'stn';
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
@@ -20,8 +20,42 @@ type ObjectSchema = z.ZodObject<z.ZodRawShape>;
  * provider rejection: saved and replayed, and nothing was written upstream.
  */
 export type OperationOutcome =
-  | (ProviderOutcome & { details?: Record<string, unknown> })
+  | (Exclude<ProviderOutcome, { kind: 'succeeded' }> & { details?: Record<string, unknown> })
+  /** `upstream` is null when success was established by reconciliation rather than read from the write's answer. */
+  | { kind: 'succeeded'; upstream: UpstreamAnswer | null; details?: Record<string, unknown> }
   | { kind: 'refused'; problem: ProblemError };
+
+/** What an earlier execution for the same key recorded before its provider write. */
+export interface PreviousAttempt {
+  operationId: string;
+  request: unknown;
+  snapshot?: unknown;
+  sentAt: string;
+  attempt: number;
+}
+
+/**
+ * What reconciliation concluded about an earlier attempt whose outcome was lost:
+ * `applied` (it took effect: answer as if it had), `absent` (provably no effect: send again),
+ * `rejected` (the provider's state shows the request cannot succeed), or `ambiguous` (do not send; a person
+ * must look: 409 reconciliation-needed with what was observed).
+ */
+export type Reconciliation =
+  | { verdict: 'applied'; upstream: UpstreamAnswer | null; details?: Record<string, unknown> }
+  | { verdict: 'absent' }
+  | { verdict: 'rejected'; upstream: UpstreamAnswer; message: string }
+  | { verdict: 'ambiguous'; observed: Record<string, unknown> };
+
+/** Given by the framework to `execute`: call it right before the provider write. */
+export interface WriteGate {
+  /**
+   * Records durably that the write is about to be sent. When an earlier execution for this key may already have
+   * sent it, the framework reconciles first: `proceed: false` carries the outcome to answer instead of sending.
+   */
+  beforeWrite: (attempt: { request: unknown; snapshot?: unknown }) => Promise<{ proceed: true; resend: boolean } | { proceed: false; outcome: OperationOutcome }>;
+  /** The earlier attempt for this key, if any, without claiming anything (for paths that end before the write). */
+  previousAttempt: () => Promise<PreviousAttempt | undefined>;
+}
 
 export interface DryRunAnswer {
   /** What a real call would send or do, as far as the provider's read APIs can tell. */
@@ -49,8 +83,18 @@ export interface OperationDefinition<Input extends Record<string, unknown> = Rec
   input: z.ZodType<Input>;
   /** Whether this input asks for a dry run (every mutating route accepts `dryRun=true`). */
   isDryRun: (input: Input) => boolean;
-  /** Performs the provider call. Never throws for provider behaviour: every ending is an OperationOutcome. */
-  execute: (input: Input) => Promise<OperationOutcome>;
+  /** What the operation acts on, for records and events, e.g. `iccid:8944…` or `activation:q7Lm…`. */
+  target: (input: Input) => string;
+  /**
+   * Performs the provider call, calling `gate.beforeWrite` right before the write. Never throws for provider
+   * behaviour: every ending is an OperationOutcome.
+   */
+  execute: (input: Input, gate: WriteGate) => Promise<OperationOutcome>;
+  /**
+   * Decides whether an earlier attempt (its answer lost) took effect, reading the provider where it can.
+   * `current` is what `execute` passed as `snapshot` in this execution (read just now).
+   */
+  reconcile: (context: { input: Input; previous: PreviousAttempt; current: unknown }) => Promise<Reconciliation>;
   /** Answers what `execute` would do, changing nothing anywhere. */
   dryRun: (input: Input) => Promise<DryRunAnswer>;
 }

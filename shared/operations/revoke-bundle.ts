@@ -9,7 +9,7 @@ import { ProblemError } from '../errors.js';
 import type { ReadFailure } from '../providers/esim-go/client.js';
 import { esimGoClient } from '../providers/esim-go/index.js';
 import { type RevokePlan, planRevoke } from '../providers/esim-go/revoke-plan.js';
-import { defineOperation } from './definition.js';
+import { type OperationOutcome, type WriteGate, defineOperation } from './definition.js';
 import { booleanQueryField, dryRunField, iccidField } from './fields.js';
 import { outcomeProblem } from './run.js';
 
@@ -55,6 +55,27 @@ const revokeRequest = (input: RevokeInput, type: 'validate' | 'transaction') => 
   offerId: input.offerId,
 });
 
+/**
+ * An eSIM Go 403 on the reads after an earlier revoke whose answer was lost: if that revoke left the eSIM without
+ * bundles while not installed, the returns process took it, so the revoke did take effect.
+ */
+const returnedAfterEarlierRevoke = async (failure: ReadFailure, gate: WriteGate): Promise<OperationOutcome | undefined> => {
+  if (failure.kind !== 'rejected' || failure.upstream.status !== 403) return undefined;
+  const previous = await gate.previousAttempt();
+  const plan = previous?.snapshot as RevokePlan | undefined;
+  if (plan?.esimReturnRisk !== true) return undefined;
+  return {
+    kind: 'succeeded',
+    upstream: failure.upstream,
+    details: {
+      plan,
+      reconciled: true,
+      verified: false,
+      explanation: 'The answer to an earlier revoke was lost; eSIM Go no longer shows the eSIM, which is what its returns process does after that revoke.',
+    },
+  };
+};
+
 const returnRiskProblem = (plan: RevokePlan) =>
   new ProblemError(
     'esim-return-risk',
@@ -72,13 +93,31 @@ export const revokeBundle = defineOperation({
   request: { path, query },
   input: z.strictObject({ ...path.shape, ...queryFields }).superRefine(offerIdRule),
   isDryRun: (input) => input.dryRun || input.type === 'validate',
-  execute: async (input) => {
+  target: ({ iccid, name }) => `iccid:${iccid}/bundle:${name}`,
+  execute: async (input, gate) => {
     const read = await readPlan(input);
-    if (!read.ok) return read.outcome;
+    if (!read.ok) return (await returnedAfterEarlierRevoke(read.outcome, gate)) ?? read.outcome;
     const { plan } = read;
+    // Reconcile before the guard: after a lost but applied revoke, the eSIM has one bundle fewer, and the guard
+    // would misread that as a new risk.
+    const gated = await gate.beforeWrite({ request: revokeRequest(input, 'transaction'), snapshot: plan });
+    if (!gated.proceed) return gated.outcome;
     if (plan.esimReturnRisk && !input.allowEsimReturn) return { kind: 'refused', problem: returnRiskProblem(plan) };
     const outcome = await esimGoClient().revokeBundle(revokeRequest(input, 'transaction'));
     return { ...outcome, details: { plan } };
+  },
+  reconcile: async ({ previous, current }) => {
+    const before = previous.snapshot as RevokePlan;
+    const now = current as RevokePlan;
+    // Nothing was revocable then: eSIM Go would have refused, so sending again cannot revoke anything unexpected.
+    if (before.target === null) return { verdict: 'absent' };
+    const stateNow = new Map(now.assignments.map((assignment) => [assignment.id, assignment.bundleState]));
+    if (stateNow.get(before.target.id) === 'revoked') {
+      return { verdict: 'applied', upstream: null, details: { plan: before, observed: now.assignments } };
+    }
+    const unchanged = before.assignments.length === now.assignments.length && before.assignments.every((assignment) => stateNow.get(assignment.id) === assignment.bundleState);
+    if (unchanged) return { verdict: 'absent' };
+    return { verdict: 'ambiguous', observed: { expectedRevoked: before.target.id, atSend: before.assignments, now: now.assignments } };
   },
   dryRun: async (input) => {
     // One round of parallel calls: the two reads and eSIM Go's own `type=validate`, which changes nothing.

@@ -1,13 +1,15 @@
 /**
- * Runs an operation's provider call and decides what the caller gets. Successes and definitive rejections
- * are returned (so the idempotency layer saves and replays them); every other ending is thrown (so the key
- * is released and a retry is allowed), as design.md's idempotency contract asks.
+ * Runs an operation and decides what the caller gets. Successes and definitive refusals are returned (so the
+ * idempotency layer saves and replays them); every other ending is thrown (so the key is released and a retry
+ * may run). Before the provider write an attempt marker is claimed; if an earlier execution left one, its
+ * outcome was lost, and the operation's `reconcile` decides before anything is sent again.
  */
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { claimMarker, markerId, payloadHash, readMarker, renewMarker } from '../attempts.js';
 import { ProblemError } from '../errors.js';
-import { metrics } from '../observability.js';
-import type { OperationDefinition, OperationOutcome } from './definition.js';
+import { logger, metrics } from '../observability.js';
+import type { OperationDefinition, OperationOutcome, PreviousAttempt, WriteGate } from './definition.js';
 
 /** A saved answer: what the idempotency table holds and a replay returns. */
 export interface StoredResponse {
@@ -17,24 +19,28 @@ export interface StoredResponse {
 
 export const newOperationId = (): string => `op_${randomUUID().replaceAll('-', '')}`;
 
-const recordOutcome = (definition: OperationDefinition, outcome: OperationOutcome, elapsedMs: number): void => {
+const count = (definition: OperationDefinition, name: string, dimensions: Record<string, string> = {}) => {
   const metric = metrics.singleMetric();
-  metric.addDimensions({ operation: definition.name, provider: definition.provider, outcome: outcome.kind });
-  metric.addMetric('ProviderCalls', MetricUnit.Count, 1);
-  metric.addMetric('ProviderLatency', MetricUnit.Milliseconds, elapsedMs);
+  metric.addDimensions({ operation: definition.name, provider: definition.provider, ...dimensions });
+  metric.addMetric(name, MetricUnit.Count, 1);
+  return metric;
+};
+
+const recordOutcome = (definition: OperationDefinition, outcome: OperationOutcome, elapsedMs: number): void => {
+  count(definition, 'ProviderCalls', { outcome: outcome.kind }).addMetric('ProviderLatency', MetricUnit.Milliseconds, elapsedMs);
   // A 403 can mean a wrong API key as much as a real refusal: counted apart so it can be alarmed on.
-  if ('upstream' in outcome && outcome.upstream?.status === 403) {
-    const forbidden = metrics.singleMetric();
-    forbidden.addDimensions({ operation: definition.name, provider: definition.provider });
-    forbidden.addMetric('ProviderForbidden', MetricUnit.Count, 1);
-  }
+  if ('upstream' in outcome && outcome.upstream?.status === 403) count(definition, 'ProviderForbidden');
+  if (outcome.kind === 'unknown') count(definition, 'UnknownOutcomes');
 };
 
 /** The problem a caller gets for any outcome other than success. */
 export const outcomeProblem = (outcome: Exclude<OperationOutcome, { kind: 'succeeded' }>, extensions: Record<string, unknown> = {}): ProblemError => {
   switch (outcome.kind) {
     case 'refused':
-      return new ProblemError(outcome.problem.kind, outcome.problem.detail, { extensions: { ...outcome.problem.extensions, ...extensions } });
+      return new ProblemError(outcome.problem.kind, outcome.problem.detail, {
+        extensions: { ...outcome.problem.extensions, ...extensions },
+        retryAfterSeconds: outcome.problem.retryAfterSeconds,
+      });
     case 'rejected':
       return new ProblemError('upstream-rejected', outcome.message, { extensions: { ...extensions, ...outcome.details, upstream: outcome.upstream } });
     case 'throttled':
@@ -49,9 +55,12 @@ export const outcomeProblem = (outcome: Exclude<OperationOutcome, { kind: 'succe
         { extensions },
       );
     case 'unknown':
-      return new ProblemError(outcome.timedOut ? 'upstream-timeout' : 'upstream-failed', `${outcome.reason}. The provider may or may not have applied the request.`, {
-        extensions: outcome.upstream === undefined ? extensions : { ...extensions, upstream: outcome.upstream },
-      });
+      return new ProblemError(
+        outcome.timedOut ? 'upstream-timeout' : 'upstream-failed',
+        `${outcome.reason}. The provider may or may not have applied the request. Retrying with the same Idempotency-Key is safe: ` +
+          'the gateway checks with the provider before sending anything again.',
+        { extensions: outcome.upstream === undefined ? extensions : { ...extensions, upstream: outcome.upstream } },
+      );
   }
 };
 
@@ -59,8 +68,8 @@ export const outcomeProblem = (outcome: Exclude<OperationOutcome, { kind: 'succe
  * Successes and final refusals (provider rejections, safety guards) become the saved answer; every other
  * outcome is thrown so the idempotency record is released and a retry may run.
  */
-export const outcomeToResponse = (definition: OperationDefinition, operationId: string, outcome: OperationOutcome): StoredResponse => {
-  const identity = { operationId, operation: definition.name };
+export const outcomeToResponse = (definition: OperationDefinition, operationId: string, target: string, outcome: OperationOutcome): StoredResponse => {
+  const identity = { operationId, operation: definition.name, target };
   if (outcome.kind === 'succeeded') {
     return { statusCode: 200, body: { ...identity, status: 'succeeded', ...outcome.details, upstream: outcome.upstream } };
   }
@@ -69,13 +78,60 @@ export const outcomeToResponse = (definition: OperationDefinition, operationId: 
   throw problem;
 };
 
+/** Turns reconciliation's verdict into what the write gate tells `execute`. */
+const settle = async (definition: OperationDefinition, input: Record<string, unknown>, previous: PreviousAttempt, current: unknown) => {
+  const verdict = await definition.reconcile({ input, previous, current });
+  count(definition, 'Reconciliations', { verdict: verdict.verdict });
+  logger.info('reconciled an earlier attempt', { verdict: verdict.verdict, previousAttempt: previous.attempt, sentAt: previous.sentAt });
+  switch (verdict.verdict) {
+    case 'absent':
+      return undefined;
+    case 'applied':
+      return { kind: 'succeeded', upstream: verdict.upstream, details: { ...verdict.details, reconciled: true } } as const;
+    case 'rejected':
+      return { kind: 'rejected', upstream: verdict.upstream, message: verdict.message, details: { reconciled: true } } as const;
+    case 'ambiguous':
+      throw new ProblemError(
+        'reconciliation-needed',
+        'An earlier attempt with this Idempotency-Key may have reached the provider, and what the provider shows now neither proves nor rules out ' +
+          'its effect. Nothing was sent again. Check `observed`, then resolve by hand; retries with this key keep answering 409.',
+        { extensions: { observed: verdict.observed, operationId: previous.operationId } },
+      );
+  }
+};
+
 export const runOperation = async <Input extends Record<string, unknown>>(
-  definition: OperationDefinition<Input>,
+  definitionOfInput: OperationDefinition<Input>,
   input: Input,
+  scope: { caller: string; key: string },
 ): Promise<StoredResponse> => {
-  const operationId = newOperationId();
+  const definition = definitionOfInput as unknown as OperationDefinition;
+  const target = definition.target(input);
+  const id = markerId(definition.name, scope);
+  const hash = payloadHash(input);
+  let operationId = newOperationId();
+  let attempt = 1;
+
+  const gate: WriteGate = {
+    previousAttempt: async () => readMarker(id),
+    beforeWrite: async ({ request, snapshot }) => {
+      const marker = { id, operation: definition.name, operationId, payloadHash: hash, target, request, snapshot, sentAt: new Date().toISOString(), attempt };
+      const previous = await claimMarker(marker);
+      if (previous === undefined) return { proceed: true, resend: false };
+      if (previous.payloadHash !== hash) {
+        throw new ProblemError('idempotency-key-reused', 'This Idempotency-Key was used with a different request payload; use a new key for a new request.');
+      }
+      operationId = previous.operationId;
+      attempt = previous.attempt + 1;
+      const settled = await settle(definition, input, previous, snapshot);
+      if (settled !== undefined) return { proceed: false, outcome: settled };
+      await renewMarker({ ...marker, operationId, attempt });
+      return { proceed: true, resend: true };
+    },
+  };
+
   const started = performance.now();
-  const outcome = await definition.execute(input);
-  recordOutcome(definition as unknown as OperationDefinition, outcome, performance.now() - started);
-  return outcomeToResponse(definition as unknown as OperationDefinition, operationId, outcome);
+  const outcome = await definition.execute(input, gate);
+  recordOutcome(definition, outcome, performance.now() - started);
+  return outcomeToResponse(definition, operationId, target, outcome);
 };

@@ -46,14 +46,14 @@ describe('outcomeToResponse', () => {
   const upstream = { status: 200, body: {} };
 
   it('returns successes and rejections (saved and replayed) and throws everything else (retryable)', () => {
-    expect(outcomeToResponse(definition, 'op_1', { kind: 'succeeded', upstream }).statusCode).toBe(200);
-    expect(outcomeToResponse(definition, 'op_1', { kind: 'rejected', upstream: { status: 400, body: { error: 'no' } }, message: 'no' })).toMatchObject({
+    expect(outcomeToResponse(definition, 'op_1', 'iccid:1', { kind: 'succeeded', upstream }).statusCode).toBe(200);
+    expect(outcomeToResponse(definition, 'op_1', 'iccid:1', { kind: 'rejected', upstream: { status: 400, body: { error: 'no' } }, message: 'no' })).toMatchObject({
       statusCode: 422,
       body: { operationId: 'op_1', upstream: { status: 400 } },
     });
-    const thrown = (outcome: Parameters<typeof outcomeToResponse>[2]) => {
+    const thrown = (outcome: Parameters<typeof outcomeToResponse>[3]) => {
       try {
-        outcomeToResponse(definition, 'op_1', outcome);
+        outcomeToResponse(definition, 'op_1', 'iccid:1', outcome);
       } catch (error) {
         return (error as ProblemError).status;
       }
