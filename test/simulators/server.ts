@@ -43,12 +43,16 @@ export type FaultKind =
   /** Apply, then drop the connection. */
   | 'apply-then-reset'
   /** Apply, then answer 200 with an HTML body. */
-  | 'apply-then-garbage';
+  | 'apply-then-garbage'
+  /** Only the latency, then the real answer (e.g. a slow success just under the client's timeout). */
+  | 'delay';
 
 export interface Fault {
   kind: FaultKind;
   /** Only requests to this path (exact) are affected; all non-control requests when absent. */
   path?: string;
+  /** Only requests whose path and query or raw body contain this text (e.g. one ICCID) are affected. */
+  matching?: string;
   status?: number;
   retryAfterSeconds?: number;
   /** Extra latency before the fault strikes. */
@@ -154,8 +158,12 @@ export class SimulatorServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  #takeFault(path: string): (Fault & { remaining: number }) | undefined {
-    const fault = this.#faults.find((candidate) => candidate.path === undefined || candidate.path === path);
+  #takeFault(request: SimRequest, url: string): (Fault & { remaining: number }) | undefined {
+    const fault = this.#faults.find(
+      (candidate) =>
+        (candidate.path === undefined || candidate.path === request.path) &&
+        (candidate.matching === undefined || url.includes(candidate.matching) || request.rawBody.includes(candidate.matching)),
+    );
     if (fault === undefined) return undefined;
     fault.remaining -= 1;
     if (fault.remaining <= 0) this.#faults = this.#faults.filter((candidate) => candidate !== fault);
@@ -186,7 +194,7 @@ export class SimulatorServer {
       authorized: ['authorization', 'x-api-key', 'stn-api-key'].some((name) => incoming.headers[name] !== undefined),
       at: Date.now(),
     });
-    const fault = this.#takeFault(request.path);
+    const fault = this.#takeFault(request, incoming.url ?? '');
     const delay = this.latencyMs + (fault?.latencyMs ?? 0);
     if (delay > 0) await sleep(delay);
 

@@ -21,6 +21,8 @@ export interface HttpCall {
   headers?: Record<string, string>;
   body?: unknown;
   caller?: string;
+  /** The invocation's time budget (Lambda context), which bounds Powertools' in-progress lock. */
+  timeoutMs?: number;
 }
 
 export interface Answer {
@@ -82,7 +84,7 @@ export const apiGatewayEvent = (definition: OperationDefinition, call: HttpCall)
 };
 
 export const invoke = async (handler: Handler, definition: OperationDefinition, call: HttpCall): Promise<Answer> => {
-  const result = await handler(apiGatewayEvent(definition, call), lambdaContext(definition.name, 28_000));
+  const result = await handler(apiGatewayEvent(definition, call), lambdaContext(definition.name, call.timeoutMs ?? 28_000));
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]));
   return { status: result.statusCode, headers, body: JSON.parse(result.body) as Record<string, unknown> };
 };

@@ -56,12 +56,14 @@ export const createMonogotoSimulator = (options: MonogotoSimulatorOptions = {}) 
   const esims = new Map<string, MonogotoEsim>();
   const tokens = new Map<string, number>();
   const issued: string[] = [];
+  const cancellations: Array<{ iccid: string; matchingId: string; at: number }> = [];
   let logins = 0;
   const tokenTtlSeconds = options.tokenTtlSeconds ?? 4 * 60 * 60;
 
   const reset = () => {
     esims.clear();
     tokens.clear();
+    cancellations.length = 0;
     logins = 0;
     if (options.seed ?? true) for (const esim of MONOGOTO_SANDBOX_ESIMS) esims.set(esim.iccid, { ...esim });
   };
@@ -132,11 +134,12 @@ export const createMonogotoSimulator = (options: MonogotoSimulatorOptions = {}) 
           if (esim.matchingId !== matchingId) return error(400, 'matchingId does not match the current order');
           esim.state = 'available';
           esim.matchingId = undefined;
+          cancellations.push({ iccid, matchingId, at: Date.now() });
           return executed();
         },
       },
     ],
-    { latencyMs: options.latencyMs, state: () => ({ esims: [...esims.values()], logins }), reset },
+    { latencyMs: options.latencyMs, state: () => ({ esims: [...esims.values()], logins, cancellations }), reset },
   );
 
   return {
@@ -144,6 +147,8 @@ export const createMonogotoSimulator = (options: MonogotoSimulatorOptions = {}) 
     esim: (iccid: string): MonogotoEsim | undefined => esims.get(iccid),
     esims: (): MonogotoEsim[] => [...esims.values()].map((esim) => ({ ...esim })),
     addEsim: (esim: MonogotoEsim): void => void esims.set(esim.iccid, { ...esim }),
+    /** Every cancel Monogoto applied: the provider's effects, for exactly-once checks. */
+    cancellations: (): Array<{ iccid: string; matchingId: string; at: number }> => [...cancellations],
     /** Every access token issued so far (tests scan logs for them). */
     issuedTokens: (): string[] => [...issued],
     /** Makes every issued token invalid, as an expiry would. */

@@ -1,0 +1,43 @@
+/**
+ * Fault injection in the data layer: makes chosen DynamoDB commands of this process fail, through the SDK's own
+ * middleware stack on the shared client the handlers use (real requests otherwise reach DynamoDB Local).
+ */
+import { dynamoDBClient } from '../../shared/dynamodb.js';
+
+interface PendingFault {
+  command: string;
+  /** Only commands whose input mentions this text (e.g. an operation target). */
+  matching?: string;
+  remaining: number;
+}
+
+const pending: PendingFault[] = [];
+let installed = false;
+
+const install = () => {
+  if (installed) return;
+  installed = true;
+  dynamoDBClient.middlewareStack.add(
+    (next, context) => async (args) => {
+      const text = JSON.stringify(args.input);
+      const fault = pending.find((candidate) => candidate.command === context.commandName && (candidate.matching === undefined || text.includes(candidate.matching)));
+      if (fault !== undefined) {
+        fault.remaining -= 1;
+        if (fault.remaining <= 0) pending.splice(pending.indexOf(fault), 1);
+        throw Object.assign(new Error(`Injected ${context.commandName} failure`), { name: 'InternalServerError', $fault: 'server' });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'testFaultInjection' },
+  );
+};
+
+/** The next `times` matching commands fail (e.g. 'UpdateItemCommand': Powertools saving a result). */
+export const failDynamoDB = (command: string, options: { matching?: string; times?: number } = {}): void => {
+  install();
+  pending.push({ command, matching: options.matching, remaining: options.times ?? 1 });
+};
+
+export const clearDynamoDBFaults = (): void => {
+  pending.length = 0;
+};
