@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { config } from './config.js';
 import { documentClient } from './dynamodb.js';
@@ -90,5 +90,25 @@ export const renewMarker = async (marker: Omit<AttemptMarker, 'expiration'>): Pr
     await documentClient.send(new PutCommand({ TableName: tableName(), Item: { ...marker, expiration: Math.floor(Date.now() / 1000) + config().IDEMPOTENCY_TTL_SECONDS } }));
   } catch (error) {
     throw storeUnavailable(error);
+  }
+};
+
+/**
+ * Forgets the marker when the write provably had no effect (throttled, or never sent), so the next retry need not
+ * reconcile. Conditional on the attempt number, so it never removes a newer execution's marker.
+ */
+export const releaseMarker = async (id: string, attempt: number): Promise<void> => {
+  try {
+    await documentClient.send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: { [IDEMPOTENCY_TABLE.partitionKey]: id },
+        ConditionExpression: '#attempt = :attempt',
+        ExpressionAttributeNames: { '#attempt': 'attempt' },
+        ExpressionAttributeValues: { ':attempt': attempt },
+      }),
+    );
+  } catch {
+    // Keeping the marker is always safe: the next retry reconciles instead of sending at once.
   }
 };

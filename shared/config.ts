@@ -23,6 +23,11 @@ const configSchema = z.object({
   STN_SECRET_ARN: z.string().optional(),
   UPSTREAM_TIMEOUT_MS: positiveInt.default(8000),
   IDEMPOTENCY_TTL_SECONDS: positiveInt.default(86400),
+  /**
+   * How long after an attempt was sent reconciliation may conclude it had no effect (and send again). Until then
+   * the attempt may still be in flight at the provider. Default: twice UPSTREAM_TIMEOUT_MS.
+   */
+  RECONCILE_AFTER_MS: positiveInt.optional(),
   IDEMPOTENCY_TABLE_NAME: z.string().min(1).default('sim-cancel-gateway-idempotency'),
   ICCID_CHECKSUM: onOff.default('on'),
   SECRETS_MAX_AGE_SECONDS: positiveInt.default(300),

@@ -40,7 +40,7 @@ export const cancelEsim = defineOperation({
   },
   // Monogoto has no read API for eSIM state, so the only check is the re-send itself, which is harmless: it only
   // acts on a released eSIM whose current matchingId is this one.
-  reconcile: async () => ({ verdict: 'absent' }),
+  reconcile: async () => ({ verdict: 'absent', harmlessToResend: true }),
   // Monogoto has no read API for eSIM state, so a dry run can only confirm the input and show the request.
   dryRun: async ({ iccid, matchingId }) => ({
     preview: { request: { method: 'POST', path: '/api/v1/eSIM/cancel', body: { iccid, matchingId } } },

@@ -42,7 +42,8 @@ export interface PreviousAttempt {
  */
 export type Reconciliation =
   | { verdict: 'applied'; upstream: UpstreamAnswer | null; details?: Record<string, unknown> }
-  | { verdict: 'absent' }
+  /** `harmlessToResend`: sending again cannot add a second effect even if the first is still in flight. */
+  | { verdict: 'absent'; harmlessToResend?: boolean }
   | { verdict: 'rejected'; upstream: UpstreamAnswer; message: string }
   | { verdict: 'ambiguous'; observed: Record<string, unknown> };
 

@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { claimMarker, markerId, payloadHash, readMarker, renewMarker } from '../attempts.js';
+import { claimMarker, markerId, payloadHash, readMarker, releaseMarker, renewMarker } from '../attempts.js';
+import { config } from '../config.js';
 import { ProblemError } from '../errors.js';
 import { logger, metrics } from '../observability.js';
 import type { OperationDefinition, OperationOutcome, PreviousAttempt, WriteGate } from './definition.js';
@@ -84,8 +85,19 @@ const settle = async (definition: OperationDefinition, input: Record<string, unk
   count(definition, 'Reconciliations', { verdict: verdict.verdict });
   logger.info('reconciled an earlier attempt', { verdict: verdict.verdict, previousAttempt: previous.attempt, sentAt: previous.sentAt });
   switch (verdict.verdict) {
-    case 'absent':
+    case 'absent': {
+      // "No effect yet" only proves "no effect" once the earlier request can no longer be in flight at the provider.
+      const settleMs = config().RECONCILE_AFTER_MS ?? 2 * config().UPSTREAM_TIMEOUT_MS;
+      const waitMs = Date.parse(previous.sentAt) + settleMs - Date.now();
+      if (verdict.harmlessToResend !== true && waitMs > 0) {
+        throw new ProblemError(
+          'idempotency-key-in-flight',
+          'An earlier attempt with this Idempotency-Key shows no effect yet but may still be in flight at the provider. Nothing was sent again; retry after the indicated delay.',
+          { retryAfterSeconds: Math.ceil(waitMs / 1000), extensions: { operationId: previous.operationId } },
+        );
+      }
       return undefined;
+    }
     case 'applied':
       return { kind: 'succeeded', upstream: verdict.upstream, details: { ...verdict.details, reconciled: true } } as const;
     case 'rejected':
@@ -111,13 +123,18 @@ export const runOperation = async <Input extends Record<string, unknown>>(
   const hash = payloadHash(input);
   let operationId = newOperationId();
   let attempt = 1;
+  /** This execution wrote the first marker for the key: no earlier attempt can have had an effect. */
+  let firstAttempt = false;
 
   const gate: WriteGate = {
     previousAttempt: async () => readMarker(id),
     beforeWrite: async ({ request, snapshot }) => {
       const marker = { id, operation: definition.name, operationId, payloadHash: hash, target, request, snapshot, sentAt: new Date().toISOString(), attempt };
       const previous = await claimMarker(marker);
-      if (previous === undefined) return { proceed: true, resend: false };
+      if (previous === undefined) {
+        firstAttempt = true;
+        return { proceed: true, resend: false };
+      }
       if (previous.payloadHash !== hash) {
         throw new ProblemError('idempotency-key-reused', 'This Idempotency-Key was used with a different request payload; use a new key for a new request.');
       }
@@ -133,5 +150,7 @@ export const runOperation = async <Input extends Record<string, unknown>>(
   const started = performance.now();
   const outcome = await definition.execute(input, gate);
   recordOutcome(definition, outcome, performance.now() - started);
+  // Released only when no attempt for this key can have reached the provider; after a lost answer it stays.
+  if (firstAttempt && (outcome.kind === 'throttled' || outcome.kind === 'not_sent')) await releaseMarker(id, attempt);
   return outcomeToResponse(definition, operationId, target, outcome);
 };

@@ -16,7 +16,7 @@ const cancel = (id: string, body?: unknown, headers: Record<string, string> = { 
 
 beforeAll(async () => {
   simulator = await startStn({ requestsPerSecond: 1000 });
-  ({ handler, definition } = await loadOperation(inject('dynamoEndpoint'), 'cancel-activation', 'cancelActivation', { UPSTREAM_TIMEOUT_MS: '400' }));
+  ({ handler, definition } = await loadOperation(inject('dynamoEndpoint'), 'cancel-activation', 'cancelActivation', { UPSTREAM_TIMEOUT_MS: '400', RECONCILE_AFTER_MS: '1' }));
 });
 afterAll(async () => simulator.server.stop());
 beforeEach(() => simulator.reset());

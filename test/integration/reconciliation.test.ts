@@ -31,7 +31,7 @@ const load = async (name: string, exported: keyof typeof ops) => {
 
 beforeAll(async () => {
   [monogoto, esimGo, stn] = await Promise.all([startMonogoto({ seed: false }), startEsimGo({ seed: false, requestsPerSecond: 1000 }), startStn({ seed: false, requestsPerSecond: 1000 })]);
-  configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')), AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'), UPSTREAM_TIMEOUT_MS: '300' });
+  configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')), AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'), UPSTREAM_TIMEOUT_MS: '300', RECONCILE_AFTER_MS: '400' });
   await Promise.all([load('cancel-esim', 'cancelEsim'), load('revoke-bundle', 'revokeBundle'), load('cancel-activation', 'cancelActivation')]);
 });
 afterAll(async () => Promise.all([monogoto.server.stop(), esimGo.server.stop(), stn.server.stop()]));
@@ -88,11 +88,17 @@ describe('eSIM Go: a lost revoke answer is reconciled, never re-sent', () => {
     expect(revokedIds(iccid)).toEqual(['1']);
   });
 
-  it('re-sends when the provider shows the earlier attempt had no effect', async () => {
+  it('re-sends when the provider shows no effect, once the earlier request can no longer be in flight', async () => {
     const iccid = newBundleEsim();
     const headers = { 'Idempotency-Key': key() };
     esimGo.server.injectFault({ kind: 'status', status: 500, path: `/esims/${iccid}/bundles/b1` });
     expect((await revoke(iccid, headers)).status).toBe(502);
+    const tooSoon = await revoke(iccid, headers);
+    expect(tooSoon.status).toBe(409);
+    expect(tooSoon.body.detail).toMatch(/may still be in flight/);
+    expect(Number(tooSoon.headers['retry-after'])).toBeGreaterThan(0);
+    expect(revokedIds(iccid)).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 450));
     const retried = await revoke(iccid, headers);
     expect(retried.status).toBe(200);
     expect(retried.body.reconciled).toBeUndefined();
@@ -186,6 +192,8 @@ describe('sTN: a lost cancel answer is reconciled with QueryActivation', () => {
     const headers = { 'Idempotency-Key': key() };
     stn.server.injectFault({ kind: 'status', status: 503, matching: id, path: '/api/CancelNewSubscription' });
     expect((await cancelActivation(id, headers)).status).toBe(502);
+    expect((await cancelActivation(id, headers)).status).toBe(409);
+    await new Promise((resolve) => setTimeout(resolve, 450));
     const retried = await cancelActivation(id, headers);
     expect(retried.body).toMatchObject({ status: 'in_progress' });
     expect(retried.body.reconciled).toBeUndefined();
@@ -197,6 +205,7 @@ describe('sTN: a lost cancel answer is reconciled with QueryActivation', () => {
     const headers = { 'Idempotency-Key': key() };
     stn.server.injectFault({ kind: 'hang', matching: id, path: '/api/CancelNewSubscription' });
     expect((await cancelActivation(id, headers)).status).toBe(504);
+    await new Promise((resolve) => setTimeout(resolve, 450));
     const record = stn.activation(id);
     if (record !== undefined) record.status = 'DONE';
     const retried = await cancelActivation(id, headers);

@@ -117,8 +117,9 @@ export class SimulatorServer {
     this.#faults.push({ ...fault, remaining: fault.times ?? 1 });
   }
 
-  clearFaults(): void {
-    this.#faults = [];
+  /** Removes pending faults: all of them, or those aimed at one `matching` text. */
+  clearFaults(matching?: string): void {
+    this.#faults = matching === undefined ? [] : this.#faults.filter((fault) => fault.matching !== matching);
   }
 
   /** Calls to one path (control calls are never recorded). */

