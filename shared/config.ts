@@ -30,6 +30,15 @@ const configSchema = z.object({
   RECONCILE_AFTER_MS: positiveInt.optional(),
   IDEMPOTENCY_TABLE_NAME: z.string().min(1).default('sim-cancel-gateway-idempotency'),
   ICCID_CHECKSUM: onOff.default('on'),
+  OPERATIONS_TABLE_NAME: z.string().min(1).default('sim-cancel-gateway-operations'),
+  /** How long the audit trail keeps an operation; longer than any idempotency window. */
+  OPERATIONS_RETENTION_DAYS: positiveInt.default(400),
+  /** The bus outcome events go to; without it (locally) they are kept in memory and served by the runner. */
+  EVENT_BUS_NAME: z.string().min(1).optional(),
+  /** Where a queue consumer puts a message that can never succeed (invalid input), instead of retrying it. */
+  DEAD_LETTER_QUEUE_URL: z.string().min(1).optional(),
+  /** Records of one SQS batch processed at once by one container (kept under the provider's rate limit). */
+  BATCH_CONCURRENCY: positiveInt.default(5),
   SECRETS_MAX_AGE_SECONDS: positiveInt.default(300),
 });
 

@@ -7,20 +7,28 @@
  *   records it never acquired (upstream issue #5675);
  * - a replay is marked through `responseHook` so the handler can send `Idempotent-Replayed: true`.
  */
+import { createHash } from 'node:crypto';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import { config } from './config.js';
 import { dynamoDBClient } from './dynamodb.js';
 import type { OperationDefinition } from './operations/definition.js';
-import { type StoredResponse, runOperation } from './operations/run.js';
+import { type RequestMeta, type StoredResponse, runOperation } from './operations/run.js';
 
 export interface IdempotentRequest<Input> {
+  /** Hashed into the idempotency key. */
   scope: { caller: string; key: string };
+  /** Hashed for payload validation. */
   input: Input;
+  /** Neither: where the request came from. */
+  meta: RequestMeta;
 }
 
 export type IdempotentResult = StoredResponse & { replayed?: true };
+
+/** Logged and recorded instead of the key itself: keys may carry customer references. */
+export const keyHash = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 16);
 
 export const idempotencyKeyPrefix = (definition: Pick<OperationDefinition, 'name'>): string => `sim-cancel-gateway.${definition.name}`;
 
@@ -34,7 +42,7 @@ export const createIdempotentRunner = <Input extends Record<string, unknown>>(de
     responseHook: (response) => ({ ...(response as Record<string, unknown>), replayed: true }),
   });
   const run = makeIdempotent(
-    async (request: IdempotentRequest<Input>): Promise<StoredResponse> => runOperation(definition, request.input, request.scope),
+    async (request: IdempotentRequest<Input>): Promise<StoredResponse> => runOperation(definition, request.input, request.scope, request.meta),
     { persistenceStore, config: idempotencyConfig, keyPrefix: idempotencyKeyPrefix(definition) },
   );
   return async (request: IdempotentRequest<Input>, context: Context): Promise<IdempotentResult> => {

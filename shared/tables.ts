@@ -5,3 +5,10 @@ export const IDEMPOTENCY_TABLE = {
   /** Powertools writes the record's expiry (epoch seconds) here; DynamoDB TTL removes it. */
   ttlAttribute: 'expiration',
 } as const;
+
+/** The audit trail: one record per operation, readable by its owner at GET /v1/operations/{operationId}. */
+export const OPERATIONS_TABLE = {
+  partitionKey: 'operationId',
+  /** Epoch seconds after which DynamoDB TTL removes the record (OPERATIONS_RETENTION_DAYS after it was created). */
+  ttlAttribute: 'expiresAt',
+} as const;

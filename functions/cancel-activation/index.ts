@@ -1,5 +1,5 @@
-/** POST /v1/stn/activations/{activationId}/cancel: all behaviour lives in the operation definition and shared/http. */
-import { createHttpHandler } from '../../shared/http/handler.js';
+/** POST /v1/stn/activations/{activationId}/cancel, and the operation's SQS queue: all behaviour lives in the operation definition and shared/. */
+import { createOperationHandler } from '../../shared/handler.js';
 import { cancelActivation } from '../../shared/operations/cancel-activation.js';
 
-export const handler = createHttpHandler(cancelActivation);
+export const handler = createOperationHandler(cancelActivation);

@@ -2,7 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { IDEMPOTENCY_TABLE } from '../../shared/tables.js';
+import { IDEMPOTENCY_TABLE, OPERATIONS_TABLE } from '../../shared/tables.js';
 
 export interface LocalDynamo {
   endpoint: string;
@@ -25,8 +25,14 @@ export const startDynamo = async (endpoint: string | undefined): Promise<LocalDy
   };
 };
 
-/** Creates the idempotency table if it does not exist, with TTL where the endpoint supports it. */
-export const ensureIdempotencyTable = async (client: DynamoDBClient, tableName: string): Promise<void> => {
+/** Creates the gateway's tables if they do not exist. */
+export const ensureTables = async (client: DynamoDBClient, names: { idempotency: string; operations: string }): Promise<void> => {
+  await ensureTable(client, names.idempotency, IDEMPOTENCY_TABLE);
+  await ensureTable(client, names.operations, OPERATIONS_TABLE);
+};
+
+/** Creates a table keyed by one string attribute if it does not exist, with TTL where the endpoint supports it. */
+const ensureTable = async (client: DynamoDBClient, tableName: string, schema: { partitionKey: string; ttlAttribute: string }): Promise<void> => {
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
     return;
@@ -37,15 +43,15 @@ export const ensureIdempotencyTable = async (client: DynamoDBClient, tableName: 
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: schema.partitionKey, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: schema.partitionKey, KeyType: 'HASH' }],
     }),
   );
   try {
     await client.send(
       new UpdateTimeToLiveCommand({
         TableName: tableName,
-        TimeToLiveSpecification: { AttributeName: IDEMPOTENCY_TABLE.ttlAttribute, Enabled: true },
+        TimeToLiveSpecification: { AttributeName: schema.ttlAttribute, Enabled: true },
       }),
     );
   } catch {

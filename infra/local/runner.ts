@@ -12,7 +12,7 @@ import type { OperationDefinition } from '../../shared/operations/definition.js'
 import { operations } from '../../shared/operations/index.js';
 import { functionEntry } from '../functions.js';
 import { lambdaContext, matchResource, toApiGatewayEvent, writeResult } from './apigw-event.js';
-import { type LocalDynamo, dynamoClient, ensureIdempotencyTable, startDynamo } from './dynamodb.js';
+import { type LocalDynamo, dynamoClient, ensureTables, startDynamo } from './dynamodb.js';
 import { type RunningSandbox, startSandboxes } from './sandboxes.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -53,6 +53,7 @@ const prepareEnvironment = (env: NodeJS.ProcessEnv, dynamoEndpoint: string): voi
   env.AWS_SECRET_ACCESS_KEY ??= 'local';
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   env.IDEMPOTENCY_TABLE_NAME ??= 'sim-cancel-gateway-idempotency';
+  env.OPERATIONS_TABLE_NAME ??= 'sim-cancel-gateway-operations';
   env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
 };
@@ -63,7 +64,7 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
   const dynamo = await startDynamo(env.DYNAMODB_ENDPOINT);
   prepareEnvironment(env, dynamo.endpoint);
   const client = dynamoClient(dynamo.endpoint);
-  await ensureIdempotencyTable(client, env.IDEMPOTENCY_TABLE_NAME as string);
+  await ensureTables(client, { idempotency: env.IDEMPOTENCY_TABLE_NAME as string, operations: env.OPERATIONS_TABLE_NAME as string });
   client.destroy();
 
   const sandboxes = await startSandboxes(env);

@@ -38,6 +38,7 @@ const activationDetails = (activation: Activation) => ({
 
 export const cancelActivation = defineOperation({
   name: 'cancel-activation',
+  eventName: 'Cancel Activation',
   provider: 'stn',
   summary: 'Cancel a pending sTN new-subscription activation',
   requiredConfig: ['STN_BASE_URL'],

@@ -20,6 +20,7 @@ const UNVERIFIED_EXPLANATION =
 
 export const cancelEsim = defineOperation({
   name: 'cancel-esim',
+  eventName: 'Cancel eSIM',
   provider: 'monogoto',
   summary: "Cancel a Monogoto eSIM's current matching ID (the eSIM must be released)",
   route: { method: 'POST', path: '/v1/monogoto/esims/{iccid}/cancel' },

@@ -69,6 +69,8 @@ export interface OperationDefinition<Input extends Record<string, unknown> = Rec
   /** Stable identifier: the function folder, the idempotency key prefix, the `operation` field, metrics. */
   name: string;
   provider: ProviderName;
+  /** Human name used in event detail-types: `<eventName> Requested`, `<eventName> Succeeded`, ... */
+  eventName: string;
   summary: string;
   /** Configuration without a default that this operation cannot run without; checked at init in Lambda. */
   requiredConfig?: ReadonlyArray<keyof Config>;

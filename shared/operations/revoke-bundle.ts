@@ -87,6 +87,7 @@ const returnRiskProblem = (plan: RevokePlan) =>
 
 export const revokeBundle = defineOperation({
   name: 'revoke-bundle',
+  eventName: 'Revoke Bundle',
   provider: 'esim-go',
   summary: 'Revoke the oldest unused assignment of a bundle applied to an eSIM Go eSIM, with refund and returns-process checks',
   route: { method: 'DELETE', path: '/v1/esim-go/esims/{iccid}/bundles/{name}' },

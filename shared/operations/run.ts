@@ -6,9 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type OperationStatus, recordAttempt } from '../audit.js';
 import { claimMarker, markerId, payloadHash, readMarker, releaseMarker, renewMarker } from '../attempts.js';
 import { config } from '../config.js';
 import { ProblemError } from '../errors.js';
+import { EVENT_SOURCE, outcomeDetailType, publishOutcome, stableEventId } from '../events.js';
 import { logger, metrics } from '../observability.js';
 import type { OperationDefinition, OperationOutcome, PreviousAttempt, WriteGate } from './definition.js';
 
@@ -112,10 +114,66 @@ const settle = async (definition: OperationDefinition, input: Record<string, unk
   }
 };
 
+/** Where a request came from and how its key is logged: recorded in the audit trail and outcome events. */
+export interface RequestMeta {
+  source: string;
+  keyHash: string;
+}
+
+const statusOf = (outcome: OperationOutcome, response: StoredResponse | undefined): OperationStatus => {
+  if (outcome.kind === 'succeeded') return response?.body.status === 'in_progress' ? 'in_progress' : 'succeeded';
+  if (outcome.kind === 'rejected' || outcome.kind === 'refused') return 'rejected';
+  return outcome.kind === 'unknown' ? 'unknown' : 'failed';
+};
+
+const upstreamSummary = (outcome: OperationOutcome): { status: number | null; message: string | null } => {
+  const upstream = 'upstream' in outcome ? outcome.upstream : undefined;
+  const message = outcome.kind === 'rejected' ? outcome.message : outcome.kind === 'unknown' || outcome.kind === 'not_sent' ? outcome.reason : outcome.kind === 'refused' ? outcome.problem.kind : null;
+  return { status: upstream?.status ?? null, message };
+};
+
+/** Appends the attempt to the audit trail and publishes the outcome event; neither may change the caller's answer. */
+const recordFinish = async (
+  definition: OperationDefinition,
+  facts: { operationId: string; target: string; caller: string; meta: RequestMeta; input: Record<string, unknown>; attempt: number; status: OperationStatus; httpStatus: number; upstream: { status: number | null; message: string | null }; reconciled: boolean },
+): Promise<void> => {
+  const at = new Date().toISOString();
+  const results = await Promise.allSettled([
+    recordAttempt(
+      { operationId: facts.operationId, operation: definition.name, provider: definition.provider, target: facts.target, caller: facts.caller, source: facts.meta.source, idempotencyKeyHash: facts.meta.keyHash, input: facts.input, status: facts.status, httpStatus: facts.httpStatus },
+      { attempt: facts.attempt, at, status: facts.status, httpStatus: facts.httpStatus, upstreamStatus: facts.upstream.status, message: facts.upstream.message, reconciled: facts.reconciled },
+    ),
+    publishOutcome({
+      source: EVENT_SOURCE,
+      detailType: outcomeDetailType(definition.eventName, facts.status),
+      detail: {
+        eventId: stableEventId(facts.operationId, facts.status),
+        operationId: facts.operationId,
+        operation: definition.name,
+        status: facts.status,
+        target: facts.target,
+        caller: facts.caller,
+        source: facts.meta.source,
+        httpStatus: facts.httpStatus,
+        upstream: facts.upstream,
+        reconciled: facts.reconciled,
+        occurredAt: at,
+      },
+    }),
+  ]);
+  results.forEach((result, index) => {
+    if (result.status === 'rejected') {
+      logger.error(index === 0 ? 'audit record not written' : 'outcome event not published', { error: result.reason as Error, operationId: facts.operationId });
+      count(definition, index === 0 ? 'AuditWriteFailures' : 'EventPublishFailures');
+    }
+  });
+};
+
 export const runOperation = async <Input extends Record<string, unknown>>(
   definitionOfInput: OperationDefinition<Input>,
   input: Input,
   scope: { caller: string; key: string },
+  meta: RequestMeta = { source: 'http', keyHash: '' },
 ): Promise<StoredResponse> => {
   const definition = definitionOfInput as unknown as OperationDefinition;
   const target = definition.target(input);
@@ -152,5 +210,25 @@ export const runOperation = async <Input extends Record<string, unknown>>(
   recordOutcome(definition, outcome, performance.now() - started);
   // Released only when no attempt for this key can have reached the provider; after a lost answer it stays.
   if (firstAttempt && (outcome.kind === 'throttled' || outcome.kind === 'not_sent')) await releaseMarker(id, attempt);
-  return outcomeToResponse(definition, operationId, target, outcome);
+  let response: StoredResponse | undefined;
+  let problem: ProblemError | undefined;
+  try {
+    response = outcomeToResponse(definition, operationId, target, outcome);
+  } catch (error) {
+    problem = error as ProblemError;
+  }
+  await recordFinish(definition, {
+    operationId,
+    target,
+    caller: scope.caller,
+    meta,
+    input,
+    attempt,
+    status: statusOf(outcome, response),
+    httpStatus: response?.statusCode ?? problem?.status ?? 500,
+    upstream: upstreamSummary(outcome),
+    reconciled: outcome.kind !== 'refused' && outcome.details?.reconciled === true,
+  });
+  if (problem !== undefined) throw problem;
+  return response as StoredResponse;
 };

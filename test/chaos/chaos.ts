@@ -7,7 +7,7 @@
  * - every key ends (none lost).
  * Seeded and reproducible: each key's fault sequence comes from the seed alone.
  */
-import { createHttpHandler } from '../../shared/http/handler.js';
+import { createOperationHandler } from '../../shared/handler.js';
 import { withLuhnCheckDigit } from '../../shared/iccid.js';
 import { cancelActivation } from '../../shared/operations/cancel-activation.js';
 import { cancelEsim } from '../../shared/operations/cancel-esim.js';
@@ -17,7 +17,7 @@ import { type EsimGoSimulator, assignment } from '../simulators/esim-go/simulato
 import type { MonogotoSimulator } from '../simulators/monogoto/simulator.js';
 import type { Fault } from '../simulators/server.js';
 import { type StnSimulator, activation } from '../simulators/stn/simulator.js';
-import { clearDynamoDBFaults, failDynamoDB } from '../support/dynamodb-faults.js';
+import { clearDynamoDBFaults, failIdempotencyResultWrite } from '../support/dynamodb-faults.js';
 import { type Answer, type Handler, invoke } from '../support/harness.js';
 
 export interface ChaosSimulators {
@@ -81,7 +81,7 @@ interface KeyPlan {
 export const runChaos = async (simulators: ChaosSimulators, options: ChaosOptions): Promise<ChaosReport> => {
   const { monogoto, esimGo, stn } = simulators;
   const definitions = [cancelEsim, revokeBundle, cancelActivation].map((definition) => definition as unknown as OperationDefinition);
-  const handlers = new Map(definitions.map((definition) => [definition.name, createHttpHandler(options.reconcile ? definition : alwaysResend(definition)) as unknown as Handler]));
+  const handlers = new Map(definitions.map((definition) => [definition.name, createOperationHandler(options.reconcile ? definition : alwaysResend(definition)) as unknown as Handler]));
   const run = `${options.seed}-${options.reconcile ? 'r' : 'n'}-${Date.now() % 100000}`;
   const report: ChaosReport = { seed: options.seed, keys: 0, requests: 0, faults: {}, finals: {}, reconciledAnswers: 0, doubleEffects: 0, untruthful: [], unfinished: [], lambdaTimeouts: 0, durationMs: 0 };
   const started = Date.now();
@@ -149,7 +149,7 @@ export const runChaos = async (simulators: ChaosSimulators, options: ChaosOption
       case 'slow-success':
         return plan.providerFault({ kind: 'delay', latencyMs: Math.floor(options.upstreamTimeoutMs * 0.8) });
       case 'dynamodb-after-success':
-        return failDynamoDB('UpdateItemCommand', { matching: plan.target });
+        return failIdempotencyResultWrite(plan.target);
     }
   };
 

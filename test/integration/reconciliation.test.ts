@@ -10,7 +10,7 @@ import type { OperationDefinition } from '../../shared/operations/definition.js'
 import { type EsimGoSimulator, assignment } from '../simulators/esim-go/simulator.js';
 import type { MonogotoSimulator } from '../simulators/monogoto/simulator.js';
 import { type StnSimulator, activation } from '../simulators/stn/simulator.js';
-import { clearDynamoDBFaults, failDynamoDB } from '../support/dynamodb-faults.js';
+import { clearDynamoDBFaults, failIdempotencyResultWrite } from '../support/dynamodb-faults.js';
 import { type Answer, type Handler, configureEnvironment, invoke, newTable, startEsimGo, startMonogoto, startStn } from '../support/harness.js';
 
 interface Loaded {
@@ -141,7 +141,7 @@ describe('eSIM Go: a lost revoke answer is reconciled, never re-sent', () => {
   it('reconciles after the gateway saving the result to DynamoDB failed', async () => {
     const iccid = newBundleEsim();
     const headers = { 'Idempotency-Key': key() };
-    failDynamoDB('UpdateItemCommand', { matching: iccid });
+    failIdempotencyResultWrite(iccid);
     const failed = await revoke(iccid, headers, 400);
     expect(failed.status).toBe(503);
     expect(failed.body.detail).toMatch(/could not be recorded/);

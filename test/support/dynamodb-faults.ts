@@ -8,6 +8,8 @@ interface PendingFault {
   command: string;
   /** Only commands whose input mentions this text (e.g. an operation target). */
   matching?: string;
+  /** Only commands on this table. */
+  table?: string;
   remaining: number;
 }
 
@@ -20,7 +22,13 @@ const install = () => {
   dynamoDBClient.middlewareStack.add(
     (next, context) => async (args) => {
       const text = JSON.stringify(args.input);
-      const fault = pending.find((candidate) => candidate.command === context.commandName && (candidate.matching === undefined || text.includes(candidate.matching)));
+      const table = (args.input as { TableName?: string }).TableName;
+      const fault = pending.find(
+        (candidate) =>
+          candidate.command === context.commandName &&
+          (candidate.matching === undefined || text.includes(candidate.matching)) &&
+          (candidate.table === undefined || candidate.table === table),
+      );
       if (fault !== undefined) {
         fault.remaining -= 1;
         if (fault.remaining <= 0) pending.splice(pending.indexOf(fault), 1);
@@ -33,10 +41,14 @@ const install = () => {
 };
 
 /** The next `times` matching commands fail (e.g. 'UpdateItemCommand': Powertools saving a result). */
-export const failDynamoDB = (command: string, options: { matching?: string; times?: number } = {}): void => {
+export const failDynamoDB = (command: string, options: { matching?: string; table?: string; times?: number } = {}): void => {
   install();
-  pending.push({ command, matching: options.matching, remaining: options.times ?? 1 });
+  pending.push({ command, matching: options.matching, table: options.table, remaining: options.times ?? 1 });
 };
+
+/** Fails the next result write of Powertools idempotency (the UpdateItem on the idempotency table) for a target. */
+export const failIdempotencyResultWrite = (target: string): void =>
+  failDynamoDB('UpdateItemCommand', { matching: target, table: process.env.IDEMPOTENCY_TABLE_NAME });
 
 export const clearDynamoDBFaults = (matching?: string): void => {
   for (let index = pending.length - 1; index >= 0; index -= 1) if (matching === undefined || pending[index]?.matching === matching) pending.splice(index, 1);

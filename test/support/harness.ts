@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { LOCAL_CALLER_ARN, lambdaContext, matchResource, toApiGatewayEvent } from '../../infra/local/apigw-event.js';
-import { dynamoClient, ensureIdempotencyTable } from '../../infra/local/dynamodb.js';
+import { dynamoClient, ensureTables } from '../../infra/local/dynamodb.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
 import { ESIM_GO_SANDBOX_API_KEY, createEsimGoSimulator } from '../simulators/esim-go/simulator.js';
 import { MONOGOTO_SANDBOX_CREDENTIALS, createMonogotoSimulator } from '../simulators/monogoto/simulator.js';
@@ -31,12 +31,15 @@ export interface Answer {
   body: Record<string, unknown>;
 }
 
+/** Fresh idempotency and operations tables; sets OPERATIONS_TABLE_NAME and returns the idempotency table's name. */
 export const newTable = async (endpoint: string): Promise<string> => {
-  const tableName = `idempotency-${randomUUID()}`;
+  const suffix = randomUUID();
+  const names = { idempotency: `idempotency-${suffix}`, operations: `operations-${suffix}` };
   const client = dynamoClient(endpoint);
-  await ensureIdempotencyTable(client, tableName);
+  await ensureTables(client, names);
   client.destroy();
-  return tableName;
+  configureEnvironment({ OPERATIONS_TABLE_NAME: names.operations });
+  return names.idempotency;
 };
 
 /** Prepares the process environment as the deployed function has it. Call before importing a handler. */

@@ -1,0 +1,73 @@
+/**
+ * The audit trail: one record per operation in the operations table, with who asked, what, when, each attempt and
+ * the provider's answers (bodies are never stored: they may carry profile data; status and message are), and the
+ * latest status. Each execution appends its attempt with one UpdateItem, so retries and reconciliations show.
+ */
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from './config.js';
+import { documentClient } from './dynamodb.js';
+import { OPERATIONS_TABLE } from './tables.js';
+
+export type OperationStatus = 'succeeded' | 'in_progress' | 'rejected' | 'failed' | 'unknown';
+
+export interface AttemptEntry {
+  attempt: number;
+  at: string;
+  status: OperationStatus;
+  httpStatus: number;
+  upstreamStatus: number | null;
+  message: string | null;
+  reconciled: boolean;
+}
+
+export interface OperationRecord {
+  operationId: string;
+  operation: string;
+  provider: string;
+  target: string;
+  caller: string;
+  source: string;
+  idempotencyKeyHash: string;
+  input: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+  status: OperationStatus;
+  httpStatus: number;
+  attempts: AttemptEntry[];
+  expiresAt: number;
+}
+
+export const recordAttempt = async (record: Omit<OperationRecord, 'attempts' | 'expiresAt' | 'createdAt' | 'updatedAt'>, entry: AttemptEntry): Promise<void> => {
+  const now = entry.at;
+  await documentClient.send(
+    new UpdateCommand({
+      TableName: config().OPERATIONS_TABLE_NAME,
+      Key: { [OPERATIONS_TABLE.partitionKey]: record.operationId },
+      UpdateExpression:
+        'SET #operation = :operation, provider = :provider, #target = :target, caller = :caller, #source = if_not_exists(#source, :source), ' +
+        'idempotencyKeyHash = :keyHash, #input = :input, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, #status = :status, ' +
+        'httpStatus = :httpStatus, attempts = list_append(if_not_exists(attempts, :empty), :attempt), #expiresAt = if_not_exists(#expiresAt, :expiresAt)',
+      ExpressionAttributeNames: { '#operation': 'operation', '#target': 'target', '#source': 'source', '#input': 'input', '#status': 'status', '#expiresAt': OPERATIONS_TABLE.ttlAttribute },
+      ExpressionAttributeValues: {
+        ':operation': record.operation,
+        ':provider': record.provider,
+        ':target': record.target,
+        ':caller': record.caller,
+        ':source': record.source,
+        ':keyHash': record.idempotencyKeyHash,
+        ':input': record.input,
+        ':now': now,
+        ':status': record.status,
+        ':httpStatus': record.httpStatus,
+        ':empty': [],
+        ':attempt': [entry],
+        ':expiresAt': Math.floor(Date.parse(now) / 1000) + config().OPERATIONS_RETENTION_DAYS * 86_400,
+      },
+    }),
+  );
+};
+
+export const readOperation = async (operationId: string): Promise<OperationRecord | undefined> => {
+  const result = await documentClient.send(new GetCommand({ TableName: config().OPERATIONS_TABLE_NAME, Key: { [OPERATIONS_TABLE.partitionKey]: operationId } }));
+  return result.Item as OperationRecord | undefined;
+};

@@ -1,0 +1,60 @@
+/**
+ * Outcome events: every finished execution (HTTP or event) puts `<Operation> <Status>` on the bus, e.g.
+ * `Revoke Bundle Succeeded`. `detail.eventId` is stable (the same operation reaching the same status always has
+ * the same id), so consumers can deduplicate redeliveries and replays. Without EVENT_BUS_NAME (local runs) the
+ * events are kept in memory and the local runner serves them.
+ */
+import { createHash } from 'node:crypto';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { OperationStatus } from './audit.js';
+import { config } from './config.js';
+
+export const EVENT_SOURCE = 'sim-cancel-gateway';
+
+export interface OutcomeEventDetail {
+  eventId: string;
+  operationId: string;
+  operation: string;
+  status: OperationStatus;
+  target: string;
+  caller: string;
+  source: string;
+  httpStatus: number;
+  upstream: { status: number | null; message: string | null };
+  reconciled: boolean;
+  occurredAt: string;
+}
+
+export interface OutcomeEvent {
+  source: typeof EVENT_SOURCE;
+  detailType: string;
+  detail: OutcomeEventDetail;
+}
+
+const STATUS_WORDS: Record<OperationStatus, string> = { succeeded: 'Succeeded', in_progress: 'In Progress', rejected: 'Rejected', failed: 'Failed', unknown: 'Unknown' };
+
+export const outcomeDetailType = (eventName: string, status: OperationStatus): string => `${eventName} ${STATUS_WORDS[status]}`;
+export const requestedDetailType = (eventName: string): string => `${eventName} Requested`;
+
+export const stableEventId = (operationId: string, status: OperationStatus): string => {
+  const hex = createHash('sha256').update(`${operationId}:${status}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+};
+
+/** Events published in this process when no bus is configured (the local runner serves them). */
+export const localOutcomeEvents: OutcomeEvent[] = [];
+
+let client: EventBridgeClient | undefined;
+
+export const publishOutcome = async (event: OutcomeEvent): Promise<void> => {
+  const busName = config().EVENT_BUS_NAME;
+  if (busName === undefined) {
+    localOutcomeEvents.push(event);
+    return;
+  }
+  client ??= new EventBridgeClient({});
+  const result = await client.send(
+    new PutEventsCommand({ Entries: [{ EventBusName: busName, Source: event.source, DetailType: event.detailType, Detail: JSON.stringify(event.detail), Time: new Date(event.detail.occurredAt) }] }),
+  );
+  if ((result.FailedEntryCount ?? 0) > 0) throw new Error(`EventBridge refused the outcome event: ${result.Entries?.[0]?.ErrorCode ?? 'unknown error'}`);
+};

@@ -1,0 +1,37 @@
+/**
+ * One Lambda handler per operation, serving both of its triggers: API Gateway requests and its SQS queue. Thin by
+ * design: parsing, idempotency, the provider call and the answer all come from the operation's definition and the
+ * shared modules; this only wires them into middy with Powertools' logger, tracer and metrics.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { assertConfigured } from './config.js';
+import { createHttpAnswer } from './http/handler.js';
+import { createIdempotentRunner } from './idempotency.js';
+import { logger, metrics, tracer } from './observability.js';
+import type { OperationDefinition } from './operations/definition.js';
+import { createQueueConsumer } from './queue/consumer.js';
+
+const isSqsEvent = (event: APIGatewayProxyEvent | SQSEvent): event is SQSEvent => Array.isArray((event as SQSEvent).Records);
+
+export const createOperationHandler = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>) => {
+  // In Lambda, a missing setting fails the init with a message that names it.
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) assertConfigured(definition.requiredConfig ?? []);
+  const runIdempotently = createIdempotentRunner(definition);
+  const answerHttp = createHttpAnswer(definition, runIdempotently);
+  const consumeQueue = createQueueConsumer(definition, runIdempotently);
+
+  function dispatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse>;
+  function dispatch(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult>;
+  function dispatch(event: APIGatewayProxyEvent | SQSEvent, context: Context): Promise<APIGatewayProxyResult | SQSBatchResponse> {
+    return isSqsEvent(event) ? consumeQueue(event, context) : answerHttp(event, context);
+  }
+
+  return middy(dispatch as (event: APIGatewayProxyEvent | SQSEvent, context: Context) => Promise<APIGatewayProxyResult | SQSBatchResponse>)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+};
