@@ -8,11 +8,11 @@ import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ProblemError } from '../../shared/errors.js';
 import { problemResponse } from '../../shared/http/response.js';
-import type { OperationDefinition } from '../../shared/operations/definition.js';
-import { operations } from '../../shared/operations/index.js';
+import { type RouteDefinition, routes as routeDefinitions } from '../../shared/http/routes.js';
 import { functionEntry } from '../functions.js';
 import { lambdaContext, matchResource, toApiGatewayEvent, writeResult } from './apigw-event.js';
 import { type LocalDynamo, dynamoClient, ensureTables, startDynamo } from './dynamodb.js';
+import { LOCAL_EVENTS_PREFIX, createLocalEventBus } from './events.js';
 import { type RunningSandbox, startSandboxes } from './sandboxes.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -69,22 +69,24 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
 
   const sandboxes = await startSandboxes(env);
 
-  const routes: Array<{ definition: OperationDefinition; handler: Handler }> = [];
-  for (const definition of operations) {
-    const module = (await import(pathToFileURL(functionEntry(definition.name)).href)) as { handler: Handler };
-    routes.push({ definition, handler: module.handler });
+  const routes: Array<{ route: RouteDefinition; handler: Handler }> = [];
+  for (const route of routeDefinitions) {
+    const module = (await import(pathToFileURL(functionEntry(route.name)).href)) as { handler: Handler };
+    routes.push({ route, handler: module.handler });
   }
+  const localEvents = createLocalEventBus(routes);
 
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const method = request.method ?? 'GET';
     const path = new URL(request.url ?? '/', 'http://local').pathname;
-    for (const { definition, handler } of routes) {
-      const match = definition.route.method === method ? matchResource(definition.route.path, path) : undefined;
+    if (path.startsWith(LOCAL_EVENTS_PREFIX)) return localEvents.serve(request, response, method, path);
+    for (const { route, handler } of routes) {
+      const match = route.method === method ? matchResource(route.path, path) : undefined;
       if (match === undefined) continue;
       const body = await readBody(request);
       if (body === undefined) return writeResult(response, problemResponse(new ProblemError('payload-too-large', 'API Gateway accepts at most 10 MB.')));
       const event = toApiGatewayEvent({ method, url: request.url ?? '/', headers: request.headers, body, sourceIp: request.socket.remoteAddress ?? '127.0.0.1' }, match);
-      return writeResult(response, await handler(event, lambdaContext(definition.name, FUNCTION_TIMEOUT_MS)));
+      return writeResult(response, await handler(event, lambdaContext(route.name, FUNCTION_TIMEOUT_MS)));
     }
     request.resume();
     writeResult(response, problemResponse(new ProblemError('not-found', `No route for ${method} ${path}.`)));

@@ -1,0 +1,26 @@
+/**
+ * Every HTTP route of the gateway: one per operation definition, plus the audit trail's read route. The CDK stack
+ * and the local runner both build their routing from this list; each entry's `name` is its function folder.
+ */
+import { operations } from '../operations/index.js';
+
+export interface RouteDefinition {
+  name: string;
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  summary: string;
+  /** The operation behind the route, when it is one (it then also has a queue and outcome events). */
+  operation?: (typeof operations)[number];
+}
+
+export const getOperationRoute: RouteDefinition = {
+  name: 'get-operation',
+  method: 'GET',
+  path: '/v1/operations/{operationId}',
+  summary: "Read an operation's audit record (its owner only)",
+};
+
+export const routes: readonly RouteDefinition[] = [
+  ...operations.map((operation) => ({ name: operation.name, method: operation.route.method, path: operation.route.path, summary: operation.summary, operation })),
+  getOperationRoute,
+];
