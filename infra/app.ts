@@ -1,5 +1,6 @@
 /** The CDK app: `npm run synth` / `npx cdk deploy`. Works offline and without AWS credentials. */
 import { App } from 'aws-cdk-lib';
+import { routes } from '../shared/http/routes.js';
 import { operations } from '../shared/operations/index.js';
 import { GatewayStack, baseUrlContextKey } from './stack.js';
 
@@ -10,7 +11,7 @@ const context = (key: string): string | undefined => {
 };
 
 new GatewayStack(app, 'SimCancelGateway', {
-  operations,
+  routes,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   providerBaseUrls: Object.fromEntries(
     [...new Set(operations.map((definition) => definition.provider))].map((provider) => [provider, context(baseUrlContextKey(provider))]),

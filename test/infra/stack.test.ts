@@ -3,20 +3,21 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GatewayStack } from '../../infra/stack.js';
+import { routes } from '../../shared/http/routes.js';
 import { operations } from '../../shared/operations/index.js';
 
 let template: Template;
 
 beforeAll(() => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  template = Template.fromStack(new GatewayStack(app, 'Test', { operations }));
+  template = Template.fromStack(new GatewayStack(app, 'Test', { routes }));
 });
 
 describe('GatewayStack', () => {
-  it('has one API method per operation, each with IAM authorization', () => {
+  it('has one API method per route, each with IAM authorization', () => {
     const methods = template.findResources('AWS::ApiGateway::Method');
     const routed = Object.values(methods).filter((method) => method.Properties.HttpMethod !== 'OPTIONS');
-    expect(routed).toHaveLength(operations.length);
+    expect(routed).toHaveLength(routes.length);
     for (const method of routed) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 
@@ -26,7 +27,51 @@ describe('GatewayStack', () => {
       template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: leaf });
       template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: definition.route.method, OperationName: definition.name, AuthorizationType: 'AWS_IAM' });
     }
-    template.resourceCountIs('AWS::Lambda::Function', operations.length);
+    template.resourceCountIs('AWS::Lambda::Function', routes.length);
+    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', OperationName: 'get-operation', AuthorizationType: 'AWS_IAM' });
+  });
+
+  it('keeps the audit trail in its own table with TTL on `expiresAt`, PITR and encryption', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'operationId', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  it('gives every operation a queue with a DLQ after 5 receives and a visibility timeout of at least 6x the function timeout', () => {
+    const queues = Object.values(template.findResources('AWS::SQS::Queue')).filter((queue) => queue.Properties.RedrivePolicy !== undefined);
+    expect(queues).toHaveLength(operations.length);
+    const timeout = Math.max(...Object.values(template.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.Timeout as number));
+    for (const queue of queues) {
+      expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
+      expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    }
+  });
+
+  it('consumes each queue with partial batch responses and a maximum concurrency per provider', () => {
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(operations.length);
+    for (const mapping of mappings) {
+      expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      expect(mapping.Properties.ScalingConfig.MaximumConcurrency).toBeGreaterThanOrEqual(2);
+      expect(mapping.Properties.BatchSize).toBe(10);
+    }
+  });
+
+  it('routes "<Operation> Requested" events from the custom bus into each queue', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'sim-cancel-gateway' });
+    for (const definition of operations) {
+      template.hasResourceProperties('AWS::Events::Rule', { EventPattern: { 'detail-type': [`${definition.eventName} Requested`] }, Targets: Match.arrayWith([Match.objectLike({ Arn: Match.anyValue() })]) });
+    }
+  });
+
+  it('alarms when a dead-letter queue holds any message', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) => alarm.Properties.MetricName === 'ApproximateNumberOfMessagesVisible');
+    expect(alarms).toHaveLength(operations.length);
+    for (const alarm of alarms) expect(alarm.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
   });
 
   it('keeps idempotency records with TTL on `expiration`, PITR and encryption', () => {
@@ -37,7 +82,7 @@ describe('GatewayStack', () => {
       SSESpecification: { SSEEnabled: true },
       BillingMode: 'PAY_PER_REQUEST',
     });
-    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+    expect(Object.values(template.findResources('AWS::DynamoDB::Table')).every((resource) => resource.DeletionPolicy === 'Retain')).toBe(true);
   });
 
   it('runs functions on arm64 with Node.js 22 or newer and active tracing', () => {
@@ -67,6 +112,6 @@ describe('GatewayStack', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>);
     const actions = statements.flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]));
     expect(actions.filter((action) => action === '*' || action.endsWith(':*'))).toEqual([]);
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'secretsmanager:GetSecretValue']));
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'secretsmanager:GetSecretValue', 'events:PutEvents', 'sqs:SendMessage']));
   });
 });
