@@ -110,6 +110,25 @@ it('serves the printed sTN requests: preview, cancel in progress, replay, and a 
   expect(refused.body.detail).toMatch(/DONE/);
 });
 
+it('serves the event path locally and the audit trail for both paths', async () => {
+  const api = /API\s+(http:\/\/\S+)/.exec(output)?.[1] as string;
+  const detail = JSON.stringify({ idempotencyKey: 'evt-1', input: { activationId: 'a9Fh2JkL0pZx7TbN' } });
+  const put = await fetch(`${api}/local/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ Entries: [{ Source: 'shop.orders', DetailType: 'Cancel Activation Requested', Detail: detail }] }),
+  });
+  const { entries } = (await put.json()) as { entries: Array<{ matchedRule: string; batchResponse: { batchItemFailures: unknown[] } }> };
+  expect(entries).toEqual([expect.objectContaining({ matchedRule: 'cancel-activation-requested', batchResponse: { batchItemFailures: [] } })]);
+  const outcomes = (await (await fetch(`${api}/local/outcome-events`)).json()) as Array<{ detailType: string; detail: { operationId: string; source: string; caller: string } }>;
+  const fromEvent = outcomes.find((outcome) => outcome.detail.source === 'eventbridge');
+  expect(fromEvent?.detailType).toBe('Cancel Activation In Progress');
+  const fromHttp = outcomes.find((outcome) => outcome.detail.source === 'http');
+  // The local caller owns what it asked over HTTP; what the bus asked belongs to the bus's source.
+  expect((await fetch(`${api}/v1/operations/${fromHttp?.detail.operationId}`)).status).toBe(200);
+  expect((await fetch(`${api}/v1/operations/${fromEvent?.detail.operationId}`)).status).toBe(404);
+});
+
 it('stops cleanly on SIGTERM', async () => {
   const exited = new Promise<number | null>((resolve) => runner.once('exit', (code) => resolve(code)));
   runner.kill('SIGTERM');

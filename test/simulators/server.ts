@@ -79,6 +79,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class SimulatorServer {
   readonly calls: RecordedCall[] = [];
   latencyMs: number;
+  /** The most requests this simulator was serving at the same moment (shows client-side concurrency). */
+  maxInFlight = 0;
+  #inFlight = 0;
   #faults: Array<Fault & { remaining: number }> = [];
   #routes: Array<SimRoute & { regex: RegExp }>;
   #server: Server | undefined;
@@ -135,6 +138,9 @@ export class SimulatorServer {
 
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
     const server = createServer((request, response) => {
+      this.#inFlight += 1;
+      this.maxInFlight = Math.max(this.maxInFlight, this.#inFlight);
+      response.once('close', () => (this.#inFlight -= 1));
       void this.#serve(request, response).catch((error: unknown) => {
         if (!response.headersSent) this.#send(response, { status: 500, body: { error: String(error) } });
       });

@@ -1,0 +1,163 @@
+/**
+ * The event path against DynamoDB Local and the sTN/eSIM Go simulators: SQS batches as Lambda delivers them (plain
+ * messages and EventBridge events), outcome events, the audit trail and its owner-only read route.
+ */
+import { readFileSync } from 'node:fs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { LOCAL_CALLER_ARN, lambdaContext } from '../../infra/local/apigw-event.js';
+import { toEventBridgeEvent, toSqsRecord } from '../../infra/local/events.js';
+import { localDeadLetters } from '../../shared/dead-letter.js';
+import { localOutcomeEvents, stableEventId } from '../../shared/events.js';
+import type { OperationDefinition } from '../../shared/operations/definition.js';
+import { type StnSimulator, activation } from '../simulators/stn/simulator.js';
+import { type Handler, configureEnvironment, invoke, newTable, startStn } from '../support/harness.js';
+
+type QueueHandler = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse>;
+
+let stn: StnSimulator;
+let handler: Handler & QueueHandler;
+let definition: OperationDefinition;
+let getOperation: Handler;
+let serial = 0;
+
+const newActivation = (status = 'BUSY') => {
+  const id = `evt${(serial += 1)}${Math.random().toString(36).slice(2, 10)}`;
+  stn.addActivation(activation(id, status));
+  return id;
+};
+const message = (body: unknown) => toSqsRecord(typeof body === 'string' ? body : JSON.stringify(body), 'cancel-activation');
+const consume = (records: SQSEvent['Records']) => handler({ Records: records }, lambdaContext('cancel-activation', 28_000));
+const effects = (id: string) => stn.cancellations().filter((cancellation) => cancellation.activationId === id).length;
+const readOperation = (operationId: string, caller?: string) =>
+  invoke(getOperation, { name: 'get-operation', route: { method: 'GET', path: '/v1/operations/{operationId}' } } as OperationDefinition, { method: 'GET', path: `/v1/operations/${operationId}`, caller });
+
+beforeAll(async () => {
+  stn = await startStn({ seed: false, requestsPerSecond: 10_000 });
+  configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')), AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'), UPSTREAM_TIMEOUT_MS: '400', RECONCILE_AFTER_MS: '1', BATCH_CONCURRENCY: '5' });
+  ({ handler } = (await import('../../functions/cancel-activation/index.js')) as unknown as { handler: Handler & QueueHandler });
+  ({ cancelActivation: definition } = (await import('../../shared/operations/cancel-activation.js')) as unknown as { cancelActivation: OperationDefinition });
+  ({ handler: getOperation } = (await import('../../functions/get-operation/index.js')) as { handler: Handler });
+});
+afterAll(async () => stn.server.stop());
+beforeEach(() => {
+  stn.server.clearFaults();
+  stn.server.latencyMs = 0;
+  localDeadLetters.length = 0;
+});
+
+describe('SQS consumer', () => {
+  it('reads the record shape Lambda delivers (AWS sample event)', async () => {
+    const sample = JSON.parse(readFileSync(new URL('../fixtures/sqs-event.json', import.meta.url), 'utf8')) as SQSEvent;
+    const id = newActivation();
+    const record = sample.Records[0];
+    if (record === undefined) throw new Error('fixture has a record');
+    record.body = JSON.stringify({ idempotencyKey: `sample-${id}`, input: { activationId: id } });
+    expect(Object.keys(message({})).sort()).toEqual(Object.keys(record).sort());
+    expect(await consume([record])).toEqual({ batchItemFailures: [] });
+    expect(effects(id)).toBe(1);
+  });
+
+  it('reports exactly the failing records of a mixed batch and dead-letters the hopeless ones without retries', async () => {
+    const valid = newActivation();
+    const done = newActivation('DONE');
+    const failing = newActivation();
+    stn.server.injectFault({ kind: 'status', status: 500, matching: failing, path: '/api/CancelNewSubscription' });
+    const records = [
+      message({ idempotencyKey: `k-${valid}`, input: { activationId: valid } }),
+      message({ idempotencyKey: 'k-invalid', input: { activationId: 'x', note: 'n'.repeat(165) } }),
+      message('not json at all'),
+      message({ input: { activationId: done } }),
+      message({ idempotencyKey: `k-${failing}`, input: { activationId: failing } }),
+    ];
+    const response = await consume(records);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[4]?.messageId }]);
+    expect(effects(valid)).toBe(1);
+    expect(effects(done)).toBe(0);
+    expect(localDeadLetters.map((letter) => letter.messageId).sort()).toEqual([records[1]?.messageId, records[2]?.messageId].sort());
+    expect(localDeadLetters.find((letter) => letter.messageId === records[1]?.messageId)?.problem.errors).toEqual([expect.objectContaining({ path: 'input.note' })]);
+    // Nothing lost: each record is done (deleted), dead-lettered, or reported for redelivery.
+    const reported = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+    const deadLettered = new Set(localDeadLetters.map((letter) => letter.messageId));
+    const finished = records.filter((record) => !reported.has(record.messageId) && !deadLettered.has(record.messageId));
+    expect(finished.map((record) => record.messageId)).toEqual([records[0]?.messageId, records[3]?.messageId]);
+    expect(finished.length + reported.size + deadLettered.size).toBe(records.length);
+
+    // SQS redelivers the failing record (same message, same key): this time it succeeds, once.
+    const redelivered = await consume([{ ...(records[4] as SQSEvent['Records'][number]), attributes: { ...records[4]?.attributes, ApproximateReceiveCount: '2' } as never }]);
+    expect(redelivered.batchItemFailures).toEqual([]);
+    expect(effects(failing)).toBe(1);
+  });
+
+  it('causes one provider effect for duplicates within and across batches', async () => {
+    const id = newActivation();
+    const body = { idempotencyKey: `dup-${id}`, input: { activationId: id } };
+    stn.server.latencyMs = 150;
+    const first = await consume([message(body), message(body)]);
+    // The duplicate in the same batch finds the key in flight and is retried by SQS.
+    expect(first.batchItemFailures).toHaveLength(1);
+    stn.server.latencyMs = 0;
+    expect((await consume([message(body)])).batchItemFailures).toEqual([]);
+    expect((await consume([message(body)])).batchItemFailures).toEqual([]);
+    expect(effects(id)).toBe(1);
+  });
+
+  it('takes the key from an EventBridge event id when the detail has none, scoped by the event source', async () => {
+    const id = newActivation();
+    const event = toEventBridgeEvent({ Source: 'shop.orders', DetailType: 'Cancel Activation Requested', Detail: JSON.stringify({ input: { activationId: id } }) });
+    const record = message(event);
+    expect((await consume([record])).batchItemFailures).toEqual([]);
+    expect((await consume([{ ...record, messageId: 'redelivered-copy' }])).batchItemFailures).toEqual([]);
+    expect(effects(id)).toBe(1);
+    const published = localOutcomeEvents.filter((outcome) => outcome.detail.target === `activation:${id}`);
+    expect(published).toHaveLength(1);
+    expect(published[0]?.detail).toMatchObject({ caller: 'events:000000000000:shop.orders', source: 'eventbridge', status: 'in_progress' });
+  });
+
+  it('processes the records of a batch concurrently', async () => {
+    const ids = Array.from({ length: 10 }, () => newActivation());
+    stn.server.latencyMs = 100;
+    stn.server.maxInFlight = 0;
+    const response = await consume(ids.map((id) => message({ idempotencyKey: `par-${id}`, input: { activationId: id } })));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(stn.server.maxInFlight).toBe(5);
+  });
+});
+
+describe('outcome events and the audit trail', () => {
+  it('publishes a stable event id per operation and status, and records every attempt', async () => {
+    const id = newActivation();
+    const headers = { 'Idempotency-Key': `audit-${id}` };
+    stn.server.injectFault({ kind: 'status', status: 500, matching: id, path: '/api/CancelNewSubscription', times: 2 });
+    const call = () => invoke(handler, definition, { method: 'POST', path: `/v1/stn/activations/${id}/cancel`, headers });
+    expect((await call()).status).toBe(502);
+    expect((await call()).status).toBe(502);
+    const done = await call();
+    expect(done.status).toBe(200);
+    const operationId = String(done.body.operationId);
+
+    const events = localOutcomeEvents.filter((outcome) => outcome.detail.operationId === operationId);
+    expect(events.map((outcome) => outcome.detailType)).toEqual(['Cancel Activation Unknown', 'Cancel Activation Unknown', 'Cancel Activation In Progress']);
+    expect(events[0]?.detail.eventId).toBe(events[1]?.detail.eventId);
+    expect(events[2]?.detail.eventId).toBe(stableEventId(operationId, 'in_progress'));
+    expect(events[2]?.detail).toMatchObject({ operation: 'cancel-activation', target: `activation:${id}`, caller: LOCAL_CALLER_ARN, upstream: { status: 200 } });
+
+    const record = await readOperation(operationId);
+    expect(record.status).toBe(200);
+    expect(record.body).toMatchObject({ operationId, status: 'in_progress', caller: LOCAL_CALLER_ARN, source: 'http', input: { activationId: id } });
+    expect((record.body.attempts as Array<{ status: string }>).map((attempt) => attempt.status)).toEqual(['unknown', 'unknown', 'in_progress']);
+    expect(JSON.stringify(record.body)).not.toContain(`audit-${id}`);
+  });
+
+  it('lets only the owner read an operation', async () => {
+    const id = newActivation();
+    const done = await invoke(handler, definition, { method: 'POST', path: `/v1/stn/activations/${id}/cancel`, headers: { 'Idempotency-Key': `owner-${id}` }, caller: 'arn:aws:iam::111111111111:user/alice' });
+    const operationId = String(done.body.operationId);
+    expect((await readOperation(operationId, 'arn:aws:iam::111111111111:user/alice')).status).toBe(200);
+    const other = await readOperation(operationId, 'arn:aws:iam::222222222222:user/mallory');
+    expect(other.status).toBe(404);
+    expect(other.headers['content-type']).toBe('application/problem+json');
+    expect((await readOperation('op_00000000000000000000000000000000')).status).toBe(404);
+    expect((await readOperation('nope')).status).toBe(400);
+  });
+});
