@@ -15,7 +15,7 @@ import { deadLetter } from '../dead-letter.js';
 import { invalidRequest, toProblemError } from '../errors.js';
 import { parseIdempotencyKey } from '../http/request.js';
 import { type IdempotentRequest, type IdempotentResult, keyHash } from '../idempotency.js';
-import { logger } from '../observability.js';
+import { logger, metrics } from '../observability.js';
 import type { OperationDefinition } from '../operations/definition.js';
 
 type Runner<Input> = (request: IdempotentRequest<Input>, context: Context) => Promise<IdempotentResult>;
@@ -74,14 +74,17 @@ export const createQueueConsumer = <Input extends Record<string, unknown>>(defin
       if (definition.isDryRun(input)) throw invalidRequest([{ path: 'input.dryRun', message: 'dry runs are answered over HTTP only' }]);
       const key = parseIdempotencyKey(parsed.data.idempotencyKey ?? defaultKey) as string;
       const result = await runIdempotently({ scope: { caller, key }, input, meta: { source, keyHash: keyHash(key) } }, context);
+      metrics.addMetric('QueueRecordsAnswered', 'Count', 1);
       logger.info('queued operation answered', { messageId: record.messageId, statusCode: result.statusCode, replayed: result.replayed === true, operationId: result.body.operationId });
     } catch (error) {
       const problem = toProblemError(error);
       if (problem.status === 400 || problem.kind === 'idempotency-key-reused') {
         logger.warn('message can never succeed: sent to the dead-letter queue', { messageId: record.messageId, problem: problem.kind, detail: problem.detail });
         await deadLetter({ messageId: record.messageId, body: record.body, problem: problem.toProblem() });
+        metrics.addMetric('QueueRecordsDeadLettered', 'Count', 1);
         return;
       }
+      metrics.addMetric('QueueRecordsRetried', 'Count', 1);
       logger.warn('message will be retried', { messageId: record.messageId, problem: problem.kind, status: problem.status });
       throw problem;
     }
