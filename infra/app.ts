@@ -1,19 +1,50 @@
-/** The CDK app: `npm run synth` / `npx cdk deploy`. Works offline and without AWS credentials. */
+/**
+ * The CDK app: `npm run synth` / `npx cdk deploy`. Works offline and without AWS credentials. Options come from CDK
+ * context (`-c name=value` or cdk.json), checked here with one error that names every bad value.
+ */
 import { App } from 'aws-cdk-lib';
+import { z } from 'zod';
 import { routes } from '../shared/http/routes.js';
 import { operations } from '../shared/operations/index.js';
 import { GatewayStack, baseUrlContextKey } from './stack.js';
 
 const app = new App();
-const context = (key: string): string | undefined => {
-  const value: unknown = app.node.tryGetContext(key);
-  return typeof value === 'string' && value !== '' ? value : undefined;
-};
+const list = z
+  .union([z.array(z.string()), z.string()])
+  .transform((value) => (Array.isArray(value) ? value : value.split(',')).map((item) => item.trim()).filter((item) => item !== ''));
+const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
+const count = z.coerce.number().int().positive();
+const providers = [...new Set(operations.map((definition) => definition.provider))];
+
+const contextSchema = z.object({
+  ...Object.fromEntries(providers.map((provider) => [baseUrlContextKey(provider), z.url().optional()])),
+  upstreamTimeoutMs: count.max(25_000).optional(),
+  idempotencyTtlSeconds: count.optional(),
+  operationsRetentionDays: count.optional(),
+  alarmEmail: z.email().optional(),
+  allowedAccounts: list.pipe(z.array(z.string().regex(/^\d{12}$/, 'must be 12-digit account ids'))).optional(),
+  allowedVpcEndpoints: list.pipe(z.array(z.string().regex(/^vpce-[0-9a-f]+$/, 'must be vpce-... ids'))).optional(),
+  enableWaf: flag.optional(),
+  reserveConcurrency: flag.optional(),
+});
+
+const raw = Object.fromEntries(Object.keys(contextSchema.shape).map((key) => [key, app.node.tryGetContext(key) as unknown]).filter(([, value]) => value !== undefined && value !== ''));
+const parsed = contextSchema.safeParse(raw);
+if (!parsed.success) {
+  throw new Error(`Invalid CDK context: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+}
+const context = parsed.data as z.infer<typeof contextSchema> & Record<string, string | undefined>;
 
 new GatewayStack(app, 'SimCancelGateway', {
   routes,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
-  providerBaseUrls: Object.fromEntries(
-    [...new Set(operations.map((definition) => definition.provider))].map((provider) => [provider, context(baseUrlContextKey(provider))]),
-  ),
+  providerBaseUrls: Object.fromEntries(providers.map((provider) => [provider, context[baseUrlContextKey(provider)]])),
+  upstreamTimeoutMs: context.upstreamTimeoutMs,
+  idempotencyTtlSeconds: context.idempotencyTtlSeconds,
+  operationsRetentionDays: context.operationsRetentionDays,
+  alarmEmail: context.alarmEmail,
+  allowedAccounts: context.allowedAccounts,
+  allowedVpcEndpoints: context.allowedVpcEndpoints,
+  enableWaf: context.enableWaf,
+  reserveConcurrency: context.reserveConcurrency,
 });

@@ -57,6 +57,10 @@ export const assertConfigured = (required: ReadonlyArray<keyof Config>, current:
   if (missing.length > 0) throw new ConfigurationError(`Missing configuration: ${missing.join(', ')} must be set`);
 };
 
+/** The variable that names a provider's credentials secret in AWS: MONOGOTO_SECRET_ARN, ESIM_GO_SECRET_ARN, STN_SECRET_ARN. */
+export const secretArnSetting = (provider: 'monogoto' | 'esim-go' | 'stn'): keyof Config =>
+  `${provider.toUpperCase().replace('-', '_')}_SECRET_ARN` as keyof Config;
+
 /** Parses the environment; an invalid value fails with one message naming every bad variable. */
 export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   const trimmed = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));

@@ -8,7 +8,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { assertConfigured } from './config.js';
+import { assertConfigured, secretArnSetting } from './config.js';
 import { createHttpAnswer } from './http/handler.js';
 import { createIdempotentRunner } from './idempotency.js';
 import { logger, metrics, tracer } from './observability.js';
@@ -18,8 +18,9 @@ import { createQueueConsumer } from './queue/consumer.js';
 const isSqsEvent = (event: APIGatewayProxyEvent | SQSEvent): event is SQSEvent => Array.isArray((event as SQSEvent).Records);
 
 export const createOperationHandler = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>) => {
-  // In Lambda, a missing setting fails the init with a message that names it.
-  if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) assertConfigured(definition.requiredConfig ?? []);
+  // In Lambda, configuration is checked at init: every invalid or missing setting is named in one error, and
+  // credentials must come from Secrets Manager, never from plain variables.
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) assertConfigured([...(definition.requiredConfig ?? []), secretArnSetting(definition.provider)]);
   const runIdempotently = createIdempotentRunner(definition);
   const answerHttp = createHttpAnswer(definition, runIdempotently);
   const consumeQueue = createQueueConsumer(definition, runIdempotently);

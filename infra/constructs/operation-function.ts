@@ -9,7 +9,7 @@ import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
-export interface OperationFunctionProps extends Pick<NodejsFunctionProps, 'entry' | 'environment' | 'description'> {
+export interface OperationFunctionProps extends Pick<NodejsFunctionProps, 'entry' | 'environment' | 'description' | 'reservedConcurrentExecutions'> {
   logRetention?: RetentionDays;
 }
 
@@ -25,6 +25,7 @@ export class OperationFunction extends NodejsFunction {
     super(scope, id, {
       entry: props.entry,
       description: props.description,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       handler: 'handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,

@@ -25,6 +25,6 @@ describe('configuration', () => {
   it('fails the sTN handler at init in Lambda when STN_BASE_URL is missing', async () => {
     process.env.AWS_LAMBDA_FUNCTION_NAME = 'cancel-activation';
     resetConfigCache();
-    await expect(import('../../functions/cancel-activation/index.js')).rejects.toThrow(/STN_BASE_URL must be set/);
+    await expect(import('../../functions/cancel-activation/index.js')).rejects.toThrow(/Missing configuration: STN_BASE_URL, STN_SECRET_ARN must be set/);
   });
 });
