@@ -43,6 +43,7 @@ export const cancelActivation = defineOperation({
   summary: 'Cancel a pending sTN new-subscription activation',
   requiredConfig: ['STN_BASE_URL'],
   route: { method: 'POST', path: '/v1/stn/activations/{activationId}/cancel' },
+  example: { activationId: 'q7LmXw2RgxhI5Zvz', note: 'Customer changed their mind', dryRun: false },
   request: { path, query, body },
   input: path.extend(query.shape).extend(body.shape),
   isDryRun: (input) => input.dryRun,

@@ -24,6 +24,7 @@ export const cancelEsim = defineOperation({
   provider: 'monogoto',
   summary: "Cancel a Monogoto eSIM's current matching ID (the eSIM must be released)",
   route: { method: 'POST', path: '/v1/monogoto/esims/{iccid}/cancel' },
+  example: { iccid: '8944000000000000019', matchingId: 'DDYSX7MJYEKHIXYGK3PU5GEQ', dryRun: false },
   request: { path, query, body },
   input: path.extend(query.shape).extend(body.shape),
   isDryRun: (input) => input.dryRun,

@@ -75,6 +75,8 @@ export interface OperationDefinition<Input extends Record<string, unknown> = Rec
   /** Configuration without a default that this operation cannot run without; checked at init in Lambda. */
   requiredConfig?: ReadonlyArray<keyof Config>;
   route: { method: HttpMethod; path: string };
+  /** A valid input (the local sandbox's records): the smoke test's dry runs and the API reference's examples. */
+  example: Input;
   /** Input schemas by HTTP location; their fields together form `Input` (the flat shape events carry too). */
   request: {
     path: ObjectSchema;

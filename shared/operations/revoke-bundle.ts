@@ -91,6 +91,7 @@ export const revokeBundle = defineOperation({
   provider: 'esim-go',
   summary: 'Revoke the oldest unused assignment of a bundle applied to an eSIM Go eSIM, with refund and returns-process checks',
   route: { method: 'DELETE', path: '/v1/esim-go/esims/{iccid}/bundles/{name}' },
+  example: { iccid: '8943108165015003887', name: 'esim_1GB_7D_GB_V2', type: 'transaction', dryRun: false, allowEsimReturn: false },
   request: { path, query },
   input: z.strictObject({ ...path.shape, ...queryFields }).superRefine(offerIdRule),
   isDryRun: (input) => input.dryRun || input.type === 'validate',

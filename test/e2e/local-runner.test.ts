@@ -129,6 +129,15 @@ it('serves the event path locally and the audit trail for both paths', async () 
   expect((await fetch(`${api}/v1/operations/${fromEvent?.detail.operationId}`)).status).toBe(404);
 });
 
+it('passes the smoke script (SigV4-signed dry runs of every operation) against the running API', async () => {
+  const api = /API\s+(http:\/\/\S+)/.exec(output)?.[1] as string;
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/smoke.ts', '--url', api, '--region', 'us-east-1'], {
+    env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', AWS_PROFILE: '' },
+    timeout: 30_000,
+  });
+  expect(stdout).toContain('smoke: 3 passed, 0 failed');
+});
+
 it('stops cleanly on SIGTERM', async () => {
   const exited = new Promise<number | null>((resolve) => runner.once('exit', (code) => resolve(code)));
   runner.kill('SIGTERM');
