@@ -12,6 +12,7 @@ const main = async (): Promise<void> => {
     '',
     'sim-cancel-gateway is running locally',
     `  API            ${gateway.url}`,
+    `  Reference      ${gateway.url}/docs (OpenAPI: ${gateway.url}/v1/openapi.json)`,
     `  DynamoDB       ${gateway.dynamo.embedded ? `embedded dynalite, in memory (${gateway.dynamo.endpoint})` : gateway.dynamo.endpoint}`,
   ];
   for (const [provider, label] of Object.entries(PROVIDER_LABELS)) {

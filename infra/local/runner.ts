@@ -12,6 +12,7 @@ import { type RouteDefinition, routes as routeDefinitions } from '../../shared/h
 import { functionEntry } from '../functions.js';
 import { lambdaContext, matchResource, toApiGatewayEvent, writeResult } from './apigw-event.js';
 import { type LocalDynamo, dynamoClient, ensureTables, startDynamo } from './dynamodb.js';
+import { serveDocs } from './docs.js';
 import { LOCAL_EVENTS_PREFIX, createLocalEventBus } from './events.js';
 import { type RunningSandbox, startSandboxes } from './sandboxes.js';
 
@@ -80,6 +81,7 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
     const method = request.method ?? 'GET';
     const path = new URL(request.url ?? '/', 'http://local').pathname;
     if (path.startsWith(LOCAL_EVENTS_PREFIX)) return localEvents.serve(request, response, method, path);
+    if (method === 'GET' && (await serveDocs(path, response))) return;
     for (const { route, handler } of routes) {
       const match = route.method === method ? matchResource(route.path, path) : undefined;
       if (match === undefined) continue;

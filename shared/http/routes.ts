@@ -20,7 +20,15 @@ export const getOperationRoute: RouteDefinition = {
   summary: "Read an operation's audit record (its owner only)",
 };
 
+export const openApiRoute: RouteDefinition = {
+  name: 'openapi',
+  method: 'GET',
+  path: '/v1/openapi.json',
+  summary: 'The OpenAPI 3.1 document of this API',
+};
+
 export const routes: readonly RouteDefinition[] = [
   ...operations.map((operation) => ({ name: operation.name, method: operation.route.method, path: operation.route.path, summary: operation.summary, operation })),
   getOperationRoute,
+  openApiRoute,
 ];

@@ -10,7 +10,7 @@ import { routes } from '../../shared/http/routes.js';
 /** Strings that only one provider's client contains. */
 const PROVIDER_MARKERS = { 'cancel-esim': '/v1/auth/token', 'revoke-bundle': 'includeUsed', 'cancel-activation': 'CancelNewSubscription' } as const;
 /** Functions that call no provider. */
-const PROVIDERLESS = ['get-operation'];
+const PROVIDERLESS = ['get-operation', 'openapi'];
 
 it('synthesizes the stack with one bundled ESM function per operation, each without the other providers\' clients', async () => {
   const out = mkdtempSync(join(tmpdir(), 'cdk-out-'));

@@ -9,6 +9,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { LOCAL_CALLER_ARN, lambdaContext, matchResource, toApiGatewayEvent } from '../../infra/local/apigw-event.js';
 import { dynamoClient, ensureTables } from '../../infra/local/dynamodb.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
+import { assertMatchesContract } from './contract.js';
 import { ESIM_GO_SANDBOX_API_KEY, createEsimGoSimulator } from '../simulators/esim-go/simulator.js';
 import { MONOGOTO_SANDBOX_CREDENTIALS, createMonogotoSimulator } from '../simulators/monogoto/simulator.js';
 import { STN_SANDBOX_API_KEY, createStnSimulator } from '../simulators/stn/simulator.js';
@@ -89,5 +90,7 @@ export const apiGatewayEvent = (definition: OperationDefinition, call: HttpCall)
 export const invoke = async (handler: Handler, definition: OperationDefinition, call: HttpCall): Promise<Answer> => {
   const result = await handler(apiGatewayEvent(definition, call), lambdaContext(definition.name, call.timeoutMs ?? 28_000));
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]));
-  return { status: result.statusCode, headers, body: JSON.parse(result.body) as Record<string, unknown> };
+  const body = JSON.parse(result.body) as Record<string, unknown>;
+  assertMatchesContract({ method: call.method, route: definition.route.path, status: result.statusCode, contentType: headers['content-type'], body, requestBody: typeof call.body === 'object' ? call.body : undefined });
+  return { status: result.statusCode, headers, body };
 };
