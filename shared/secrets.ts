@@ -5,9 +5,19 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { type ZodType, z } from 'zod';
 import { ConfigurationError, config } from './config.js';
+import { ProblemError } from './errors.js';
 
 export const readSecretJson = async <T>(secretArn: string, schema: ZodType<T>, what: string): Promise<T> => {
-  const value = await getSecret(secretArn, { transform: 'json', maxAge: config().SECRETS_MAX_AGE_SECONDS });
+  let value: unknown;
+  try {
+    value = await getSecret(secretArn, { transform: 'json', maxAge: config().SECRETS_MAX_AGE_SECONDS });
+  } catch (error) {
+    // Fail closed and say why: without credentials nothing is sent to the provider.
+    throw new ProblemError('dependency-unavailable', `The ${what} credentials could not be read from Secrets Manager, so the provider was not called. Retry later.`, {
+      retryAfterSeconds: 5,
+      cause: error,
+    });
+  }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     // Name the missing keys, never the values.

@@ -47,16 +47,17 @@ export interface IncomingRequest {
 
 export const toApiGatewayEvent = (request: IncomingRequest, route: RouteMatch, caller = LOCAL_CALLER_ARN): APIGatewayProxyEvent => {
   const url = new URL(request.url, 'http://local');
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Null-prototype maps: a header or parameter called `__proto__` must stay a plain entry.
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
+  const multiValueHeaders: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const [name, value] of Object.entries(request.headers)) {
     if (value === undefined) continue;
     const values = Array.isArray(value) ? value : [value];
     multiValueHeaders[name] = values;
     headers[name] = values[values.length - 1] ?? '';
   }
-  const query: Record<string, string> = {};
-  const multiValueQuery: Record<string, string[]> = {};
+  const query: Record<string, string> = Object.create(null) as Record<string, string>;
+  const multiValueQuery: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const [name, value] of url.searchParams) {
     query[name] = value;
     (multiValueQuery[name] ??= []).push(value);

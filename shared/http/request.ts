@@ -21,7 +21,8 @@ export interface ParsedRequest<Input> {
 }
 
 const lowerCaseHeaders = (headers: APIGatewayProxyEvent['headers'] | null): Record<string, string> => {
-  const result: Record<string, string> = {};
+  // Null prototype: a header called `__proto__` stays a plain entry.
+  const result: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined) result[name.toLowerCase()] = value;
   return result;
 };
@@ -59,7 +60,7 @@ const readBody = (event: APIGatewayProxyEvent, headers: Record<string, string>, 
 };
 
 const readQuery = (event: APIGatewayProxyEvent, errors: FieldError[]): Record<string, string> => {
-  const query: Record<string, string> = {};
+  const query: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
     if (values !== undefined && values.length > 1) errors.push({ path: name, message: 'is given more than once' });
   }

@@ -79,6 +79,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class SimulatorServer {
   readonly calls: RecordedCall[] = [];
   latencyMs: number;
+  /** Extra latency drawn uniformly from 0 to this, per request (load tests). */
+  jitterMs = 0;
   /** The most requests this simulator was serving at the same moment (shows client-side concurrency). */
   maxInFlight = 0;
   #inFlight = 0;
@@ -202,7 +204,7 @@ export class SimulatorServer {
       at: Date.now(),
     });
     const fault = this.#takeFault(request, incoming.url ?? '');
-    const delay = this.latencyMs + (fault?.latencyMs ?? 0);
+    const delay = this.latencyMs + (fault?.latencyMs ?? 0) + Math.random() * this.jitterMs;
     if (delay > 0) await sleep(delay);
 
     if (fault?.kind === 'hang') return;
