@@ -11,6 +11,8 @@ import { STN_SANDBOX_API_KEY, type StnSimulator, createStnSimulator } from '../.
 
 export interface RunningSandbox {
   provider: ProviderName;
+  /** The simulator itself (tests and load runs read its records). */
+  simulator: unknown;
   baseUrlVariable: string;
   server: SimulatorServer;
   /** Lines for the start banner: the records and example requests against `gatewayUrl`. */
@@ -86,19 +88,19 @@ export const startSandboxes = async (env: NodeJS.ProcessEnv): Promise<RunningSan
     env.MONOGOTO_BASE_URL = await simulator.server.start();
     env.MONOGOTO_USERNAME = MONOGOTO_SANDBOX_CREDENTIALS.username;
     env.MONOGOTO_PASSWORD = MONOGOTO_SANDBOX_CREDENTIALS.password;
-    running.push({ provider: 'monogoto', baseUrlVariable: 'MONOGOTO_BASE_URL', server: simulator.server, banner: monogotoBanner(simulator) });
+    running.push({ simulator, provider: 'monogoto', baseUrlVariable: 'MONOGOTO_BASE_URL', server: simulator.server, banner: monogotoBanner(simulator) });
   }
   if (unset('ESIM_GO_BASE_URL')) {
     const simulator = createEsimGoSimulator();
     env.ESIM_GO_BASE_URL = await simulator.server.start();
     env.ESIM_GO_API_KEY = ESIM_GO_SANDBOX_API_KEY;
-    running.push({ provider: 'esim-go', baseUrlVariable: 'ESIM_GO_BASE_URL', server: simulator.server, banner: esimGoBanner(simulator) });
+    running.push({ simulator, provider: 'esim-go', baseUrlVariable: 'ESIM_GO_BASE_URL', server: simulator.server, banner: esimGoBanner(simulator) });
   }
   if (unset('STN_BASE_URL')) {
     const simulator = createStnSimulator();
     env.STN_BASE_URL = await simulator.server.start();
     env.STN_API_KEY = STN_SANDBOX_API_KEY;
-    running.push({ provider: 'stn', baseUrlVariable: 'STN_BASE_URL', server: simulator.server, banner: stnBanner(simulator) });
+    running.push({ simulator, provider: 'stn', baseUrlVariable: 'STN_BASE_URL', server: simulator.server, banner: stnBanner(simulator) });
   }
   return running;
 };

@@ -138,6 +138,19 @@ it('passes the smoke script (SigV4-signed dry runs of every operation) against t
   expect(stdout).toContain('smoke: 3 passed, 0 failed');
 });
 
+it('refuses header injection (a bare CR inside a header) before any handler runs', async () => {
+  const { port } = new URL(/API\s+(http:\/\/\S+)/.exec(output)?.[1] as string);
+  const { connect } = await import('node:net');
+  const reply = await new Promise<string>((resolve) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write('POST /v1/stn/activations/q7LmXw2RgxhI5Zvz/cancel HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\rInjected: yes\r\n\r\n'));
+    let data = '';
+    socket.on('data', (chunk) => (data += chunk.toString()));
+    socket.on('close', () => resolve(data));
+    setTimeout(() => socket.destroy(), 2000);
+  });
+  expect(reply).toMatch(/^HTTP\/1\.1 400/);
+});
+
 it('stops cleanly on SIGTERM', async () => {
   const exited = new Promise<number | null>((resolve) => runner.once('exit', (code) => resolve(code)));
   runner.kill('SIGTERM');

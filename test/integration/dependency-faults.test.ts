@@ -1,0 +1,61 @@
+/**
+ * Failing dependencies: the gateway fails closed. When DynamoDB throttles or fails before the provider write, or
+ * Secrets Manager cannot be read, the caller gets 503 and the provider is never called.
+ */
+import { afterAll, beforeAll, beforeEach, expect, inject, it } from 'vitest';
+import type { OperationDefinition } from '../../shared/operations/definition.js';
+import { type StnSimulator, activation } from '../simulators/stn/simulator.js';
+import { clearDynamoDBFaults, failDynamoDB } from '../support/dynamodb-faults.js';
+import { type Handler, configureEnvironment, invoke, newTable, startStn } from '../support/harness.js';
+import { unusedPort } from '../support/ports.js';
+
+let stn: StnSimulator;
+let handler: Handler;
+let definition: OperationDefinition;
+let serial = 0;
+
+beforeAll(async () => {
+  stn = await startStn({ seed: false, requestsPerSecond: 10_000 });
+  configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')), AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'), AWS_MAX_ATTEMPTS: '1' });
+  ({ handler } = (await import('../../functions/cancel-activation/index.js')) as unknown as { handler: Handler });
+  ({ cancelActivation: definition } = (await import('../../shared/operations/cancel-activation.js')) as unknown as { cancelActivation: OperationDefinition });
+});
+afterAll(async () => stn.server.stop());
+beforeEach(() => clearDynamoDBFaults());
+
+const cancel = async () => {
+  const id = `dep${(serial += 1)}x${Math.random().toString(36).slice(2, 8)}`;
+  stn.addActivation(activation(id, 'BUSY'));
+  stn.server.calls.length = 0;
+  const answer = await invoke(handler, definition, { method: 'POST', path: `/v1/stn/activations/${id}/cancel`, headers: { 'Idempotency-Key': `dep-${id}` } });
+  return { answer, id };
+};
+
+it.each([
+  ['DynamoDB throttling the idempotency lock', () => failDynamoDB('PutItemCommand', { table: process.env.IDEMPOTENCY_TABLE_NAME, times: 1 })],
+  ['DynamoDB failing on the attempt marker, after the lock', () => failDynamoDB('PutItemCommand', { matching: 'attempt#', times: 1 })],
+])('fails closed with 503 and no provider call: %s', async (_label, fault) => {
+  fault();
+  const { answer, id } = await cancel();
+  expect(answer.status).toBe(503);
+  expect(answer.body).toMatchObject({ type: expect.stringMatching(/dependency-unavailable$/), detail: expect.stringMatching(/not called/) });
+  expect(answer.headers['retry-after']).toBeDefined();
+  expect(stn.server.calls).toHaveLength(0);
+  expect(stn.cancellations().filter((cancellation) => cancellation.activationId === id)).toHaveLength(0);
+});
+
+it('fails closed with 503 naming the credentials when Secrets Manager cannot be read, and calls no provider', async () => {
+  process.env.STN_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:stn-AbCdEf';
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = `http://127.0.0.1:${await unusedPort()}`;
+  const { resetConfigCache } = await import('../../shared/config.js');
+  resetConfigCache();
+  try {
+    const { answer } = await cancel();
+    expect(answer.status).toBe(503);
+    expect(answer.body.detail).toMatch(/sTN credentials could not be read from Secrets Manager/);
+    expect(stn.server.calls).toHaveLength(0);
+  } finally {
+    delete process.env.STN_SECRET_ARN;
+    resetConfigCache();
+  }
+});
