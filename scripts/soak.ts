@@ -5,10 +5,34 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { LoadReport } from '../test/reliability/load.js';
+import type { StnSimulator } from '../test/simulators/stn/simulator.js';
 import { startDynamoDbLocal } from '../test/support/dynamodb-local.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '10000' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '10000' }, phase: { type: 'string', default: 'all' } } });
 const runs = Number(values.runs);
+
+/** The load runs in a fresh process: it needs the runner's own configuration, not the fuzz phase's cached one. */
+const loadPhase = async () => {
+  Object.assign(process.env, { PORT: '0', MONOGOTO_BASE_URL: '', ESIM_GO_BASE_URL: '', STN_BASE_URL: '', DYNAMODB_ENDPOINT: '' });
+  const { startLocalGateway } = await import('../infra/local/runner.js');
+  const { runLoad } = await import('../test/reliability/load.js');
+  const { activation } = await import('../test/simulators/stn/simulator.js');
+  const gateway = await startLocalGateway({ port: 0 });
+  const stn = gateway.sandboxes.find((sandbox) => sandbox.provider === 'stn')?.simulator as StnSimulator;
+  const ids = Array.from({ length: 100 }, (_, index) => `soak${String(index).padStart(4, '0')}x`);
+  for (const id of ids) stn.addActivation(activation(id, 'BUSY'));
+  stn.server.jitterMs = 50;
+  const load = await runLoad({ url: gateway.url, activationIds: ids, requests: 1000, concurrency: 50, effects: () => new Map(ids.map((id) => [id, stn.cancellations().filter((cancellation) => cancellation.activationId === id).length])) });
+  await gateway.stop();
+  process.stdout.write(`LOAD ${JSON.stringify(load)}\n`);
+};
+if (values.phase === 'load') {
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  await loadPhase();
+  process.exit(0);
+}
 Object.assign(process.env, {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'soak',
@@ -57,18 +81,10 @@ try {
   }
   await Promise.all(servers.map((server) => server.stop()));
 
-  // Load with duplicates through the local runner (its own dynalite and sandboxes, as `npm start`).
-  Object.assign(process.env, { MONOGOTO_BASE_URL: '', ESIM_GO_BASE_URL: '', STN_BASE_URL: '', DYNAMODB_ENDPOINT: '', IDEMPOTENCY_TABLE_NAME: 'soak-idempotency', OPERATIONS_TABLE_NAME: 'soak-operations' });
-  const { startLocalGateway } = await import('../infra/local/runner.js');
-  const { runLoad } = await import('../test/reliability/load.js');
-  const { activation } = await import('../test/simulators/stn/simulator.js');
-  const gateway = await startLocalGateway({ port: 0 });
-  const stn = gateway.sandboxes.find((sandbox) => sandbox.provider === 'stn')?.simulator as Awaited<ReturnType<typeof harness.startStn>>;
-  const ids = Array.from({ length: 100 }, (_, index) => `soak${String(index).padStart(4, '0')}x`);
-  for (const id of ids) stn.addActivation(activation(id, 'BUSY'));
-  stn.server.jitterMs = 50;
-  const load = await runLoad({ url: gateway.url, activationIds: ids, requests: 1000, concurrency: 50, effects: () => new Map(ids.map((id) => [id, stn.cancellations().filter((cancellation) => cancellation.activationId === id).length])) });
-  await gateway.stop();
+  // Load with duplicates through the local runner (its own dynalite and sandboxes, as `npm start`), in a child process.
+  const { execFileSync } = await import('node:child_process');
+  const child = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/soak.ts', '--phase', 'load'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: '' } });
+  const load = JSON.parse(/^LOAD (.*)$/m.exec(child)?.[1] ?? '{}') as LoadReport;
   lines.push(
     '',
     '## Load with duplicates',
