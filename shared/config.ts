@@ -2,7 +2,7 @@
  * Runtime configuration. The variable names are part of the public contract (design.md, "Configuration");
  * read them only here so a typo cannot hide in a handler.
  */
-import { z } from 'zod';
+import * as z from './zod.js';
 
 const onOff = z.enum(['on', 'off']);
 const positiveInt = z.coerce.number().int().positive();

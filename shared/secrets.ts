@@ -3,7 +3,8 @@
  * Powertools parameters and cached for SECRETS_MAX_AGE_SECONDS; locally from plain variables.
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { type ZodType, z } from 'zod';
+import * as z from './zod.js';
+import type { ZodType } from './zod.js';
 import { ConfigurationError, config } from './config.js';
 import { ProblemError } from './errors.js';
 

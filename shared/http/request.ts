@@ -5,7 +5,7 @@
  * error must name the field in one problem body.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from '../zod.js';
 import { type FieldError, ProblemError, invalidRequest } from '../errors.js';
 import type { OperationDefinition } from '../operations/definition.js';
 

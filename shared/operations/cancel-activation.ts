@@ -2,7 +2,7 @@
  * sTN: cancel a pending new-subscription activation (POST /api/CancelNewSubscription). sTN completes the
  * cancellation later: while it reports CANCELLING the gateway answers `status: "in_progress"`.
  */
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { stnClient } from '../providers/stn/index.js';
 import { type Activation, PENDING_STATUSES, activationSchema, providerEnvironment } from '../providers/stn/schemas.js';
 import { defineOperation } from './definition.js';

@@ -1,5 +1,5 @@
 /** Monogoto: cancel the current matching ID of a released eSIM (POST /api/v1/eSIM/cancel). */
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { monogotoClient } from '../providers/monogoto/index.js';
 import { defineOperation } from './definition.js';
 import { dryRunField, iccidField } from './fields.js';

@@ -3,7 +3,7 @@
  * (routes), the handlers (parsing, execution) and later the OpenAPI document and event consumers all read it,
  * so adding an operation means adding one definition, one thin handler and one simulator behaviour.
  */
-import type { z } from 'zod';
+import type * as z from '../zod.js';
 import type { Config } from '../config.js';
 import type { ProblemError } from '../errors.js';
 import type { ProviderOutcome, UpstreamAnswer } from '../providers/outcome.js';

@@ -2,7 +2,7 @@
  * Field schemas shared by operation definitions. Messages are written for API users: the problem body
  * names the field, so each message reads as "<field> <message>".
  */
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { config } from '../config.js';
 import { ICCID_PATTERN, hasValidLuhnCheckDigit } from '../iccid.js';
 

@@ -4,7 +4,7 @@
  * predicts exactly which assignment goes and whether the eSIM would be handed back, refuses when it would be
  * unless asked, and only then writes.
  */
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { ProblemError } from '../errors.js';
 import type { ReadFailure } from '../providers/esim-go/client.js';
 import { esimGoClient } from '../providers/esim-go/index.js';

@@ -9,7 +9,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { config } from '../config.js';
 import { deadLetter } from '../dead-letter.js';
 import { invalidRequest, toProblemError } from '../errors.js';

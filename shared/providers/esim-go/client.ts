@@ -4,7 +4,7 @@
  * scheme, `apiKeyAuth`, so generated clients drop the header there); a bad key is a 403, not a 401; reads may
  * answer 503 "processing" with Retry-After; at most 10 requests per second per IP.
  */
-import type { ZodType } from 'zod';
+import type { ZodType } from '../../zod.js';
 import { type HttpResult, retryAfterSeconds, sendHttp } from '../http.js';
 import type { ProviderOutcome, UpstreamAnswer } from '../outcome.js';
 import type { RateLimiter } from '../rate-limit.js';

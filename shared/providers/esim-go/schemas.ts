@@ -4,7 +4,7 @@
  * test/unit/esim-go-spec.test.ts checks every field name and type here against that file, so they cannot drift.
  * Every field is optional, as in the spec; the operation decides what it cannot do without.
  */
-import { z } from 'zod';
+import * as z from '../../zod.js';
 
 export const assignmentSchema = z.looseObject({
   id: z.string().optional(),

@@ -2,7 +2,7 @@
  * Monogoto's wire shapes, from its published "Filtered eSIM API" fragment (test/fixtures/monogoto-esim-cancel.openapi.json)
  * and its developer portal's authentication guide. A test checks these against the fragment.
  */
-import { z } from 'zod';
+import * as z from '../../zod.js';
 
 export const cancelRequestSchema = z.object({ iccid: z.string(), matchingId: z.string() });
 export type MonogotoCancelRequest = z.infer<typeof cancelRequestSchema>;

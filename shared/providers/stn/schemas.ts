@@ -3,7 +3,7 @@
  * so these follow the documented examples, tolerating the documented inconsistencies: `providerEnvrionment`
  * (sic, in the cancel example) next to `providerEnvironment`, and status values beyond the listed four (`INIT`).
  */
-import { z } from 'zod';
+import * as z from '../../zod.js';
 
 export const activationSchema = z.looseObject({
   id: z.string(),
