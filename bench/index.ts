@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { startDynamoDbLocal } from '../test/support/dynamodb-local.js';
+import { renderChart } from './chart.js';
 
 Object.assign(process.env, {
   AWS_REGION: 'us-east-1',
@@ -18,6 +19,7 @@ Object.assign(process.env, {
 
 const dynamo = await startDynamoDbLocal();
 const sections: string[] = [];
+const chart: Array<{ label: string; value: number; target: number }> = [];
 try {
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
   const harness = await import('../test/support/harness.js');
@@ -72,10 +74,44 @@ try {
   );
   void lambdaContext;
   await Promise.all([stn.server.stop(), esimGo.server.stop()]);
+
+  // Added latency and memory, through the local runner in its own process.
+  const { measureLatency } = await import('./latency.js');
+  const latency = await measureLatency(dynamo.endpoint);
+  sections.push(
+    '## Added latency: sTN cancel through the local runner vs the same call made directly with the client',
+    '',
+    'HTTP -> API Gateway event -> handler -> DynamoDB Local (lock, attempt marker, result, audit) -> simulator; outcome events in memory.',
+    '',
+    '| provider latency | concurrency | requests | direct p50 / p99 (ms) | gateway p50 / p99 (ms) | p50 ratio | added p50 (ms) |',
+    '|---|---|---|---|---|---|---|',
+    ...latency.rows.map((row) => `| ${row.latency} ms | ${row.concurrency} | ${row.count} | ${row.direct.p50.toFixed(1)} / ${row.direct.p99.toFixed(1)} | ${row.gateway.p50.toFixed(1)} / ${row.gateway.p99.toFixed(1)} | ${row.ratio.toFixed(3)} | ${row.addedMs.toFixed(1)} |`),
+    '',
+    `Peak RSS of the runner process (all handlers, dynalite idle, after the load): **${latency.peakRssMb.toFixed(0)} MB** (VmHWM).`,
+    '',
+  );
+  chart.push(...latency.rows.map((row) => ({ label: `${row.latency} ms, c${row.concurrency}`, value: row.ratio, target: 1.05 })));
+  chart.push({ label: 'batch of 10 / 1', value: events.batchVsSingle, target: 1.5 });
+
+  // Bundle sizes and the cold-start proxy.
+  const { measureBundles } = await import('./bundles.js');
+  const bundles = await measureBundles(['cancel-esim', 'revoke-bundle', 'cancel-activation', 'get-operation', 'openapi']);
+  sections.push(
+    '## Bundles and cold start',
+    '',
+    `Built as the CDK construct builds them (esbuild, ESM, minified, SDK bundled). Cold-start proxy: median import time over ${bundles.runs} fresh Node processes, against a baseline bundle that only creates a DynamoDB client (${(bundles.baseline.bytes / 1024).toFixed(0)} kB, ${bundles.baseline.importMs.toFixed(1)} ms).`,
+    '',
+    '| function | bundle (kB) | target 400 kB | import (ms) | vs baseline | target 1.5x |',
+    '|---|---|---|---|---|---|',
+    ...bundles.rows.map((row) => `| ${row.name} | ${(row.bytes / 1024).toFixed(0)} | ${row.bytes <= 400 * 1024 ? 'met' : 'not met'} | ${row.importMs.toFixed(1)} | ${row.ratio.toFixed(2)}x | ${row.ratio <= 1.5 ? 'met' : 'not met'} |`),
+    '',
+  );
+  chart.push(...bundles.rows.filter((row) => row.name !== 'openapi').map((row) => ({ label: `cold ${row.name}`, value: row.ratio, target: 1.5 })));
 } finally {
   dynamo.stop();
 }
 
 const markdown = ['# Benchmarks', '', `Measured with \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (2 cores, Node ${process.version}). Ratios are taken side by side in one run.`, '', ...sections].join('\n');
-writeFileSync('docs/benchmarks.md', markdown);
+writeFileSync('docs/benchmarks.md', `${markdown}\n![ratios against their targets](benchmarks.svg)\n`);
+writeFileSync('docs/benchmarks.svg', renderChart(chart));
 process.stdout.write(`${markdown}\n`);
