@@ -7,7 +7,7 @@ import { toProblemError } from '../errors.js';
 import { type IdempotentRequest, type IdempotentResult, keyHash } from '../idempotency.js';
 import { logger, metrics } from '../observability.js';
 import type { OperationDefinition } from '../operations/definition.js';
-import { newOperationId } from '../operations/run.js';
+import { newOperationId, settleRecords } from '../operations/run.js';
 import { parseRequest } from './request.js';
 import { jsonResponse, problemResponse } from './response.js';
 
@@ -45,6 +45,7 @@ export const createHttpAnswer = <Input extends Record<string, unknown>>(definiti
   return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     logger.setCorrelationId(event.requestContext?.requestId);
     const response = await answer(event, context);
+    await settleRecords();
     metrics.addMetric(`Http${Math.floor(response.statusCode / 100)}xx`, 'Count', 1);
     return response;
   };

@@ -169,6 +169,13 @@ const recordFinish = async (
   });
 };
 
+const pendingRecords: Array<Promise<void>> = [];
+
+/** Waits for the audit records and outcome events of this invocation (they never reject: failures are logged). */
+export const settleRecords = async (): Promise<void> => {
+  while (pendingRecords.length > 0) await Promise.all(pendingRecords.splice(0));
+};
+
 export const runOperation = async <Input extends Record<string, unknown>>(
   definitionOfInput: OperationDefinition<Input>,
   input: Input,
@@ -217,7 +224,9 @@ export const runOperation = async <Input extends Record<string, unknown>>(
   } catch (error) {
     problem = error as ProblemError;
   }
-  await recordFinish(definition, {
+  // Not awaited here: the audit record and outcome event are written while Powertools saves the result, and the
+  // handler awaits `settleRecords()` before answering (Lambda must not return with work in flight).
+  pendingRecords.push(recordFinish(definition, {
     operationId,
     target,
     caller: scope.caller,
@@ -228,7 +237,7 @@ export const runOperation = async <Input extends Record<string, unknown>>(
     httpStatus: response?.statusCode ?? problem?.status ?? 500,
     upstream: upstreamSummary(outcome),
     reconciled: outcome.kind !== 'refused' && outcome.details?.reconciled === true,
-  });
+  }));
   if (problem !== undefined) throw problem;
   return response as StoredResponse;
 };

@@ -17,6 +17,7 @@ import { parseIdempotencyKey } from '../http/request.js';
 import { type IdempotentRequest, type IdempotentResult, keyHash } from '../idempotency.js';
 import { logger, metrics } from '../observability.js';
 import type { OperationDefinition } from '../operations/definition.js';
+import { settleRecords } from '../operations/run.js';
 
 type Runner<Input> = (request: IdempotentRequest<Input>, context: Context) => Promise<IdempotentResult>;
 
@@ -90,6 +91,9 @@ export const createQueueConsumer = <Input extends Record<string, unknown>>(defin
     }
   };
 
-  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, (record: SQSRecord) => limit(() => handleRecord(record, context)), processor, { context, processInParallel: true, throwOnFullBatchFailure: false });
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const response = await processPartialResponse(event, (record: SQSRecord) => limit(() => handleRecord(record, context)), processor, { context, processInParallel: true, throwOnFullBatchFailure: false });
+    await settleRecords();
+    return response;
+  };
 };
