@@ -38,10 +38,10 @@ const run = async (count: number, concurrency: number, call: (index: number) => 
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
 };
 
-export const measureLatency = async (dynamoEndpoint: string) => {
+export const measureLatency = async (dynamoEndpoint: string | undefined) => {
   const simulator = createStnSimulator({ seed: false, requestsPerSecond: 1_000_000 });
   const simulatorUrl = await simulator.server.start();
-  const { child, url } = await startRunner({ DYNAMODB_ENDPOINT: dynamoEndpoint, STN_BASE_URL: simulatorUrl, STN_API_KEY: STN_SANDBOX_API_KEY, MONOGOTO_BASE_URL: '', ESIM_GO_BASE_URL: '' });
+  const { child, url } = await startRunner({ DYNAMODB_ENDPOINT: dynamoEndpoint ?? '', STN_BASE_URL: simulatorUrl, STN_API_KEY: STN_SANDBOX_API_KEY, MONOGOTO_BASE_URL: '', ESIM_GO_BASE_URL: '' });
   const client = new StnClient({ baseUrl: simulatorUrl, timeoutMs: 8000, apiKey: async () => STN_SANDBOX_API_KEY });
   let serial = 0;
   const fresh = () => {
