@@ -48,7 +48,7 @@ it('keeps 1,000 requests over 100 keys at concurrency 50 to exactly 100 provider
   console.log(`load: ${JSON.stringify(report)}`);
   expect(report.effects).toBe(100);
   expect(report.keysWithOneEffect).toBe(100);
-  expect(report.unexpected).toBe(0);
+  expect(report.unexpected, JSON.stringify(report.problems)).toBe(0);
   expect(report.statuses['200']).toBeGreaterThan(100);
 
   const text = logged.join('');

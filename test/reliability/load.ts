@@ -17,7 +17,7 @@ export interface LoadReport {
   p50Ms: number;
   p99Ms: number;
   unexpected: number;
-  /** Requests repeated after the provider throttled (503 + Retry-After). */
+  /** Requests repeated after a 503 with Retry-After (provider throttle or store unavailable). */
   throttledRetries: number;
   /** Problem types of the unexpected answers. */
   problems: Record<string, number>;
@@ -41,11 +41,12 @@ export const runLoad = async (options: { url: string; activationIds: string[]; r
         const begin = performance.now();
         let response: Response;
         let text: string;
-        // A well-behaved client: a provider throttle (503 with Retry-After) is waited out and the request repeated.
+        // A well-behaved client: a 503 with Retry-After (the provider throttled, or the store was briefly unavailable:
+        // either way nothing was done) is waited out and the request repeated.
         for (;;) {
           response = await fetch(`${options.url}/v1/stn/activations/${id}/cancel`, { method: 'POST', headers: { 'idempotency-key': `load-${id}` } });
           text = await response.text();
-          if (response.status !== 503 || !text.includes('upstream-throttled')) break;
+          if (response.status !== 503 || response.headers.get('retry-after') === null) break;
           throttledRetries += 1;
           await new Promise((resolve) => setTimeout(resolve, Number(response.headers.get('retry-after') ?? 1) * 1000));
         }
