@@ -2,7 +2,9 @@
  * `npm start`: runs the API locally on its embedded defaults and prints requests that work as pasted.
  * Configuration names are the contract's (README, "Configuration").
  */
-import { startLocalGateway } from './runner.js';
+// Set before the runner (and the AWS SDK behind it) loads: on Node 20 the SDK would print a support notice at start.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const { startLocalGateway } = await import('./runner.js');
 
 const PROVIDER_LABELS = { monogoto: 'Monogoto', 'esim-go': 'eSIM Go', stn: 'sTN' } as const;
 
