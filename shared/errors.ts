@@ -6,6 +6,7 @@
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyInconsistentStateError,
+  IdempotencyItemNotFoundError,
   IdempotencyPersistenceLayerError,
   IdempotencyValidationError,
 } from '@aws-lambda-powertools/idempotency';
@@ -102,6 +103,14 @@ export const toProblemError = (error: unknown): ProblemError => {
       'The first request with this Idempotency-Key has not finished yet; retry after the indicated delay.',
       { retryAfterSeconds: IN_FLIGHT_RETRY_AFTER_SECONDS, cause: error },
     );
+  }
+  if (error instanceof IdempotencyItemNotFoundError) {
+    // The key's record existed when the lock was tried and was gone when read back (an earlier attempt released it
+    // in between; seen where the store ignores ALL_OLD, as dynalite does). Nothing was sent; the next try decides.
+    return new ProblemError('idempotency-key-in-flight', 'The state of this Idempotency-Key changed while it was being checked; nothing was sent. Retry after the indicated delay.', {
+      retryAfterSeconds: 1,
+      cause: error,
+    });
   }
   if (error instanceof IdempotencyValidationError) {
     return new ProblemError(

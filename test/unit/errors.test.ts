@@ -1,5 +1,6 @@
 import {
   IdempotencyAlreadyInProgressError,
+  IdempotencyItemNotFoundError,
   IdempotencyPersistenceLayerError,
   IdempotencyValidationError,
 } from '@aws-lambda-powertools/idempotency';
@@ -23,6 +24,7 @@ describe('problem mapping', () => {
   it('maps Powertools idempotency errors onto the contract', () => {
     expect(toProblemError(new IdempotencyAlreadyInProgressError('x'))).toMatchObject({ status: 409, retryAfterSeconds: expect.any(Number) });
     expect(toProblemError(new IdempotencyValidationError('x')).status).toBe(422);
+    expect(toProblemError(new IdempotencyItemNotFoundError())).toMatchObject({ status: 409, retryAfterSeconds: 1 });
     const beforeCall = toProblemError(new IdempotencyPersistenceLayerError('Failed to save in progress record to idempotency store'));
     expect(beforeCall).toMatchObject({ status: 503, detail: expect.stringContaining('not called') });
     const afterCall = toProblemError(new IdempotencyPersistenceLayerError('Failed to update success record to idempotency store'));
