@@ -5,15 +5,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { startDynamoDbLocal } from '../test/support/dynamodb-local.js';
+import { useScriptEnvironment } from '../test/support/script-env.js';
 import { renderChart } from './chart.js';
 
-Object.assign(process.env, {
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'bench',
-  AWS_SECRET_ACCESS_KEY: 'bench',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  POWERTOOLS_METRICS_DISABLED: 'true',
+useScriptEnvironment('bench', {
   BATCH_CONCURRENCY: '10',
 });
 

@@ -6,19 +6,14 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startDynamoDbLocal } from '../test/support/dynamodb-local.js';
+import { useScriptEnvironment } from '../test/support/script-env.js';
 
 const { values } = parseArgs({ options: { keys: { type: 'string', default: '100' }, seed: { type: 'string', default: '20261126' } } });
 const keysPerOperation = Number(values.keys);
 const seed = Number(values.seed);
 const UPSTREAM_TIMEOUT_MS = 200;
 
-Object.assign(process.env, {
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'chaos',
-  AWS_SECRET_ACCESS_KEY: 'chaos',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  POWERTOOLS_METRICS_DISABLED: 'true',
+useScriptEnvironment('chaos', {
   UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
   // The assumption reconciliation rests on: the provider applies nothing sent longer ago than this.
   RECONCILE_AFTER_MS: '1000',

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import type { LoadReport } from '../test/reliability/load.js';
 import type { StnSimulator } from '../test/simulators/stn/simulator.js';
 import { startDynamoDbLocal } from '../test/support/dynamodb-local.js';
+import { useScriptEnvironment } from '../test/support/script-env.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10000' }, phase: { type: 'string', default: 'all' } } });
 const runs = Number(values.runs);
@@ -33,13 +34,7 @@ if (values.phase === 'load') {
   await loadPhase();
   process.exit(0);
 }
-Object.assign(process.env, {
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'soak',
-  AWS_SECRET_ACCESS_KEY: 'soak',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  POWERTOOLS_METRICS_DISABLED: 'true',
+useScriptEnvironment('soak', {
   UPSTREAM_TIMEOUT_MS: '2000',
   ESIM_GO_REQUESTS_PER_SECOND: '10000',
 });

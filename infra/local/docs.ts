@@ -20,6 +20,9 @@ const PAGE = `<!doctype html>
 </html>
 `;
 
+/** Read once: 1 MB that never changes while the runner runs. */
+let redoc: Promise<Buffer> | undefined;
+
 export const serveDocs = async (path: string, response: ServerResponse): Promise<boolean> => {
   if (path === '/docs' || path === '/docs/') {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
@@ -28,7 +31,8 @@ export const serveDocs = async (path: string, response: ServerResponse): Promise
   }
   if (path === '/docs/redoc.standalone.js') {
     response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600' });
-    response.end(await readFile(require.resolve('redoc/bundles/redoc.standalone.js')));
+    redoc ??= readFile(require.resolve('redoc/bundles/redoc.standalone.js'));
+    response.end(await redoc);
     return true;
   }
   return false;

@@ -6,7 +6,7 @@ import * as z from '../zod.js';
 import { stnClient } from '../providers/stn/index.js';
 import { type Activation, PENDING_STATUSES, activationSchema, providerEnvironment } from '../providers/stn/schemas.js';
 import { defineOperation } from './definition.js';
-import { dryRunField } from './fields.js';
+import { dryRunField, required } from './fields.js';
 import { outcomeProblem } from './run.js';
 
 /** sTN's backend is .NET, which counts string length in UTF-16 code units, as JavaScript's `length` does. */
@@ -14,7 +14,7 @@ export const NOTE_MAX_UTF16_UNITS = 164;
 
 const path = z.strictObject({
   activationId: z
-    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+    .string({ error: required('a string') })
     .regex(/^\S{1,64}$/, { error: 'must be 1-64 characters without whitespace' }),
 });
 const query = z.strictObject({ dryRun: dryRunField });

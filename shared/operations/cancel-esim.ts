@@ -2,13 +2,13 @@
 import * as z from '../zod.js';
 import { monogotoClient } from '../providers/monogoto/index.js';
 import { defineOperation } from './definition.js';
-import { dryRunField, iccidField } from './fields.js';
+import { dryRunField, iccidField, required } from './fields.js';
 
 const path = z.strictObject({ iccid: iccidField });
 const query = z.strictObject({ dryRun: dryRunField });
 const body = z.strictObject({
   matchingId: z
-    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+    .string({ error: required('a string') })
     .regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'must be 1-64 characters of A-Z, a-z, 0-9 and -' }),
 });
 

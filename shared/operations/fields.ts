@@ -6,7 +6,8 @@ import * as z from '../zod.js';
 import { config } from '../config.js';
 import { ICCID_PATTERN, hasValidLuhnCheckDigit } from '../iccid.js';
 
-const required = (expected: string) => (issue: { input?: unknown }) =>
+/** "is required" when the field is absent, "must be <expected>" when it has the wrong type. */
+export const required = (expected: string) => (issue: { input?: unknown }) =>
   issue.input === undefined ? 'is required' : `must be ${expected}`;
 
 export const iccidField = z

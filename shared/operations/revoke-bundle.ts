@@ -10,13 +10,13 @@ import type { ReadFailure } from '../providers/esim-go/client.js';
 import { esimGoClient } from '../providers/esim-go/index.js';
 import { type RevokePlan, planRevoke } from '../providers/esim-go/revoke-plan.js';
 import { type OperationOutcome, type WriteGate, defineOperation } from './definition.js';
-import { booleanQueryField, dryRunField, iccidField } from './fields.js';
+import { booleanQueryField, dryRunField, iccidField, required } from './fields.js';
 import { outcomeProblem } from './run.js';
 
 const path = z.strictObject({
   iccid: iccidField,
   name: z
-    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+    .string({ error: required('a string') })
     .regex(/^[A-Za-z0-9_.-]{1,128}$/, { error: 'must be 1-128 characters of A-Z, a-z, 0-9, _, . and - (case-sensitive, e.g. esim_1GB_7D_GB_V2)' }),
 });
 

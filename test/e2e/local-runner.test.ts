@@ -2,9 +2,10 @@
  * What a new user does: `npm start`, paste the printed curl, paste it again, then send a bad request.
  * The runner runs as a child process exactly as `npm start` runs it; the printed commands run in a shell.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startRunnerProcess } from '../support/runner-process.js';
 
 let runner: ChildProcess;
 let output = '';
@@ -21,17 +22,9 @@ const parseCurl = (text: string) => {
 };
 
 beforeAll(async () => {
-  runner = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
-    env: { ...process.env, PORT: '0', MONOGOTO_BASE_URL: '', DYNAMODB_ENDPOINT: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  runner.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  runner.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 30_000;
-  while (!output.includes('Press Ctrl+C')) {
-    if (runner.exitCode !== null || Date.now() > deadline) throw new Error(`the runner did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const started = await startRunnerProcess();
+  runner = started.child;
+  output = started.output();
 });
 
 afterAll(() => {
