@@ -21,7 +21,7 @@ try {
   harness.configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await harness.newTable(dynamo.endpoint) });
   const [stn, esimGo] = await Promise.all([harness.startStn({ seed: false, requestsPerSecond: 100_000 }), harness.startEsimGo({ requestsPerSecond: 100_000 })]);
   const { measureEvents } = await import('./events.js');
-  const { countDynamoDBCalls } = await import('./dynamodb-calls.js');
+  const { countDynamoDBCalls } = await import('../test/support/dynamodb-calls.js');
   const { lambdaContext } = await import('../infra/local/apigw-event.js');
   const stnHandler = (await import('../functions/cancel-activation/index.js')).handler as never;
   const { cancelActivation } = await import('../shared/operations/cancel-activation.js');

@@ -1,11 +1,14 @@
 /**
  * The audit trail: one record per operation in the operations table, with who asked, what, when, each attempt and
  * the provider's answers (bodies are never stored: they may carry profile data; status and message are), and the
- * latest status. Each execution appends its attempt with one UpdateItem, so retries and reconciliations show.
+ * latest status. Each execution appends its attempt with one update, so retries and reconciliations show; the
+ * update is normally written together with the idempotency result (see `idempotency-client.ts`).
  */
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type Update, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { config } from './config.js';
-import { documentClient } from './dynamodb.js';
+import { documentClient, dynamoDBClient } from './dynamodb.js';
 import { OPERATIONS_TABLE } from './tables.js';
 
 export type OperationStatus = 'succeeded' | 'in_progress' | 'rejected' | 'failed' | 'unknown';
@@ -37,18 +40,21 @@ export interface OperationRecord {
   expiresAt: number;
 }
 
-export const recordAttempt = async (record: Omit<OperationRecord, 'attempts' | 'expiresAt' | 'createdAt' | 'updatedAt'>, entry: AttemptEntry): Promise<void> => {
+export type AuditedOperation = Omit<OperationRecord, 'attempts' | 'expiresAt' | 'createdAt' | 'updatedAt'>;
+
+/** The update that appends one attempt (marshalled, so it can go alone or inside a transaction). */
+export const attemptUpdate = (record: AuditedOperation, entry: AttemptEntry): Update => {
   const now = entry.at;
-  await documentClient.send(
-    new UpdateCommand({
-      TableName: config().OPERATIONS_TABLE_NAME,
-      Key: { [OPERATIONS_TABLE.partitionKey]: record.operationId },
-      UpdateExpression:
-        'SET #operation = :operation, provider = :provider, #target = :target, caller = :caller, #source = if_not_exists(#source, :source), ' +
-        'idempotencyKeyHash = :keyHash, #input = :input, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, #status = :status, ' +
-        'httpStatus = :httpStatus, attempts = list_append(if_not_exists(attempts, :empty), :attempt), #expiresAt = if_not_exists(#expiresAt, :expiresAt)',
-      ExpressionAttributeNames: { '#operation': 'operation', '#target': 'target', '#source': 'source', '#input': 'input', '#status': 'status', '#expiresAt': OPERATIONS_TABLE.ttlAttribute },
-      ExpressionAttributeValues: {
+  return {
+    TableName: config().OPERATIONS_TABLE_NAME,
+    Key: marshall({ [OPERATIONS_TABLE.partitionKey]: record.operationId }),
+    UpdateExpression:
+      'SET #operation = :operation, provider = :provider, #target = :target, caller = :caller, #source = if_not_exists(#source, :source), ' +
+      'idempotencyKeyHash = :keyHash, #input = :input, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, #status = :status, ' +
+      'httpStatus = :httpStatus, attempts = list_append(if_not_exists(attempts, :empty), :attempt), #expiresAt = if_not_exists(#expiresAt, :expiresAt)',
+    ExpressionAttributeNames: { '#operation': 'operation', '#target': 'target', '#source': 'source', '#input': 'input', '#status': 'status', '#expiresAt': OPERATIONS_TABLE.ttlAttribute },
+    ExpressionAttributeValues: marshall(
+      {
         ':operation': record.operation,
         ':provider': record.provider,
         ':target': record.target,
@@ -63,8 +69,13 @@ export const recordAttempt = async (record: Omit<OperationRecord, 'attempts' | '
         ':attempt': [entry],
         ':expiresAt': Math.floor(Date.parse(now) / 1000) + config().OPERATIONS_RETENTION_DAYS * 86_400,
       },
-    }),
-  );
+      { removeUndefinedValues: true },
+    ),
+  };
+};
+
+export const recordAttempt = async (update: Update): Promise<void> => {
+  await dynamoDBClient.send(new UpdateItemCommand(update));
 };
 
 export const readOperation = async (operationId: string): Promise<OperationRecord | undefined> => {

@@ -5,14 +5,15 @@
  * - the payload hash covers the validated input, so the same key with another request is a 422;
  * - `makeIdempotent` wraps an inner function rather than the middy middleware, which in 2.35.0 can delete
  *   records it never acquired (upstream issue #5675);
- * - a replay is marked through `responseHook` so the handler can send `Idempotent-Replayed: true`.
+ * - a replay is marked through `responseHook` so the handler can send `Idempotent-Replayed: true`;
+ * - the final write carries the execution's audit entry in the same transaction (`idempotency-client.ts`).
  */
 import { createHash } from 'node:crypto';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import { config } from './config.js';
-import { dynamoDBClient } from './dynamodb.js';
+import { idempotencyClient, withFinalWrite } from './idempotency-client.js';
 import type { OperationDefinition } from './operations/definition.js';
 import { type RequestMeta, type StoredResponse, runOperation } from './operations/run.js';
 
@@ -33,7 +34,7 @@ export const keyHash = (key: string): string => createHash('sha256').update(key)
 export const idempotencyKeyPrefix = (definition: Pick<OperationDefinition, 'name'>): string => `sim-cancel-gateway.${definition.name}`;
 
 export const createIdempotentRunner = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>) => {
-  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: config().IDEMPOTENCY_TABLE_NAME, awsSdkV3Client: dynamoDBClient });
+  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: config().IDEMPOTENCY_TABLE_NAME, awsSdkV3Client: idempotencyClient });
   const idempotencyConfig = new IdempotencyConfig({
     eventKeyJmesPath: 'scope',
     payloadValidationJmesPath: 'input',
@@ -48,6 +49,6 @@ export const createIdempotentRunner = <Input extends Record<string, unknown>>(de
   return async (request: IdempotentRequest<Input>, context: Context): Promise<IdempotentResult> => {
     // Lets Powertools expire an in-progress record when this invocation would have timed out.
     idempotencyConfig.registerLambdaContext(context);
-    return (await run(request)) as IdempotentResult;
+    return (await withFinalWrite(() => run(request))) as IdempotentResult;
   };
 };

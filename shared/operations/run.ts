@@ -6,10 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type OperationStatus, recordAttempt } from '../audit.js';
+import { type OperationStatus, attemptUpdate, recordAttempt } from '../audit.js';
 import { claimMarker, markerId, payloadHash, readMarker, releaseMarker, renewMarker } from '../attempts.js';
 import { config } from '../config.js';
 import { ProblemError } from '../errors.js';
+import { joinFinalWrite } from '../idempotency-client.js';
 import { EVENT_SOURCE, outcomeDetailType, publishOutcome, stableEventId } from '../events.js';
 import { logger, metrics } from '../observability.js';
 import type { OperationDefinition, OperationOutcome, PreviousAttempt, WriteGate } from './definition.js';
@@ -132,41 +133,54 @@ const upstreamSummary = (outcome: OperationOutcome): { status: number | null; me
   return { status: upstream?.status ?? null, message };
 };
 
-/** Appends the attempt to the audit trail and publishes the outcome event; neither may change the caller's answer. */
-const recordFinish = async (
-  definition: OperationDefinition,
-  facts: { operationId: string; target: string; caller: string; meta: RequestMeta; input: Record<string, unknown>; attempt: number; status: OperationStatus; httpStatus: number; upstream: { status: number | null; message: string | null }; reconciled: boolean },
-): Promise<void> => {
+type FinishFacts = {
+  operationId: string;
+  target: string;
+  caller: string;
+  meta: RequestMeta;
+  input: Record<string, unknown>;
+  attempt: number;
+  status: OperationStatus;
+  httpStatus: number;
+  upstream: { status: number | null; message: string | null };
+  reconciled: boolean;
+};
+
+const reportRecordFailure = (definition: OperationDefinition, what: 'audit' | 'event', operationId: string) => (error: unknown) => {
+  logger.error(what === 'audit' ? 'audit record not written' : 'outcome event not published', { error: error as Error, operationId });
+  count(definition, what === 'audit' ? 'AuditWriteFailures' : 'EventPublishFailures');
+};
+
+/**
+ * Appends the attempt to the audit trail (inside the idempotency layer's final write when there is one, else on its
+ * own) and publishes the outcome event. Neither may change the caller's answer.
+ */
+const recordFinish = async (definition: OperationDefinition, facts: FinishFacts): Promise<void> => {
   const at = new Date().toISOString();
-  const results = await Promise.allSettled([
-    recordAttempt(
-      { operationId: facts.operationId, operation: definition.name, provider: definition.provider, target: facts.target, caller: facts.caller, source: facts.meta.source, idempotencyKeyHash: facts.meta.keyHash, input: facts.input, status: facts.status, httpStatus: facts.httpStatus },
-      { attempt: facts.attempt, at, status: facts.status, httpStatus: facts.httpStatus, upstreamStatus: facts.upstream.status, message: facts.upstream.message, reconciled: facts.reconciled },
-    ),
-    publishOutcome({
-      source: EVENT_SOURCE,
-      detailType: outcomeDetailType(definition.eventName, facts.status),
-      detail: {
-        eventId: stableEventId(facts.operationId, facts.status),
-        operationId: facts.operationId,
-        operation: definition.name,
-        status: facts.status,
-        target: facts.target,
-        caller: facts.caller,
-        source: facts.meta.source,
-        httpStatus: facts.httpStatus,
-        upstream: facts.upstream,
-        reconciled: facts.reconciled,
-        occurredAt: at,
-      },
-    }),
-  ]);
-  results.forEach((result, index) => {
-    if (result.status === 'rejected') {
-      logger.error(index === 0 ? 'audit record not written' : 'outcome event not published', { error: result.reason as Error, operationId: facts.operationId });
-      count(definition, index === 0 ? 'AuditWriteFailures' : 'EventPublishFailures');
-    }
-  });
+  const audit = attemptUpdate(
+    { operationId: facts.operationId, operation: definition.name, provider: definition.provider, target: facts.target, caller: facts.caller, source: facts.meta.source, idempotencyKeyHash: facts.meta.keyHash, input: facts.input, status: facts.status, httpStatus: facts.httpStatus },
+    { attempt: facts.attempt, at, status: facts.status, httpStatus: facts.httpStatus, upstreamStatus: facts.upstream.status, message: facts.upstream.message, reconciled: facts.reconciled },
+  );
+  const auditFailed = reportRecordFailure(definition, 'audit', facts.operationId);
+  const auditWrite = joinFinalWrite(audit, auditFailed) ? Promise.resolve() : recordAttempt(audit).catch(auditFailed);
+  const event = publishOutcome({
+    source: EVENT_SOURCE,
+    detailType: outcomeDetailType(definition.eventName, facts.status),
+    detail: {
+      eventId: stableEventId(facts.operationId, facts.status),
+      operationId: facts.operationId,
+      operation: definition.name,
+      status: facts.status,
+      target: facts.target,
+      caller: facts.caller,
+      source: facts.meta.source,
+      httpStatus: facts.httpStatus,
+      upstream: facts.upstream,
+      reconciled: facts.reconciled,
+      occurredAt: at,
+    },
+  }).catch(reportRecordFailure(definition, 'event', facts.operationId));
+  await Promise.all([auditWrite, event]);
 };
 
 const pendingRecords: Array<Promise<void>> = [];
@@ -224,8 +238,9 @@ export const runOperation = async <Input extends Record<string, unknown>>(
   } catch (error) {
     problem = error as ProblemError;
   }
-  // Not awaited here: the audit record and outcome event are written while Powertools saves the result, and the
-  // handler awaits `settleRecords()` before answering (Lambda must not return with work in flight).
+  // Not awaited here: the audit entry joins Powertools' final write (handed over synchronously, before this returns)
+  // and the outcome event is published beside it; the handler awaits `settleRecords()` before answering (Lambda must
+  // not return with work in flight).
   pendingRecords.push(recordFinish(definition, {
     operationId,
     target,

@@ -14,6 +14,13 @@ interface PendingFault {
 }
 
 const pending: PendingFault[] = [];
+
+/** The tables a command writes or reads: its own, or those of each item of a transaction. */
+const tablesOf = (input: unknown): string[] => {
+  const { TableName, TransactItems } = input as { TableName?: string; TransactItems?: Array<Record<string, { TableName?: string }>> };
+  if (TransactItems !== undefined) return TransactItems.flatMap((item) => Object.values(item).map((operation) => operation.TableName ?? ''));
+  return TableName === undefined ? [] : [TableName];
+};
 let installed = false;
 
 const install = () => {
@@ -22,12 +29,11 @@ const install = () => {
   dynamoDBClient.middlewareStack.add(
     (next, context) => async (args) => {
       const text = JSON.stringify(args.input);
-      const table = (args.input as { TableName?: string }).TableName;
       const fault = pending.find(
         (candidate) =>
           candidate.command === context.commandName &&
           (candidate.matching === undefined || text.includes(candidate.matching)) &&
-          (candidate.table === undefined || candidate.table === table),
+          (candidate.table === undefined || tablesOf(args.input).includes(candidate.table)),
       );
       if (fault !== undefined) {
         fault.remaining -= 1;
@@ -46,9 +52,12 @@ export const failDynamoDB = (command: string, options: { matching?: string; tabl
   pending.push({ command, matching: options.matching, table: options.table, remaining: options.times ?? 1 });
 };
 
-/** Fails the next result write of Powertools idempotency (the UpdateItem on the idempotency table) for a target. */
+/**
+ * Fails the next result write of Powertools idempotency for a target: the transaction that saves the answer on the
+ * idempotency table together with the audit entry.
+ */
 export const failIdempotencyResultWrite = (target: string): void =>
-  failDynamoDB('UpdateItemCommand', { matching: target, table: process.env.IDEMPOTENCY_TABLE_NAME });
+  failDynamoDB('TransactWriteItemsCommand', { matching: target, table: process.env.IDEMPOTENCY_TABLE_NAME });
 
 export const clearDynamoDBFaults = (matching?: string): void => {
   for (let index = pending.length - 1; index >= 0; index -= 1) if (matching === undefined || pending[index]?.matching === matching) pending.splice(index, 1);

@@ -1,5 +1,5 @@
 /** Counts the DynamoDB calls one request makes, by kind of request, through the SDK middleware of the shared client. */
-import { dynamoDBClient } from '../shared/dynamodb.js';
+import { dynamoDBClient } from '../../shared/dynamodb.js';
 
 const calls: string[] = [];
 let installed = false;
