@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { StnClient } from '../shared/providers/stn/client.js';
 import { STN_SANDBOX_API_KEY, activation, createStnSimulator } from '../test/simulators/stn/simulator.js';
 import { percentile } from './stats.js';
@@ -38,10 +39,26 @@ const run = async (count: number, concurrency: number, call: (index: number) => 
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
 };
 
-export const measureLatency = async (dynamoEndpoint: string | undefined) => {
+/** One conditional PutItem round trip on a warm connection: the floor under each of the gateway's DynamoDB calls. */
+const dynamoRoundTrip = async (endpoint: string) => {
+  const client = new DynamoDBClient({ endpoint });
+  const TableName = `bench-round-trip-${Date.now()}`;
+  await client.send(new CreateTableCommand({ TableName, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
+  const put = (index: number) => client.send(new PutItemCommand({ TableName, Item: { id: { S: `item-${index}` }, payload: { S: 'x'.repeat(512) } }, ConditionExpression: 'attribute_not_exists(id)' }));
+  for (let index = 0; index < 50; index += 1) await put(index);
+  const result = await run(200, 1, (() => {
+    let index = 1000;
+    return () => put((index += 1));
+  })());
+  await client.send(new DeleteTableCommand({ TableName }));
+  client.destroy();
+  return result;
+};
+
+export const measureLatency = async (dynamoEndpoint: string) => {
   const simulator = createStnSimulator({ seed: false, requestsPerSecond: 1_000_000 });
   const simulatorUrl = await simulator.server.start();
-  const { child, url } = await startRunner({ DYNAMODB_ENDPOINT: dynamoEndpoint ?? '', STN_BASE_URL: simulatorUrl, STN_API_KEY: STN_SANDBOX_API_KEY, MONOGOTO_BASE_URL: '', ESIM_GO_BASE_URL: '' });
+  const { child, url } = await startRunner({ DYNAMODB_ENDPOINT: dynamoEndpoint, STN_BASE_URL: simulatorUrl, STN_API_KEY: STN_SANDBOX_API_KEY, MONOGOTO_BASE_URL: '', ESIM_GO_BASE_URL: '' });
   const client = new StnClient({ baseUrl: simulatorUrl, timeoutMs: 8000, apiKey: async () => STN_SANDBOX_API_KEY });
   let serial = 0;
   const fresh = () => {
@@ -67,9 +84,10 @@ export const measureLatency = async (dynamoEndpoint: string | undefined) => {
       rows.push({ latency, concurrency, count, direct, gateway, ratio: gateway.p50 / direct.p50, addedMs: gateway.p50 - direct.p50 });
     }
   }
+  const floor = await dynamoRoundTrip(dynamoEndpoint);
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   const peakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
   child.kill('SIGTERM');
   await simulator.server.stop();
-  return { rows, peakRssMb };
+  return { rows, peakRssMb, dynamoRoundTrip: floor };
 };

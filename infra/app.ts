@@ -26,6 +26,7 @@ const contextSchema = z.object({
   allowedVpcEndpoints: list.pipe(z.array(z.string().regex(/^vpce-[0-9a-f]+$/, 'must be vpce-... ids'))).optional(),
   enableWaf: flag.optional(),
   reserveConcurrency: flag.optional(),
+  sourceMaps: flag.optional(),
 });
 
 const raw = Object.fromEntries(Object.keys(contextSchema.shape).map((key) => [key, app.node.tryGetContext(key) as unknown]).filter(([, value]) => value !== undefined && value !== ''));
@@ -47,4 +48,5 @@ new GatewayStack(app, 'SimCancelGateway', {
   allowedVpcEndpoints: context.allowedVpcEndpoints,
   enableWaf: context.enableWaf,
   reserveConcurrency: context.reserveConcurrency,
+  sourceMaps: context.sourceMaps,
 });

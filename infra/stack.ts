@@ -43,6 +43,8 @@ export interface GatewayStackProps extends StackProps {
   enableWaf?: boolean;
   /** Reserve each provider function's concurrency (see PROVIDER_LIMITS); off for accounts with a small quota. */
   reserveConcurrency?: boolean;
+  /** Source-mapped stack traces in the functions' logs, at a cold-start cost (see OperationFunctionProps). */
+  sourceMaps?: boolean;
 }
 
 /** What each provider's secret holds; the generated key is a placeholder to overwrite after the first deploy. */
@@ -134,7 +136,7 @@ export class GatewayStack extends Stack {
     for (const route of props.routes) {
       const definition = route.operation;
       if (definition === undefined) {
-        const reader = new OperationFunction(this, `${pascal(route.name)}Function`, { entry: functionEntry(route.name), description: route.summary, environment: shared });
+        const reader = new OperationFunction(this, `${pascal(route.name)}Function`, { entry: functionEntry(route.name), description: route.summary, environment: shared, sourceMaps: props.sourceMaps });
         readers.push(reader);
         this.operationsTable.grantReadData(reader);
         this.api.root.resourceForPath(route.path).addMethod(route.method, new LambdaIntegration(reader), {
@@ -166,6 +168,7 @@ export class GatewayStack extends Stack {
       const fn = new OperationFunction(this, `${name}Function`, {
         entry: functionEntry(definition.name),
         description: definition.summary,
+        sourceMaps: props.sourceMaps,
         reservedConcurrentExecutions: props.reserveConcurrency === false ? undefined : PROVIDER_LIMITS[provider].reserved,
         environment: {
           ...shared,

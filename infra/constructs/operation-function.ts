@@ -8,9 +8,15 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { BUNDLE_ALIASES, BUNDLE_BANNER, BUNDLE_MAIN_FIELDS, BUNDLE_TARGET } from '../bundling.js';
 
 export interface OperationFunctionProps extends Pick<NodejsFunctionProps, 'entry' | 'environment' | 'description' | 'reservedConcurrentExecutions'> {
   logRetention?: RetentionDays;
+  /**
+   * Ship a source map and start Node with --enable-source-maps, so stack traces name the TypeScript files. Off by
+   * default: Node parses the map on every cold start (about +25% import time for these bundles, docs/benchmarks.md).
+   */
+  sourceMaps?: boolean;
 }
 
 /** API Gateway's REST integration timeout is 29 s; the function stops just before it. */
@@ -34,7 +40,7 @@ export class OperationFunction extends NodejsFunction {
       tracing: Tracing.ACTIVE,
       logGroup,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        ...(props.sourceMaps === true ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
         POWERTOOLS_SERVICE_NAME: 'sim-cancel-gateway',
         POWERTOOLS_METRICS_NAMESPACE: 'SimCancelGateway',
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -42,15 +48,17 @@ export class OperationFunction extends NodejsFunction {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node22',
+        target: BUNDLE_TARGET,
         minify: true,
-        sourceMap: true,
+        sourceMap: props.sourceMaps === true,
+        // Stack traces need file names and lines, not the sources themselves: a third of the map's size.
+        sourcesContent: false,
         forceDockerBundling: false,
         // The SDK is bundled (not taken from the runtime) so its version is the one tested, and tree-shaken.
         externalModules: [],
-        mainFields: ['module', 'main'],
-        // Some bundled CommonJS dependencies call require(); ESM output needs it defined.
-        banner: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);",
+        mainFields: BUNDLE_MAIN_FIELDS,
+        banner: BUNDLE_BANNER,
+        esbuildArgs: Object.fromEntries(Object.entries(BUNDLE_ALIASES).map(([name, path]) => [`--alias:${name}`, path])),
       },
     });
   }

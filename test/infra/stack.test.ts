@@ -94,6 +94,14 @@ describe('GatewayStack', () => {
     }
   });
 
+  it('starts Node with source maps only when asked to (-c sourceMaps=true): parsing them slows every cold start', () => {
+    const options = (stack: Template) => Object.values(stack.findResources('AWS::Lambda::Function')).map((fn) => (fn.Properties.Environment.Variables as Record<string, string>).NODE_OPTIONS);
+    expect(new Set(options(template))).toEqual(new Set([undefined]));
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const mapped = Template.fromStack(new GatewayStack(app, 'Mapped', { routes, sourceMaps: true }));
+    expect(new Set(options(mapped))).toEqual(new Set(['--enable-source-maps']));
+  });
+
   it('gives functions a secret ARN, never a credential, in their environment', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ MONOGOTO_SECRET_ARN: Match.anyValue(), IDEMPOTENCY_TABLE_NAME: Match.anyValue() }) },

@@ -29,5 +29,9 @@ it('synthesizes the stack with one bundled ESM function per operation, each with
     const own = Object.entries(PROVIDER_MARKERS).filter(([, marker]) => bundle.includes(marker)).map(([name]) => name);
     const providerless = PROVIDERLESS.some((name) => fn.Properties.Description === routes.find((route) => route.name === name)?.summary);
     expect(own, `${fn.Properties.Description} carries ${providerless ? 'no' : 'exactly one'} provider client`).toHaveLength(providerless ? 0 : 1);
+    // The SDK's default credential chain is swapped for the environment-only provider (infra/bundling.ts).
+    expect(bundle).not.toMatch(/credential_process|sso_session|AWS_WEB_IDENTITY_TOKEN_FILE|AWS_CONTAINER_CREDENTIALS/);
+    // No source map unless asked for (-c sourceMaps=true): Node would parse it on every cold start.
+    expect(() => statSync(`${bundlePath}.map`)).toThrow();
   }
 });
