@@ -29,16 +29,22 @@ const bundle = async (entry: string, name: string, variant: Variant = 'shipped')
   return outfile;
 };
 
-const importTime = (file: string, runs: number, nodeOptions: string[] = []): number => {
-  const samples: number[] = [];
-  for (let run = 0; run < runs; run += 1) {
-    const output = execFileSync(process.execPath, [...nodeOptions, '--input-type=module', '-e', `const t=performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now()-t)`], {
-      env: { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'AWS_LAMBDA_FUNCTION_NAME')), AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
-      encoding: 'utf8',
-    });
-    samples.push(Number(output.trim().split('\n').at(-1)));
-  }
-  return median(samples);
+const importOnce = (file: string, nodeOptions: string[]): number => {
+  const output = execFileSync(process.execPath, [...nodeOptions, '--input-type=module', '-e', `const t=performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now()-t)`], {
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'AWS_LAMBDA_FUNCTION_NAME')), AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    encoding: 'utf8',
+  });
+  return Number(output.trim().split('\n').at(-1));
+};
+
+/**
+ * Median import times, taken round-robin (one process per bundle per round), so a noisy moment on this shared
+ * machine falls on every bundle alike instead of on whichever was being measured.
+ */
+const importTimes = (bundles: Array<{ file: string; nodeOptions?: string[] }>, runs: number): number[] => {
+  const samples = bundles.map((): number[] => []);
+  for (let run = 0; run < runs; run += 1) bundles.forEach((entry, index) => samples[index]?.push(importOnce(entry.file, entry.nodeOptions ?? [])));
+  return samples.map((series) => median(series));
 };
 
 export const measureBundles = async (names: string[], runs = 21) => {
@@ -46,21 +52,21 @@ export const measureBundles = async (names: string[], runs = 21) => {
   const baselineEntry = join(OUT, 'baseline-entry.mjs');
   writeFileSync(baselineEntry, "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nconst client = new DynamoDBClient({});\nexport const handler = async () => client.config.region;\n");
   const baseline = await bundle(baselineEntry, 'baseline');
-  const baselineMs = importTime(baseline, runs);
-  const rows = [];
-  for (const name of names) {
-    const file = await bundle(functionEntry(name), name);
-    const ms = importTime(file, runs);
-    rows.push({ name, bytes: statSync(file).size, importMs: ms, ratio: ms / baselineMs });
-  }
-  // The variants, on the first function, measured in the same run.
+  const files: string[] = [];
+  for (const name of names) files.push(await bundle(functionEntry(name), name));
+  // The variants, on the first function.
   const [first] = names as [string];
   const chain = await bundle(functionEntry(first), `${first}-default-chain`, 'default credential chain');
   const mapped = await bundle(functionEntry(first), `${first}-source-maps`, 'source maps');
+  const [baselineMs = 0, chainMs = 0, mappedMs = 0, ...functionMs] = importTimes(
+    [{ file: baseline }, { file: chain }, { file: mapped, nodeOptions: ['--enable-source-maps'] }, ...files.map((file) => ({ file }))],
+    runs,
+  );
+  const rows = names.map((name, index) => ({ name, bytes: statSync(files[index] as string).size, importMs: functionMs[index] ?? 0, ratio: (functionMs[index] ?? 0) / baselineMs }));
   const variants = [
-    { label: `${first} as shipped`, bytes: statSync(join(OUT, `${first}.mjs`)).size, importMs: rows[0]?.importMs ?? 0 },
-    { label: `${first} with the SDK's default credential chain`, bytes: statSync(chain).size, importMs: importTime(chain, runs) },
-    { label: `${first} with a source map and --enable-source-maps (-c sourceMaps=true)`, bytes: statSync(mapped).size, importMs: importTime(mapped, runs, ['--enable-source-maps']) },
+    { label: `${first} as shipped`, bytes: rows[0]?.bytes ?? 0, importMs: rows[0]?.importMs ?? 0 },
+    { label: `${first} with the SDK's default credential chain`, bytes: statSync(chain).size, importMs: chainMs },
+    { label: `${first} with a source map and --enable-source-maps (-c sourceMaps=true)`, bytes: statSync(mapped).size, importMs: mappedMs },
   ];
   return { baseline: { bytes: statSync(baseline).size, importMs: baselineMs }, rows, variants, runs };
 };
