@@ -2,7 +2,8 @@
  * Bundle size and the cold-start proxy. Each function is bundled with the options the CDK construct uses
  * (infra/bundling.ts), next to a baseline handler bundled the same way that only creates a DynamoDB client; the
  * proxy is the median time for a fresh Node process to import the bundle (which runs its init). The variants show
- * what two bundling choices cost: the SDK's default credential chain (what the alias removes) and source maps.
+ * what three choices cost: the SDK's default credential chain (what the alias removes), source maps, and the
+ * Powertools Tracer (X-Ray SDK).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
@@ -14,14 +15,21 @@ import { median } from './stats.js';
 
 const OUT = join(PROJECT_ROOT, 'cdk.out', 'bench');
 
-type Variant = 'shipped' | 'default credential chain' | 'source maps';
+type Variant = 'shipped' | 'default credential chain' | 'source maps' | 'no tracer';
+
+const NO_TRACER = join(PROJECT_ROOT, 'bench', 'no-tracer.ts');
 
 const bundle = async (entry: string, name: string, variant: Variant = 'shipped') => {
   const outfile = join(OUT, `${name}.mjs`);
   const options = esbuildOptions(entry, outfile);
   await build({
     ...options,
-    alias: variant === 'default credential chain' ? {} : options.alias,
+    alias:
+      variant === 'default credential chain'
+        ? {}
+        : variant === 'no tracer'
+          ? { ...options.alias, '@aws-lambda-powertools/tracer': NO_TRACER, '@aws-lambda-powertools/tracer/middleware': NO_TRACER }
+          : options.alias,
     sourcemap: variant === 'source maps',
     sourcesContent: false,
     logLevel: 'error',
@@ -58,8 +66,9 @@ export const measureBundles = async (names: string[], runs = 21) => {
   const [first] = names as [string];
   const chain = await bundle(functionEntry(first), `${first}-default-chain`, 'default credential chain');
   const mapped = await bundle(functionEntry(first), `${first}-source-maps`, 'source maps');
-  const [baselineMs = 0, chainMs = 0, mappedMs = 0, ...functionMs] = importTimes(
-    [{ file: baseline }, { file: chain }, { file: mapped, nodeOptions: ['--enable-source-maps'] }, ...files.map((file) => ({ file }))],
+  const untraced = await bundle(functionEntry(first), `${first}-no-tracer`, 'no tracer');
+  const [baselineMs = 0, chainMs = 0, mappedMs = 0, untracedMs = 0, ...functionMs] = importTimes(
+    [{ file: baseline }, { file: chain }, { file: mapped, nodeOptions: ['--enable-source-maps'] }, { file: untraced }, ...files.map((file) => ({ file }))],
     runs,
   );
   const rows = names.map((name, index) => ({ name, bytes: statSync(files[index] as string).size, importMs: functionMs[index] ?? 0, ratio: (functionMs[index] ?? 0) / baselineMs }));
@@ -67,6 +76,7 @@ export const measureBundles = async (names: string[], runs = 21) => {
     { label: `${first} as shipped`, bytes: rows[0]?.bytes ?? 0, importMs: rows[0]?.importMs ?? 0 },
     { label: `${first} with the SDK's default credential chain`, bytes: statSync(chain).size, importMs: chainMs },
     { label: `${first} with a source map and --enable-source-maps (-c sourceMaps=true)`, bytes: statSync(mapped).size, importMs: mappedMs },
+    { label: `${first} without the Powertools Tracer and its X-Ray SDK (not shipped)`, bytes: statSync(untraced).size, importMs: untracedMs },
   ];
   return { baseline: { bytes: statSync(baseline).size, importMs: baselineMs }, rows, variants, runs };
 };

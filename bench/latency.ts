@@ -46,13 +46,17 @@ const dynamoRoundTrip = async (endpoint: string) => {
   await client.send(new CreateTableCommand({ TableName, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
   const put = (index: number) => client.send(new PutItemCommand({ TableName, Item: { id: { S: `item-${index}` }, payload: { S: 'x'.repeat(512) } }, ConditionExpression: 'attribute_not_exists(id)' }));
   for (let index = 0; index < 50; index += 1) await put(index);
-  const result = await run(200, 1, (() => {
-    let index = 1000;
-    return () => put((index += 1));
-  })());
+  let index = 1000;
+  const warm = await run(200, 1, () => put((index += 1)));
+  // The same write from a client created for the request (no module-scope client, so no kept-alive connection).
+  const fresh = await run(100, 1, async () => {
+    const perRequest = new DynamoDBClient({ endpoint });
+    await perRequest.send(new PutItemCommand({ TableName, Item: { id: { S: `item-${(index += 1)}` }, payload: { S: 'x'.repeat(512) } }, ConditionExpression: 'attribute_not_exists(id)' }));
+    perRequest.destroy();
+  });
   await client.send(new DeleteTableCommand({ TableName }));
   client.destroy();
-  return result;
+  return { ...warm, freshClient: fresh };
 };
 
 export const measureLatency = async (dynamoEndpoint: string) => {

@@ -42,6 +42,7 @@ describe('DynamoDB calls per request', () => {
     const calls = await countDynamoDBCalls(async () => (answer = await cancel(id, { 'Idempotency-Key': `new-${id}` })));
     expect(answer?.status).toBe(200);
     expect(calls.commands).toEqual(['PutItemCommand', 'PutItemCommand', 'TransactWriteItemsCommand']);
+    expect(calls.itemsWritten).toBe(4);
     const record = await readOperation(answer?.body.operationId as string);
     expect(record).toMatchObject({ status: 'in_progress', httpStatus: 200, attempts: [expect.objectContaining({ attempt: 1, status: 'in_progress', upstreamStatus: 200 })] });
   });
