@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { StnClient } from '../shared/providers/stn/client.js';
 import { STN_SANDBOX_API_KEY, activation, createStnSimulator } from '../test/simulators/stn/simulator.js';
 import { percentile } from './stats.js';
@@ -39,26 +38,6 @@ const run = async (count: number, concurrency: number, call: (index: number) => 
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
 };
 
-/** One conditional PutItem round trip on a warm connection: the floor under each of the gateway's DynamoDB calls. */
-const dynamoRoundTrip = async (endpoint: string) => {
-  const client = new DynamoDBClient({ endpoint });
-  const TableName = `bench-round-trip-${Date.now()}`;
-  await client.send(new CreateTableCommand({ TableName, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
-  const put = (index: number) => client.send(new PutItemCommand({ TableName, Item: { id: { S: `item-${index}` }, payload: { S: 'x'.repeat(512) } }, ConditionExpression: 'attribute_not_exists(id)' }));
-  for (let index = 0; index < 50; index += 1) await put(index);
-  let index = 1000;
-  const warm = await run(200, 1, () => put((index += 1)));
-  // The same write from a client created for the request (no module-scope client, so no kept-alive connection).
-  const fresh = await run(100, 1, async () => {
-    const perRequest = new DynamoDBClient({ endpoint });
-    await perRequest.send(new PutItemCommand({ TableName, Item: { id: { S: `item-${(index += 1)}` }, payload: { S: 'x'.repeat(512) } }, ConditionExpression: 'attribute_not_exists(id)' }));
-    perRequest.destroy();
-  });
-  await client.send(new DeleteTableCommand({ TableName }));
-  client.destroy();
-  return { ...warm, freshClient: fresh };
-};
-
 export const measureLatency = async (dynamoEndpoint: string) => {
   const simulator = createStnSimulator({ seed: false, requestsPerSecond: 1_000_000 });
   const simulatorUrl = await simulator.server.start();
@@ -88,10 +67,9 @@ export const measureLatency = async (dynamoEndpoint: string) => {
       rows.push({ latency, concurrency, count, direct, gateway, ratio: gateway.p50 / direct.p50, addedMs: gateway.p50 - direct.p50 });
     }
   }
-  const floor = await dynamoRoundTrip(dynamoEndpoint);
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   const peakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
   child.kill('SIGTERM');
   await simulator.server.stop();
-  return { rows, peakRssMb, dynamoRoundTrip: floor };
+  return { rows, peakRssMb };
 };

@@ -3,4 +3,4 @@
  * in bundle size and import time, measured beside the shipped bundle.
  */
 export class Tracer {}
-export const captureLambdaHandler = () => ({});
+export const captureLambdaHandler = () => ({ before: () => undefined });
