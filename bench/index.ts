@@ -18,6 +18,9 @@ const sections: string[] = [];
 const chart: Array<{ label: string; value: number; target: number }> = [];
 try {
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+  // DynamoDB Local's JVM is several times slower until its JIT has warmed up: warm it before any section measures.
+  const { measureStore } = await import('./store.js');
+  await measureStore(dynamo.endpoint, 200);
   const harness = await import('../test/support/harness.js');
   harness.configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await harness.newTable(dynamo.endpoint) });
   const [stn, esimGo] = await Promise.all([harness.startStn({ seed: false, requestsPerSecond: 100_000 }), harness.startEsimGo({ requestsPerSecond: 100_000 })]);
@@ -54,6 +57,25 @@ try {
     '',
   );
 
+  // Where one request's time goes.
+  const { measureTimeline } = await import('./timeline.js');
+  const timeline = await measureTimeline(stnHandler, () => {
+    const activationId = `benchTimeline${Math.random().toString(36).slice(2, 10)}`;
+    stn.addActivation(activation(activationId, 'BUSY'));
+    return {
+      event: harness.apiGatewayEvent(cancelActivation as never, { method: 'POST', path: `/v1/stn/activations/${activationId}/cancel`, headers: { 'Idempotency-Key': `timeline-${activationId}` } }),
+      context: lambdaContext('cancel-activation', 28_000),
+    };
+  });
+  sections.push(
+    '## Where one request\'s time goes (sTN cancel, handler in-process, DynamoDB Local, 0 ms provider latency)',
+    '',
+    '| step | ms after the invocation starts (median) |',
+    '|---|---|',
+    ...timeline.map((row) => `| ${row.step} | ${row.ms.toFixed(1)} |`),
+    '',
+  );
+
   // Event path.
   const events = await measureEvents(stn, stnHandler);
   sections.push(
@@ -70,7 +92,6 @@ try {
     `The store under the same concurrency, in the same run: one DynamoDB Local write takes ${events.store.oneWriteMs.toFixed(1)} ms; the 30 writes a 10-record batch makes (3 per record), sent at once, take ${events.store.thirtyWritesMs.toFixed(1)} ms.`,
     '',
   );
-  void lambdaContext;
   await Promise.all([stn.server.stop(), esimGo.server.stop()]);
 
   // Added latency and memory, through the local runner in its own process.
@@ -91,7 +112,6 @@ try {
   chart.push(...latency.rows.map((row) => ({ label: `${row.latency} ms, c${row.concurrency}`, value: row.ratio, target: 1.05 })));
 
   // The store's floor and the final-write options, side by side.
-  const { measureStore } = await import('./store.js');
   const store = await measureStore(dynamo.endpoint);
   const [roundTrip, , , transaction] = store;
   const floorMs = 2 * (roundTrip?.p50 ?? 0) + (transaction?.p50 ?? 0);
