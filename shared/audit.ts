@@ -38,9 +38,11 @@ export interface OperationRecord {
   httpStatus: number;
   attempts: AttemptEntry[];
   expiresAt: number;
+  /** The newest attempt recorded; guards the append (internal, not returned by the API). */
+  lastAttempt?: number;
 }
 
-export type AuditedOperation = Omit<OperationRecord, 'attempts' | 'expiresAt' | 'createdAt' | 'updatedAt'>;
+export type AuditedOperation = Omit<OperationRecord, 'attempts' | 'expiresAt' | 'createdAt' | 'updatedAt' | 'lastAttempt'>;
 
 /** The update that appends one attempt (marshalled, so it can go alone or inside a transaction). */
 export const attemptUpdate = (record: AuditedOperation, entry: AttemptEntry): Update => {
@@ -51,7 +53,10 @@ export const attemptUpdate = (record: AuditedOperation, entry: AttemptEntry): Up
     UpdateExpression:
       'SET #operation = :operation, provider = :provider, #target = :target, caller = :caller, #source = if_not_exists(#source, :source), ' +
       'idempotencyKeyHash = :keyHash, #input = :input, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, #status = :status, ' +
-      'httpStatus = :httpStatus, attempts = list_append(if_not_exists(attempts, :empty), :attempt), #expiresAt = if_not_exists(#expiresAt, :expiresAt)',
+      'httpStatus = :httpStatus, attempts = list_append(if_not_exists(attempts, :empty), :attempt), #expiresAt = if_not_exists(#expiresAt, :expiresAt), ' +
+      'lastAttempt = :attemptNumber',
+    // Appending is not idempotent: a write repeated after a lost answer must not record the attempt twice.
+    ConditionExpression: 'attribute_not_exists(lastAttempt) OR lastAttempt < :attemptNumber',
     ExpressionAttributeNames: { '#operation': 'operation', '#target': 'target', '#source': 'source', '#input': 'input', '#status': 'status', '#expiresAt': OPERATIONS_TABLE.ttlAttribute },
     ExpressionAttributeValues: marshall(
       {
@@ -67,6 +72,7 @@ export const attemptUpdate = (record: AuditedOperation, entry: AttemptEntry): Up
         ':httpStatus': record.httpStatus,
         ':empty': [],
         ':attempt': [entry],
+        ':attemptNumber': entry.attempt,
         ':expiresAt': Math.floor(Date.parse(now) / 1000) + config().OPERATIONS_RETENTION_DAYS * 86_400,
       },
       { removeUndefinedValues: true },

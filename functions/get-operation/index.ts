@@ -21,7 +21,7 @@ const answer = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     if (!OPERATION_ID.test(operationId)) throw invalidRequest([{ path: 'operationId', message: 'must look like op_ followed by 32 hex digits' }]);
     const record = await readOperation(operationId);
     if (record === undefined || record.caller !== callerIdentity(event)) throw new ProblemError('not-found', `No operation ${operationId} for this caller.`);
-    const { expiresAt, ...visible } = record;
+    const { expiresAt, lastAttempt: _internal, ...visible } = record;
     return jsonResponse(200, { ...visible, retainedUntil: new Date(expiresAt * 1000).toISOString() });
   } catch (error) {
     return problemResponse(logProblem(error));

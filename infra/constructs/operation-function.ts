@@ -14,7 +14,7 @@ export interface OperationFunctionProps extends Pick<NodejsFunctionProps, 'entry
   logRetention?: RetentionDays;
   /**
    * Ship a source map and start Node with --enable-source-maps, so stack traces name the TypeScript files. Off by
-   * default: Node parses the map on every cold start (about +25% import time for these bundles, docs/benchmarks.md).
+   * default: Node parses the map on every cold start (about +10% import time for these bundles, docs/benchmarks.md).
    */
   sourceMaps?: boolean;
 }

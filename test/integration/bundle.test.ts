@@ -1,15 +1,17 @@
 /**
  * The function as `cdk deploy` ships it: built with the construct's bundling options (infra/bundling.ts, including
  * the environment-only credential provider that replaces the SDK's default chain), imported as Lambda would, and
- * invoked with an API Gateway event against DynamoDB Local and the sTN simulator. Proves the bundle, not only the
- * TypeScript sources, signs its DynamoDB calls with the environment's credentials and answers.
+ * invoked with API Gateway events against DynamoDB Local and the sTN simulator. DynamoDB Local does not check
+ * signatures, so its requests pass through a recording proxy that reads the access key id each one is signed with.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { type IncomingMessage, type ServerResponse, createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, inject, it } from 'vitest';
 import { lambdaContext } from '../../infra/local/apigw-event.js';
 import { esbuildOptions } from '../../infra/bundling.js';
 import { functionEntry } from '../../infra/functions.js';
@@ -17,8 +19,20 @@ import { cancelActivation } from '../../shared/operations/cancel-activation.js';
 import { type StnSimulator, activation } from '../simulators/stn/simulator.js';
 import { type Handler, apiGatewayEvent, configureEnvironment, newTable, startStn } from '../support/harness.js';
 
+const PROFILE_KEY_ID = 'AKIASHAREDPROFILE001';
+
 let simulator: StnSimulator;
-let handler: Handler;
+/** The access key id of every DynamoDB request the bundles made. */
+const signedWith: string[] = [];
+const proxy = createServer((incoming: IncomingMessage, answer: ServerResponse) => {
+  signedWith.push(/Credential=([^/]+)\//.exec(String(incoming.headers.authorization))?.[1] ?? 'unsigned');
+  const target = new URL(inject('dynamoEndpoint'));
+  const forwarded = httpRequest({ host: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (response) => {
+    answer.writeHead(response.statusCode ?? 500, response.headers);
+    response.pipe(answer);
+  });
+  incoming.pipe(forwarded);
+});
 
 /** Builds a fresh copy (its own module instance, so no credentials cached from another test) and imports it. */
 const loadBundle = async (): Promise<Handler> => {
@@ -26,35 +40,58 @@ const loadBundle = async (): Promise<Handler> => {
   await build({ ...esbuildOptions(functionEntry('cancel-activation'), outfile), logLevel: 'error' });
   return ((await import(pathToFileURL(outfile).href)) as { handler: Handler }).handler;
 };
+const cancel = (handler: Handler, activationId: string, key: string) =>
+  handler(apiGatewayEvent(cancelActivation as never, { method: 'POST', path: `/v1/stn/activations/${activationId}/cancel`, headers: { 'Idempotency-Key': key } }), lambdaContext('cancel-activation', 28_000));
+const cancellationsOf = (activationId: string) => simulator.cancellations().filter((cancelled) => cancelled.activationId === activationId);
 
 beforeAll(async () => {
   simulator = await startStn({ seed: false, requestsPerSecond: 1000 });
-  configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')), AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint') });
-  handler = await loadBundle();
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  // A shared-credentials profile with another key: the SDK's default chain would sign with it when the environment
+  // has no credentials; the shipped bundles must not.
+  const credentialsFile = join(mkdtempSync(join(tmpdir(), 'aws-')), 'credentials');
+  writeFileSync(credentialsFile, `[bundle-test]\naws_access_key_id = ${PROFILE_KEY_ID}\naws_secret_access_key = profile-secret\n`);
+  configureEnvironment({
+    IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')),
+    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
+    AWS_PROFILE: 'bundle-test',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
 });
-afterAll(async () => simulator.server.stop());
+afterAll(async () => {
+  await simulator.server.stop();
+  proxy.close();
+});
+beforeEach(() => {
+  signedWith.length = 0;
+});
 
-it('the shipped cancel-activation bundle cancels once and replays, with credentials from the environment', async () => {
+it('the shipped bundle cancels once and replays, signing every DynamoDB call with the environment credentials', async () => {
+  // DynamoDB Local keeps one database per access key id: the environment's key is the one the tables were made with.
+  const environmentKeyId = process.env.AWS_ACCESS_KEY_ID;
+  expect(environmentKeyId).not.toBe(PROFILE_KEY_ID);
+  const handler = await loadBundle();
   simulator.addActivation(activation('bundledCancel01', 'BUSY'));
-  const call = { method: 'POST', path: '/v1/stn/activations/bundledCancel01/cancel', headers: { 'Idempotency-Key': 'bundle-test' } };
-  const first = await handler(apiGatewayEvent(cancelActivation as never, call), lambdaContext('cancel-activation', 28_000));
-  expect(first.statusCode).toBe(200);
-  const replay = await handler(apiGatewayEvent(cancelActivation as never, call), lambdaContext('cancel-activation', 28_000));
+  expect((await cancel(handler, 'bundledCancel01', 'bundle-test')).statusCode).toBe(200);
+  const replay = await cancel(handler, 'bundledCancel01', 'bundle-test');
+  expect(replay.statusCode).toBe(200);
   expect(replay.headers?.['Idempotent-Replayed'] ?? replay.headers?.['idempotent-replayed']).toBe('true');
-  expect(simulator.cancellations().filter((cancelled) => cancelled.activationId === 'bundledCancel01')).toHaveLength(1);
+  expect(cancellationsOf('bundledCancel01')).toHaveLength(1);
+  expect(signedWith.length).toBeGreaterThanOrEqual(4);
+  expect(new Set(signedWith)).toEqual(new Set([environmentKeyId]));
 });
 
-it('without credentials in the environment the bundle fails closed: 503, nothing sent to the provider', async () => {
+it('without credentials in the environment the bundle does not fall back to a profile: 503, nothing sent anywhere', async () => {
   const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
   delete process.env.AWS_ACCESS_KEY_ID;
   delete process.env.AWS_SECRET_ACCESS_KEY;
   try {
-    const uncredentialed = await loadBundle();
+    const handler = await loadBundle();
     simulator.addActivation(activation('bundledNoCreds1', 'BUSY'));
-    const call = { method: 'POST', path: '/v1/stn/activations/bundledNoCreds1/cancel', headers: { 'Idempotency-Key': 'bundle-no-credentials' } };
-    const answer = await uncredentialed(apiGatewayEvent(cancelActivation as never, call), lambdaContext('cancel-activation', 28_000));
-    expect(answer.statusCode).toBe(503);
-    expect(simulator.cancellations().filter((cancelled) => cancelled.activationId === 'bundledNoCreds1')).toHaveLength(0);
+    expect((await cancel(handler, 'bundledNoCreds1', 'bundle-no-credentials')).statusCode).toBe(503);
+    expect(signedWith).toEqual([]);
+    expect(cancellationsOf('bundledNoCreds1')).toHaveLength(0);
   } finally {
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: saved.id, AWS_SECRET_ACCESS_KEY: saved.secret });
   }

@@ -71,7 +71,7 @@ describe('DynamoDB calls per request', () => {
     expect(await readOperation(answer?.body.operationId as string)).toMatchObject({ status: 'unknown', attempts: [expect.objectContaining({ status: 'unknown', upstreamStatus: 500 })] });
   });
 
-  it('when the joint write fails, neither the answer nor the audit entry is kept; the retry records one attempt', async () => {
+  it('when saving the answer fails: 503, the attempt that reached the provider is still audited, the retry reconciles', async () => {
     const id = fresh();
     const headers = { 'Idempotency-Key': `joint-${id}` };
     failIdempotencyResultWrite(id);
@@ -82,7 +82,7 @@ describe('DynamoDB calls per request', () => {
     expect(retried.status).toBe(200);
     expect(retried.body.reconciled).toBe(true);
     const record = await readOperation(retried.body.operationId as string);
-    expect(record?.attempts).toEqual([expect.objectContaining({ attempt: 2, reconciled: true })]);
+    expect(record?.attempts).toEqual([expect.objectContaining({ attempt: 1, upstreamStatus: 200 }), expect.objectContaining({ attempt: 2, reconciled: true })]);
     expect(simulator.cancellations().filter((cancelled) => cancelled.activationId === id)).toHaveLength(1);
   });
 });

@@ -53,11 +53,13 @@ export const failDynamoDB = (command: string, options: { matching?: string; tabl
 };
 
 /**
- * Fails the next result write of Powertools idempotency for a target: the transaction that saves the answer on the
- * idempotency table together with the audit entry.
+ * Fails the next result write of Powertools idempotency for a target: the transaction that saves the answer with the
+ * audit entry, and the answer's write on its own that follows a failed transaction.
  */
-export const failIdempotencyResultWrite = (target: string): void =>
+export const failIdempotencyResultWrite = (target: string): void => {
   failDynamoDB('TransactWriteItemsCommand', { matching: target, table: process.env.IDEMPOTENCY_TABLE_NAME });
+  failDynamoDB('UpdateItemCommand', { matching: target, table: process.env.IDEMPOTENCY_TABLE_NAME });
+};
 
 export const clearDynamoDBFaults = (matching?: string): void => {
   for (let index = pending.length - 1; index >= 0; index -= 1) if (matching === undefined || pending[index]?.matching === matching) pending.splice(index, 1);
