@@ -4,7 +4,10 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { expect, it } from 'vitest';
+import { esbuildOptions } from '../../infra/bundling.js';
+import { functionEntry } from '../../infra/functions.js';
 import { routes } from '../../shared/http/routes.js';
 
 /** Strings that only one provider's client contains. */
@@ -33,5 +36,10 @@ it('synthesizes the stack with one bundled ESM function per operation, each with
     expect(bundle).not.toMatch(/credential_process|sso_session|AWS_WEB_IDENTITY_TOKEN_FILE|AWS_CONTAINER_CREDENTIALS/);
     // No source map unless asked for (-c sourceMaps=true): Node would parse it on every cold start.
     expect(() => statSync(`${bundlePath}.map`)).toThrow();
+    // The benchmark builds with infra/bundling.ts directly: it must produce what CDK ships, byte for byte.
+    const name = routes.find((route) => route.summary === fn.Properties.Description)?.name as string;
+    const benchBuild = join(out, `bench-${name}.mjs`);
+    await build({ ...esbuildOptions(functionEntry(name), benchBuild), logLevel: 'error' });
+    expect(readFileSync(benchBuild, 'utf8'), `${name}: the bench's bundle is the shipped one`).toBe(bundle);
   }
 });
