@@ -6,11 +6,12 @@
  * Powertools Tracer (X-Ray SDK).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { esbuildOptions } from '../infra/bundling.js';
 import { PROJECT_ROOT, functionEntry } from '../infra/functions.js';
+import { providerClientsIn } from '../test/support/provider-markers.js';
 import { median } from './stats.js';
 
 const OUT = join(PROJECT_ROOT, 'cdk.out', 'bench');
@@ -71,7 +72,13 @@ export const measureBundles = async (names: string[], runs = 21) => {
     [{ file: baseline }, { file: chain }, { file: mapped, nodeOptions: ['--enable-source-maps'] }, { file: untraced }, ...files.map((file) => ({ file }))],
     runs,
   );
-  const rows = names.map((name, index) => ({ name, bytes: statSync(files[index] as string).size, importMs: functionMs[index] ?? 0, ratio: (functionMs[index] ?? 0) / baselineMs }));
+  const rows = names.map((name, index) => ({
+    name,
+    bytes: statSync(files[index] as string).size,
+    providerClients: providerClientsIn(readFileSync(files[index] as string, 'utf8')),
+    importMs: functionMs[index] ?? 0,
+    ratio: (functionMs[index] ?? 0) / baselineMs,
+  }));
   const variants = [
     { label: `${first} as shipped`, bytes: rows[0]?.bytes ?? 0, importMs: rows[0]?.importMs ?? 0 },
     { label: `${first} with the SDK's default credential chain`, bytes: statSync(chain).size, importMs: chainMs },

@@ -4,6 +4,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { dynamoDBClient } from '../shared/dynamodb.js';
+import { median } from './stats.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -55,6 +56,5 @@ export const measureTimeline = async (handler: Handler, request: () => { event: 
     globalThis.fetch = originalFetch;
     dynamoDBClient.middlewareStack.remove('benchTimeline');
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   return [...series].map(([step, values]) => ({ step, ms: median(values) }));
 };

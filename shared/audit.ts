@@ -4,11 +4,11 @@
  * latest status. Each execution appends its attempt with one update, so retries and reconciliations show; the
  * update is normally written together with the idempotency result (see `idempotency-client.ts`).
  */
-import { type Update, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { Update } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { config } from './config.js';
-import { documentClient, dynamoDBClient } from './dynamodb.js';
+import { documentClient } from './dynamodb.js';
 import { OPERATIONS_TABLE } from './tables.js';
 
 export type OperationStatus = 'succeeded' | 'in_progress' | 'rejected' | 'failed' | 'unknown';
@@ -78,10 +78,6 @@ export const attemptUpdate = (record: AuditedOperation, entry: AttemptEntry): Up
       { removeUndefinedValues: true },
     ),
   };
-};
-
-export const recordAttempt = async (update: Update): Promise<void> => {
-  await dynamoDBClient.send(new UpdateItemCommand(update));
 };
 
 export const readOperation = async (operationId: string): Promise<OperationRecord | undefined> => {

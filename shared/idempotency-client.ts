@@ -45,11 +45,9 @@ const writeAudit = async (joined: JoinedWrite): Promise<void> => {
 };
 
 const sendSeparately = async (command: UpdateItemCommand | DeleteItemCommand, joined: JoinedWrite): Promise<unknown> => {
-  const [own] = await Promise.all([dynamoDBClient.send(command as UpdateItemCommand).then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  ), writeAudit(joined)]);
-  if (!own.ok) throw own.error;
+  // The audit write never rejects (failures are reported), so only Powertools' own write can fail this.
+  const [own] = await Promise.allSettled([dynamoDBClient.send(command as UpdateItemCommand), writeAudit(joined)]);
+  if (own.status === 'rejected') throw own.reason;
   return own.value;
 };
 
@@ -87,6 +85,11 @@ export const joinFinalWrite = (update: Update, onSeparateFailure: (error: unknow
   if (slot === undefined) return false;
   slot.joined = { update, onSeparateFailure };
   return true;
+};
+
+/** Records an audit entry: with the current execution's final write, or at once outside an idempotent execution. */
+export const recordAuditEntry = async (update: Update, onFailure: (error: unknown) => void): Promise<void> => {
+  if (!joinFinalWrite(update, onFailure)) await writeAudit({ update, onSeparateFailure: onFailure });
 };
 
 const send = (async (command: unknown, ...rest: unknown[]) => {

@@ -31,3 +31,13 @@ export const readSecretJson = async <T>(secretArn: string, schema: ZodType<T>, w
 export const usernamePasswordSchema = z.object({ username: z.string().min(1), password: z.string().min(1) });
 
 export const apiKeySchema = z.object({ apiKey: z.string().min(1) });
+
+/**
+ * A provider's API key: from its Secrets Manager secret (`{"apiKey"}`) when `secretArn` is set (AWS), else from the
+ * plain variable (local runs). `settings` names both variables for the error.
+ */
+export const readApiKey = async (what: string, secretArn: string | undefined, plainKey: string | undefined, settings: [string, string]): Promise<string> => {
+  if (secretArn !== undefined) return (await readSecretJson(secretArn, apiKeySchema, what)).apiKey;
+  if (plainKey !== undefined) return plainKey;
+  throw new ConfigurationError(`The ${what} API key is missing: set ${settings[0]}, or ${settings[1]}`);
+};

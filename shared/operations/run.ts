@@ -6,11 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type OperationStatus, attemptUpdate, recordAttempt } from '../audit.js';
+import { type OperationStatus, attemptUpdate } from '../audit.js';
 import { claimMarker, markerId, payloadHash, readMarker, releaseMarker, renewMarker } from '../attempts.js';
 import { config } from '../config.js';
 import { ProblemError } from '../errors.js';
-import { joinFinalWrite } from '../idempotency-client.js';
+import { recordAuditEntry } from '../idempotency-client.js';
 import { EVENT_SOURCE, outcomeDetailType, publishOutcome, stableEventId } from '../events.js';
 import { logger, metrics } from '../observability.js';
 import type { OperationDefinition, OperationOutcome, PreviousAttempt, WriteGate } from './definition.js';
@@ -161,8 +161,7 @@ const recordFinish = async (definition: OperationDefinition, facts: FinishFacts)
     { operationId: facts.operationId, operation: definition.name, provider: definition.provider, target: facts.target, caller: facts.caller, source: facts.meta.source, idempotencyKeyHash: facts.meta.keyHash, input: facts.input, status: facts.status, httpStatus: facts.httpStatus },
     { attempt: facts.attempt, at, status: facts.status, httpStatus: facts.httpStatus, upstreamStatus: facts.upstream.status, message: facts.upstream.message, reconciled: facts.reconciled },
   );
-  const auditFailed = reportRecordFailure(definition, 'audit', facts.operationId);
-  const auditWrite = joinFinalWrite(audit, auditFailed) ? Promise.resolve() : recordAttempt(audit).catch(auditFailed);
+  const auditWrite = recordAuditEntry(audit, reportRecordFailure(definition, 'audit', facts.operationId));
   const event = publishOutcome({
     source: EVENT_SOURCE,
     detailType: outcomeDetailType(definition.eventName, facts.status),

@@ -9,9 +9,8 @@ import { expect, it } from 'vitest';
 import { esbuildOptions } from '../../infra/bundling.js';
 import { functionEntry } from '../../infra/functions.js';
 import { routes } from '../../shared/http/routes.js';
+import { PROVIDER_MARKERS, providerClientsIn } from '../support/provider-markers.js';
 
-/** Strings that only one provider's client contains. */
-const PROVIDER_MARKERS = { 'cancel-esim': '/v1/auth/token', 'revoke-bundle': 'includeUsed', 'cancel-activation': 'CancelNewSubscription' } as const;
 /** Functions that call no provider. */
 const PROVIDERLESS = ['get-operation', 'openapi'];
 
@@ -29,7 +28,7 @@ it('synthesizes the stack with one bundled ESM function per operation, each with
     expect(statSync(bundlePath).size).toBeGreaterThan(10_000);
     const bundle = readFileSync(bundlePath, 'utf8');
     expect(bundle).toContain('createRequire');
-    const own = Object.entries(PROVIDER_MARKERS).filter(([, marker]) => bundle.includes(marker)).map(([name]) => name);
+    const own = providerClientsIn(bundle);
     const providerless = PROVIDERLESS.some((name) => fn.Properties.Description === routes.find((route) => route.name === name)?.summary);
     expect(own, `${fn.Properties.Description} carries ${providerless ? 'no' : 'exactly one'} provider client`).toHaveLength(providerless ? 0 : 1);
     // The SDK's default credential chain is swapped for the environment-only provider (infra/bundling.ts).

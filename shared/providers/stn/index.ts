@@ -1,14 +1,9 @@
 /** The sTN client of this process, built once from configuration and reused by warm invocations. */
 import { ConfigurationError, config } from '../../config.js';
-import { apiKeySchema, readSecretJson } from '../../secrets.js';
+import { readApiKey } from '../../secrets.js';
 import { StnClient } from './client.js';
 
-const stnApiKey = async (): Promise<string> => {
-  const { STN_SECRET_ARN, STN_API_KEY } = config();
-  if (STN_SECRET_ARN !== undefined) return (await readSecretJson(STN_SECRET_ARN, apiKeySchema, 'sTN')).apiKey;
-  if (STN_API_KEY !== undefined) return STN_API_KEY;
-  throw new ConfigurationError('The sTN API key is missing: set STN_SECRET_ARN, or STN_API_KEY');
-};
+const stnApiKey = async (): Promise<string> => readApiKey('sTN', config().STN_SECRET_ARN, config().STN_API_KEY, ['STN_SECRET_ARN', 'STN_API_KEY']);
 
 let client: StnClient | undefined;
 
