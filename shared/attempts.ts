@@ -1,35 +1,46 @@
 /**
- * Durable attempt markers: the record, written before a provider write, that an execution for this
- * idempotency key may already have reached the provider. Powertools idempotency deletes its record when an
- * execution fails and lets an expired in-progress record be taken over, so on its own it would let a retry
- * re-send a call whose answer was lost. The marker survives both; the next execution for the key finds it and
- * reconciles with the provider before sending anything again.
+ * Key markers: one item per idempotency key (scoped by caller and operation) that outlives Powertools' record.
+ * Powertools deletes its record when an execution fails and lets an expired in-progress record be taken over, so on
+ * its own it forgets what a key did. The marker keeps, for every execution of the key, the first operation id, the
+ * attempt count and the payload hash (a later execution with another payload is refused), and the verdict another
+ * key's reconciliation reached about this key's unresolved attempt.
  *
- * One conditional PutItem claims the marker and, when one already exists, returns it (ALL_OLD; a GetItem where
- * the endpoint ignores ALL_OLD, as dynalite does): a new key costs one call.
+ * Expiry rule (one rule, whatever the TTL sweeper did): an item whose `expiration` has passed is treated as absent
+ * by every read and every condition. An expired key is a new key.
  */
 import { createHash } from 'node:crypto';
+import type { Put } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { config } from './config.js';
 import { documentClient } from './dynamodb.js';
 import { ProblemError } from './errors.js';
+import type { UpstreamAnswer } from './providers/outcome.js';
 import { IDEMPOTENCY_TABLE } from './tables.js';
 
-export interface AttemptMarker {
+/** What another key's reconciliation concluded about this key's unresolved attempt. */
+export interface RecordedVerdict {
+  attempt: number;
+  verdict: 'applied' | 'absent' | 'rejected';
+  harmlessToResend?: boolean;
+  upstream?: UpstreamAnswer | null;
+  message?: string;
+  details?: Record<string, unknown>;
+  at: string;
+}
+
+export interface KeyMarker {
   id: string;
   operation: string;
   operationId: string;
   /** Hash of the validated input: a later execution with another payload under the same key is refused. */
   payloadHash: string;
+  /** The target item this key works on. */
   target: string;
-  /** What is being sent, without credentials. */
-  request: unknown;
-  /** What the operation read before sending, for reconciliation (e.g. eSIM Go's assignments). */
-  snapshot?: unknown;
-  sentAt: string;
+  /** Executions of this key that got past the lease stage, this one included. */
   attempt: number;
+  verdict?: RecordedVerdict;
   expiration: number;
 }
 
@@ -46,69 +57,83 @@ export const payloadHash = (input: unknown): string => createHash('sha256').upda
 export const markerId = (operation: string, scope: { caller: string; key: string }): string =>
   `attempt#${operation}#${createHash('sha256').update(`${scope.caller}\n${scope.key}`).digest('hex')}`;
 
-const storeUnavailable = (error: unknown) =>
-  new ProblemError('dependency-unavailable', 'The attempt record could not be written, so the provider was not called. Retry with the same key.', {
+export const storeUnavailable = (error: unknown, what = 'The attempt record') =>
+  new ProblemError('dependency-unavailable', `${what} could not be written, so the provider was not called. Retry with the same key.`, {
     retryAfterSeconds: 1,
     cause: error,
   });
 
 const tableName = () => config().IDEMPOTENCY_TABLE_NAME;
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+export const keyExpiration = (): number => nowSeconds() + config().IDEMPOTENCY_TTL_SECONDS;
+const live = <T extends { expiration: number }>(item: T | undefined): T | undefined => (item !== undefined && item.expiration >= nowSeconds() ? item : undefined);
 
-export const readMarker = async (id: string): Promise<AttemptMarker | undefined> => {
+export const newKeyMarker = (fields: Omit<KeyMarker, 'attempt' | 'expiration' | 'verdict'>): KeyMarker => ({ ...fields, attempt: 1, expiration: keyExpiration() });
+
+/** The Put that creates a key's marker unless a live one exists (folded into the idempotency lock's transaction). */
+export const keyMarkerPut = (marker: KeyMarker): Put => ({
+  TableName: tableName(),
+  Item: marshall(marker, { removeUndefinedValues: true }),
+  ConditionExpression: 'attribute_not_exists(#id) OR #expiration < :now',
+  ExpressionAttributeNames: { '#id': IDEMPOTENCY_TABLE.partitionKey, '#expiration': 'expiration' },
+  ExpressionAttributeValues: marshall({ ':now': nowSeconds() }),
+  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+});
+
+export const readKeyMarker = async (id: string): Promise<KeyMarker | undefined> => {
   try {
     const result = await documentClient.send(new GetCommand({ TableName: tableName(), Key: { [IDEMPOTENCY_TABLE.partitionKey]: id }, ConsistentRead: true }));
-    return result.Item as AttemptMarker | undefined;
+    return live(result.Item as KeyMarker | undefined);
   } catch (error) {
     throw storeUnavailable(error);
   }
 };
 
-/** Writes the marker unless one exists; returns the existing one (an earlier attempt) instead. */
-export const claimMarker = async (marker: Omit<AttemptMarker, 'expiration'>): Promise<AttemptMarker | undefined> => {
-  const item = { ...marker, expiration: Math.floor(Date.now() / 1000) + config().IDEMPOTENCY_TTL_SECONDS };
-  try {
-    await documentClient.send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(#id)',
-        ExpressionAttributeNames: { '#id': IDEMPOTENCY_TABLE.partitionKey },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-    return undefined;
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw storeUnavailable(error);
-    if (error.Item !== undefined) return unmarshall(error.Item) as AttemptMarker;
-    return readMarker(marker.id);
-  }
-};
-
-/** Records a re-send after reconciliation found the earlier attempt had no effect. */
-export const renewMarker = async (marker: Omit<AttemptMarker, 'expiration'>): Promise<void> => {
-  try {
-    await documentClient.send(new PutCommand({ TableName: tableName(), Item: { ...marker, expiration: Math.floor(Date.now() / 1000) + config().IDEMPOTENCY_TTL_SECONDS } }));
-  } catch (error) {
-    throw storeUnavailable(error);
-  }
-};
+const reused = () => new ProblemError('idempotency-key-reused', 'This Idempotency-Key was used with a different request payload; use a new key for a new request.');
 
 /**
- * Forgets the marker when the write provably had no effect (throttled, or never sent), so the next retry need not
- * reconcile. Conditional on the attempt number, so it never removes a newer execution's marker.
+ * Claims the next attempt of a key: creates the marker, or (an earlier execution of this key exists) checks its
+ * payload hash and takes its operation id with the attempt number after it. `known` is the marker as read already.
  */
-export const releaseMarker = async (id: string, attempt: number): Promise<void> => {
-  try {
-    await documentClient.send(
-      new DeleteCommand({
+export const claimKey = async (fresh: KeyMarker, known?: KeyMarker): Promise<KeyMarker> => {
+  for (let round = 0; round < 3; round += 1) {
+    const existing = round === 0 && known !== undefined ? live(known) : await readKeyMarker(fresh.id);
+    try {
+      if (existing === undefined) {
+        await documentClient.send(new UpdateCommand({
+          TableName: tableName(),
+          Key: { [IDEMPOTENCY_TABLE.partitionKey]: fresh.id },
+          UpdateExpression: 'SET operation = :operation, operationId = :operationId, payloadHash = :hash, #target = :target, attempt = :one, expiration = :expiration REMOVE verdict',
+          ConditionExpression: 'attribute_not_exists(#id) OR expiration < :now',
+          ExpressionAttributeNames: { '#id': IDEMPOTENCY_TABLE.partitionKey, '#target': 'target' },
+          ExpressionAttributeValues: { ':operation': fresh.operation, ':operationId': fresh.operationId, ':hash': fresh.payloadHash, ':target': fresh.target, ':one': 1, ':expiration': fresh.expiration, ':now': nowSeconds() },
+        }));
+        return fresh;
+      }
+      if (existing.payloadHash !== fresh.payloadHash) throw reused();
+      await documentClient.send(new UpdateCommand({
         TableName: tableName(),
-        Key: { [IDEMPOTENCY_TABLE.partitionKey]: id },
-        ConditionExpression: '#attempt = :attempt',
-        ExpressionAttributeNames: { '#attempt': 'attempt' },
-        ExpressionAttributeValues: { ':attempt': attempt },
-      }),
-    );
-  } catch {
-    // Keeping the marker is always safe: the next retry reconciles instead of sending at once.
+        Key: { [IDEMPOTENCY_TABLE.partitionKey]: fresh.id },
+        UpdateExpression: 'SET attempt = :next',
+        ConditionExpression: 'attempt = :current',
+        ExpressionAttributeValues: { ':next': existing.attempt + 1, ':current': existing.attempt },
+      }));
+      return { ...existing, attempt: existing.attempt + 1 };
+    } catch (error) {
+      if (error instanceof ProblemError) throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw storeUnavailable(error);
+      // Another execution of this key moved the marker meanwhile: read it again.
+    }
   }
+  throw new ProblemError('idempotency-key-in-flight', 'Another request with this Idempotency-Key is being processed; retry after the indicated delay.', { retryAfterSeconds: 1 });
 };
+
+/** The Update that records another key's verdict on this key's marker (alone, or inside a transaction). */
+export const verdictUpdate = (markerIdOfKey: string, verdict: RecordedVerdict) => ({
+  TableName: tableName(),
+  Key: marshall({ [IDEMPOTENCY_TABLE.partitionKey]: markerIdOfKey }),
+  UpdateExpression: 'SET verdict = :verdict',
+  ConditionExpression: 'attribute_exists(#id)',
+  ExpressionAttributeNames: { '#id': IDEMPOTENCY_TABLE.partitionKey },
+  ExpressionAttributeValues: marshall({ ':verdict': verdict }, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
+});

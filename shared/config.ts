@@ -40,6 +40,9 @@ const configSchema = z.object({
   /** Records of one SQS batch processed at once by one container (kept under the provider's rate limit). */
   BATCH_CONCURRENCY: positiveInt.default(5),
   SECRETS_MAX_AGE_SECONDS: positiveInt.default(300),
+  /** Who owns a key: `principal` makes every session of a role one caller (a retry from another task or SSO session finds its key); `session` keeps each session apart. */
+  CALLER_SCOPE: z.enum(['principal', 'session']).default('principal'),
+  EVENTS_QUEUE_ARN: z.string().min(1).optional(), // the queue only the EventBridge rule can send to: its records are bus events (set by the stack)
 });
 
 export type Config = z.infer<typeof configSchema>;

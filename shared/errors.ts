@@ -19,6 +19,7 @@ export const PROBLEMS = {
   'not-found': { status: 404, title: 'Not found' },
   'idempotency-key-in-flight': { status: 409, title: 'A request with this Idempotency-Key is still being processed' },
   'reconciliation-needed': { status: 409, title: 'The outcome of an earlier attempt cannot be established; nothing was sent again' },
+  'target-busy': { status: 409, title: 'Another request is working on this eSIM or activation; nothing was sent' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be application/json' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency-Key was already used with a different request' },
@@ -30,6 +31,8 @@ export const PROBLEMS = {
   'upstream-auth-failed': { status: 502, title: "The provider refused the gateway's credentials; nothing was done" },
   'upstream-throttled': { status: 503, title: 'The provider is throttling requests' },
   'dependency-unavailable': { status: 503, title: 'A dependency of the gateway is unavailable; nothing was sent' },
+  'outcome-pending': { status: 503, title: 'The provider may have applied the request, but its answer could not be recorded; retry with the same Idempotency-Key' },
+  'time-budget-exhausted': { status: 503, title: 'Too little of the invocation was left to call the provider safely; nothing was sent' },
   'upstream-timeout': { status: 504, title: 'The provider did not answer in time; the outcome is unknown' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
@@ -91,6 +94,15 @@ export const invalidRequest = (errors: FieldError[]): ProblemError =>
     extensions: { errors },
   });
 
+/** The provider may have applied the write and the answer was not recorded: only a retry with the same key is safe. */
+export const outcomePending = (retryAfterSeconds: number, cause?: unknown, extensions: Record<string, unknown> = {}): ProblemError =>
+  new ProblemError(
+    'outcome-pending',
+    'The request may have been applied by the provider, but the gateway could not record the answer. Retry with the same Idempotency-Key after the ' +
+      'indicated delay: the gateway then checks with the provider before sending anything again. Do not send it with a new key.',
+    { retryAfterSeconds, cause, extensions },
+  );
+
 /** Seconds a client should wait before retrying a key that is still in flight. */
 export const IN_FLIGHT_RETRY_AFTER_SECONDS = 2;
 
@@ -120,16 +132,13 @@ export const toProblemError = (error: unknown): ProblemError => {
     );
   }
   if (error instanceof IdempotencyPersistenceLayerError || error instanceof IdempotencyInconsistentStateError) {
-    // Powertools fails before the call when it cannot take the lock, and after it when it cannot save the result.
-    const beforeTheCall =
-      error instanceof IdempotencyInconsistentStateError || /in progress record/i.test(error.message);
-    return new ProblemError(
-      'dependency-unavailable',
-      beforeTheCall
-        ? 'The idempotency store could not be used, so the provider was not called. Retry with the same key.'
-        : 'The result could not be recorded in the idempotency store. Retry later with the same key.',
-      { retryAfterSeconds: 1, cause: error },
-    );
+    // Powertools fails before the call when it cannot take the lock, and after it when it cannot save the result or
+    // release the key. After the call the provider may have applied the write: never say "nothing was sent" then.
+    const beforeTheCall = error instanceof IdempotencyInconsistentStateError || /in progress record/i.test(error.message);
+    if (beforeTheCall) {
+      return new ProblemError('dependency-unavailable', 'The idempotency store could not be used, so the provider was not called. Retry with the same key.', { retryAfterSeconds: 1, cause: error });
+    }
+    return outcomePending(1, error);
   }
   return new ProblemError('internal-error', 'An unexpected error occurred. It has been logged.', { cause: error });
 };

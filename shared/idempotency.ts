@@ -9,13 +9,19 @@
  * - the final write carries the execution's audit entry in the same transaction (`idempotency-client.ts`).
  */
 import { createHash } from 'node:crypto';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { IdempotencyConfig, IdempotencyPersistenceLayerError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
+import { keyMarkerPut } from './attempts.js';
 import { config } from './config.js';
-import { idempotencyClient, withFinalWrite } from './idempotency-client.js';
+import { outcomePending } from './errors.js';
+import { idempotencyClient, withJoinedWrites } from './idempotency-client.js';
 import type { OperationDefinition } from './operations/definition.js';
-import { type RequestMeta, type StoredResponse, runOperation } from './operations/run.js';
+import { type Execution, type RequestMeta, createExecution } from './operations/pipeline/execution.js';
+import { ensureTimeForCall } from './operations/pipeline/gate.js';
+import type { Recorder } from './operations/pipeline/recorder.js';
+import { type StoredResponse, runOperation } from './operations/run.js';
+import { leasePut } from './target-lease.js';
 
 export interface IdempotentRequest<Input> {
   /** Hashed into the idempotency key. */
@@ -33,7 +39,9 @@ export const keyHash = (key: string): string => createHash('sha256').update(key)
 
 export const idempotencyKeyPrefix = (definition: Pick<OperationDefinition, 'name'>): string => `sim-cancel-gateway.${definition.name}`;
 
-export const createIdempotentRunner = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>) => {
+export type IdempotentRunner<Input> = (request: IdempotentRequest<Input>, context: Context, recorder: Recorder) => Promise<IdempotentResult>;
+
+export const createIdempotentRunner = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>): IdempotentRunner<Input> => {
   const persistenceStore = new DynamoDBPersistenceLayer({ tableName: config().IDEMPOTENCY_TABLE_NAME, awsSdkV3Client: idempotencyClient });
   const idempotencyConfig = new IdempotencyConfig({
     eventKeyJmesPath: 'scope',
@@ -42,13 +50,27 @@ export const createIdempotentRunner = <Input extends Record<string, unknown>>(de
     expiresAfterSeconds: config().IDEMPOTENCY_TTL_SECONDS,
     responseHook: (response) => ({ ...(response as Record<string, unknown>), replayed: true }),
   });
+  // The execution travels beside the request (Powertools hashes only `scope` and `input`).
   const run = makeIdempotent(
-    async (request: IdempotentRequest<Input>): Promise<StoredResponse> => runOperation(definition, request.input, request.scope, request.meta),
+    async (request: IdempotentRequest<Input> & { execution: Execution }): Promise<StoredResponse> => runOperation(request.execution),
     { persistenceStore, config: idempotencyConfig, keyPrefix: idempotencyKeyPrefix(definition) },
   );
-  return async (request: IdempotentRequest<Input>, context: Context): Promise<IdempotentResult> => {
-    // Lets Powertools expire an in-progress record when this invocation would have timed out.
+  return async (request, context, recorder) => {
+    // Lets Powertools expire an in-progress record when this invocation would have timed out; the lease expires then too.
     idempotencyConfig.registerLambdaContext(context);
-    return (await withFinalWrite(() => run(request))) as IdempotentResult;
+    // The framework works on any definition's input: the definition itself is typed where it is written.
+    const execution = createExecution(definition, request, context.getRemainingTimeInMillis(), recorder) as unknown as Execution;
+    // Nothing is claimed when the invocation cannot see one provider call through to its saved answer.
+    ensureTimeForCall(execution);
+    execution.joined.start = { items: [keyMarkerPut(execution.freshMarker), leasePut(execution.lease)] };
+    try {
+      return (await withJoinedWrites(execution.joined, () => run({ ...request, execution }))) as IdempotentResult;
+    } catch (error) {
+      // The answer's save (or the key's release) failed after the provider call: say so only if a write went out.
+      if (error instanceof IdempotencyPersistenceLayerError && /update success|delete record/i.test(error.message) && execution.state.writeSent) {
+        throw outcomePending(Math.max(Math.ceil((execution.deadline - Date.now()) / 1000), 1), error, { operationId: execution.state.marker?.operationId });
+      }
+      throw error;
+    }
   };
 };

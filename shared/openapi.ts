@@ -22,6 +22,9 @@ const PROBLEM_DESCRIPTIONS: Record<ProblemKind, string> = {
   'idempotency-key-missing': 'Requests that change provider state need an `Idempotency-Key` header (or `dryRun=true`).',
   'not-found': 'No such route, or no such operation for this caller.',
   'idempotency-key-in-flight': 'The first request with this key is still running, or an earlier attempt may still be in flight at the provider. Retry after `Retry-After`.',
+  'target-busy':
+    'Another key is working on the same eSIM (whatever the bundle) or activation, or left an attempt there whose outcome is not known yet. Nothing was sent. ' +
+    'Retry after `Retry-After` (with the same key); once the provider can no longer be applying that attempt, the gateway reconciles it and proceeds.',
   'reconciliation-needed': "An earlier attempt's answer was lost and the provider's state neither proves nor rules out its effect. Nothing was sent again; `observed` shows why. Needs a person.",
   'payload-too-large': 'The body is over 16 KiB.',
   'unsupported-media-type': 'The body is not `application/json`.',
@@ -34,13 +37,17 @@ const PROBLEM_DESCRIPTIONS: Record<ProblemKind, string> = {
   'upstream-auth-failed': "The provider refused the gateway's credentials. Nothing was done; fix the secret, then retry.",
   'upstream-throttled': 'The provider throttled the gateway; nothing was done. Retry after `Retry-After`.',
   'dependency-unavailable': 'DynamoDB could not be used. Fail closed: the provider was not called (or the result could not be recorded). Retry with the same key.',
+  'outcome-pending':
+    'The provider may have applied the request, but the gateway could not record the answer. Retry with the same key after `Retry-After`: the gateway reconciles ' +
+    'with the provider before sending anything again. Never retry with a new key.',
+  'time-budget-exhausted': 'Too little of the invocation was left to call the provider and save its answer. Nothing was sent; retry with the same key.',
   'upstream-timeout': 'The provider did not answer in time; the outcome is unknown. Retrying with the same key is safe: the gateway reconciles first.',
 };
 
 const problemRef = { $ref: '#/components/schemas/ProblemDetails' };
 const problemResponse = (description: string, kinds: ProblemKind[]) => ({
   description: `${description} Problem types: ${kinds.map((kind) => `\`${kind}\``).join(', ')}.`,
-  headers: kinds.some((kind) => ['idempotency-key-in-flight', 'upstream-throttled', 'dependency-unavailable'].includes(kind)) ? { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } : undefined,
+  headers: kinds.some((kind) => ['idempotency-key-in-flight', 'target-busy', 'upstream-throttled', 'dependency-unavailable', 'outcome-pending', 'time-budget-exhausted'].includes(kind)) ? { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } : undefined,
   content: {
     'application/problem+json': {
       schema: problemRef,
@@ -81,13 +88,13 @@ const operationPath = (definition: OperationDefinition) => {
           },
         },
         '400': problemResponse('Invalid input or a missing Idempotency-Key.', ['invalid-request', 'idempotency-key-missing']),
-        '409': problemResponse('The key is in flight, or an earlier attempt needs a person.', ['idempotency-key-in-flight', 'reconciliation-needed']),
+        '409': problemResponse('The key is in flight, the target is busy, or an earlier attempt needs a person.', ['idempotency-key-in-flight', 'target-busy', 'reconciliation-needed']),
         '413': problemResponse('Body too large.', ['payload-too-large']),
         '415': problemResponse('Body is not JSON.', ['unsupported-media-type']),
         '422': problemResponse('Key reused with another payload, the provider refused, or a safety guard refused.', ['upstream-rejected', 'idempotency-key-reused', 'esim-return-risk']),
         '500': problemResponse('A bug.', ['internal-error']),
         '502': problemResponse('The provider failed, could not be reached, or refused our credentials.', ['upstream-failed', 'upstream-unreachable', 'upstream-auth-failed']),
-        '503': problemResponse('The provider throttled us, or DynamoDB is unavailable.', ['upstream-throttled', 'dependency-unavailable']),
+        '503': problemResponse('The provider throttled us, DynamoDB is unavailable, the answer could not be recorded, or the invocation had too little time left.', ['upstream-throttled', 'dependency-unavailable', 'outcome-pending', 'time-budget-exhausted']),
         '504': problemResponse('The provider did not answer in time.', ['upstream-timeout']),
       },
     },

@@ -4,14 +4,13 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { toProblemError } from '../errors.js';
-import { type IdempotentRequest, type IdempotentResult, keyHash } from '../idempotency.js';
+import { type IdempotentRunner, keyHash } from '../idempotency.js';
 import { logger, metrics } from '../observability.js';
 import type { OperationDefinition } from '../operations/definition.js';
-import { newOperationId, settleRecords } from '../operations/run.js';
+import { newOperationId } from '../operations/pipeline/execution.js';
+import { createRecorder } from '../operations/pipeline/recorder.js';
 import { parseRequest } from './request.js';
 import { jsonResponse, problemResponse } from './response.js';
-
-type Runner<Input> = (request: IdempotentRequest<Input>, context: Context) => Promise<IdempotentResult>;
 
 /** Writes the log line for an answered error: a bug is an error with its stack; anything else says what happened. */
 export const logProblem = (error: unknown) => {
@@ -22,8 +21,8 @@ export const logProblem = (error: unknown) => {
   return problem;
 };
 
-export const createHttpAnswer = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>, runIdempotently: Runner<Input>) => {
-  const answer = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+export const createHttpAnswer = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>, runIdempotently: IdempotentRunner<Input>) => {
+  const answer = async (event: APIGatewayProxyEvent, context: Context, recorder: ReturnType<typeof createRecorder>): Promise<APIGatewayProxyResult> => {
     try {
       const request = parseRequest(event, definition);
       logger.appendKeys({ operation: definition.name, caller: request.caller });
@@ -33,7 +32,7 @@ export const createHttpAnswer = <Input extends Record<string, unknown>>(definiti
       }
       const key = request.idempotencyKey as string;
       logger.appendKeys({ idempotencyKeyHash: keyHash(key) });
-      const result = await runIdempotently({ scope: { caller: request.caller, key }, input: request.input, meta: { source: 'http', keyHash: keyHash(key) } }, context);
+      const result = await runIdempotently({ scope: { caller: request.caller, key }, input: request.input, meta: { source: 'http', keyHash: keyHash(key) } }, context, recorder);
       if (result.replayed) metrics.addMetric('IdempotentReplays', 'Count', 1);
       logger.info('operation answered', { statusCode: result.statusCode, replayed: result.replayed === true, operationId: result.body.operationId });
       return jsonResponse(result.statusCode, result.body, result.replayed ? { 'idempotent-replayed': 'true' } : {});
@@ -44,8 +43,9 @@ export const createHttpAnswer = <Input extends Record<string, unknown>>(definiti
 
   return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     logger.setCorrelationId(event.requestContext?.requestId);
-    const response = await answer(event, context);
-    await settleRecords();
+    const recorder = createRecorder();
+    const response = await answer(event, context, recorder);
+    await recorder.settle();
     metrics.addMetric(`Http${Math.floor(response.statusCode / 100)}xx`, 'Count', 1);
     return response;
   };

@@ -6,6 +6,7 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type * as z from '../zod.js';
+import { type Config, config } from '../config.js';
 import { type FieldError, ProblemError, invalidRequest } from '../errors.js';
 import type { OperationDefinition } from '../operations/definition.js';
 
@@ -79,10 +80,31 @@ export const parseIdempotencyKey = (header: string | undefined): string | undefi
   return unquoted;
 };
 
-/** The IAM principal API Gateway authenticated (SigV4); the local runner fills the same fields. */
-export const callerIdentity = (event: APIGatewayProxyEvent): string => {
+export type CallerScope = Config['CALLER_SCOPE'];
+
+/** `arn:<partition>:sts::<account>:assumed-role/<RoleName>/<session>`; the role's path is not part of it. */
+const ASSUMED_ROLE_ARN = /^arn:([a-z][a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/;
+/** A role's unique id with the session name, as SQS's SenderId and API Gateway's `identity.caller` give it. */
+const ROLE_SESSION_ID = /^(AROA[A-Z0-9]+):.+$/;
+
+/**
+ * The identity that scopes idempotency keys and operations. With `principal` (the default) every session of one
+ * role is one caller: `arn:aws:sts::<account>:assumed-role/<RoleName>/<session>` becomes
+ * `arn:aws:iam::<account>:role/<RoleName>` (any partition) and a role id `AROA...:<session>` loses `:<session>`,
+ * so a retry from another ECS task, instance or SSO session finds its key. IAM users and any other form stay as
+ * they are. With `session` the full identity is kept (each session its own caller).
+ */
+export const scopedIdentity = (identity: string, scope: CallerScope = config().CALLER_SCOPE): string => {
+  if (scope === 'session') return identity;
+  const role = ASSUMED_ROLE_ARN.exec(identity);
+  if (role !== null) return `arn:${role[1]}:iam::${role[2]}:role/${role[3]}`;
+  return ROLE_SESSION_ID.exec(identity)?.[1] ?? identity;
+};
+
+/** The IAM principal API Gateway authenticated (SigV4), scoped by CALLER_SCOPE; the local runner fills the same fields. */
+export const callerIdentity = (event: APIGatewayProxyEvent, scope: CallerScope = config().CALLER_SCOPE): string => {
   const identity = event.requestContext?.identity;
-  return identity?.userArn ?? identity?.caller ?? identity?.accountId ?? 'anonymous';
+  return scopedIdentity(identity?.userArn ?? identity?.caller ?? identity?.accountId ?? 'anonymous', scope);
 };
 
 export const parseRequest = <Input extends Record<string, unknown>>(

@@ -7,7 +7,7 @@ import { stnClient } from '../providers/stn/index.js';
 import { type Activation, PENDING_STATUSES, activationSchema, providerEnvironment } from '../providers/stn/schemas.js';
 import { defineOperation } from './definition.js';
 import { dryRunField, required } from './fields.js';
-import { outcomeProblem } from './run.js';
+import { outcomeProblem } from './pipeline/answer.js';
 
 /** sTN's backend is .NET, which counts string length in UTF-16 code units, as JavaScript's `length` does. */
 export const NOTE_MAX_UTF16_UNITS = 164;
@@ -48,21 +48,25 @@ export const cancelActivation = defineOperation({
   input: path.extend(query.shape).extend(body.shape),
   isDryRun: (input) => input.dryRun,
   target: ({ activationId }) => `activation:${activationId}`,
+  lease: ({ activationId }) => `activation:${activationId}`,
+  // Reconciliation's QueryActivation, then the cancel.
+  maxSequentialCalls: 2,
   execute: async ({ activationId, note }, gate) => {
-    const gated = await gate.beforeWrite({ request: { method: 'POST', path: '/api/CancelNewSubscription', body: { activationId, note } } });
+    const gated = await gate.beforeWrite({ request: { method: 'POST', path: '/api/CancelNewSubscription', body: { activationId, note } }, observedAt: Date.now() });
     if (!gated.proceed) return gated.outcome;
-    const outcome = await stnClient().cancelNewSubscription({ activationId, note });
+    const outcome = await stnClient().cancelNewSubscription({ activationId, note }, { signal: gate.signal, beforeSend: gated.beforeSend });
     if (outcome.kind !== 'succeeded') return outcome;
     return { ...outcome, details: activationDetails(activationSchema.parse(outcome.upstream.body)) };
   },
-  reconcile: async ({ input }) => {
-    const lookup = await stnClient().queryActivation(input.activationId);
+  reconcile: async ({ input, signal }) => {
+    const observedAt = Date.now();
+    const lookup = await stnClient().queryActivation(input.activationId, { signal });
     // Cannot tell yet: the attempt marker stays and the next retry reconciles again.
     if (!lookup.ok) throw outcomeProblem(lookup.outcome);
     const activation = lookup.activation;
     if (activation === null) return { verdict: 'ambiguous', observed: { activationId: input.activationId, found: false } };
     if (CANCELLED_STATUS.test(activation.status)) return { verdict: 'applied', upstream: { status: lookup.upstream.status, body: activation }, details: activationDetails(activation) };
-    if (PENDING_STATUSES.has(activation.status)) return { verdict: 'absent' };
+    if (PENDING_STATUSES.has(activation.status)) return { verdict: 'absent', observedAt };
     if (activation.status === 'DONE' || activation.status === 'ERROR') {
       return { verdict: 'rejected', upstream: { status: lookup.upstream.status, body: activation }, message: `The activation is ${activation.status}; it can no longer be cancelled` };
     }

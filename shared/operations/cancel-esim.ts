@@ -29,10 +29,13 @@ export const cancelEsim = defineOperation({
   input: path.extend(query.shape).extend(body.shape),
   isDryRun: (input) => input.dryRun,
   target: ({ iccid }) => `iccid:${iccid}`,
+  lease: ({ iccid }) => `iccid:${iccid}`,
+  // A cached token refused (401), one login, the cancel again.
+  maxSequentialCalls: 3,
   execute: async ({ iccid, matchingId }, gate) => {
-    const gated = await gate.beforeWrite({ request: { method: 'POST', path: '/api/v1/eSIM/cancel', body: { iccid, matchingId } } });
+    const gated = await gate.beforeWrite({ request: { method: 'POST', path: '/api/v1/eSIM/cancel', body: { iccid, matchingId } }, observedAt: Date.now() });
     if (!gated.proceed) return gated.outcome;
-    const outcome = await (await monogotoClient()).cancelEsim({ iccid, matchingId });
+    const outcome = await (await monogotoClient()).cancelEsim({ iccid, matchingId }, { signal: gate.signal, beforeSend: gated.beforeSend });
     // A re-send refused because the eSIM is no longer released is what a successful earlier cancel leaves behind.
     // Monogoto offers no read to prove it, so the answer says so (verified: false) instead of claiming a rejection.
     if (gated.resend && outcome.kind === 'rejected' && NOT_RELEASED.test(outcome.message)) {
@@ -43,6 +46,9 @@ export const cancelEsim = defineOperation({
   // Monogoto has no read API for eSIM state, so the only check is the re-send itself, which is harmless: it only
   // acts on a released eSIM whose current matchingId is this one.
   reconcile: async () => ({ verdict: 'absent', harmlessToResend: true }),
+  // After another key's lost cancel on this eSIM: a cancel that succeeds now shows that one did nothing; one refused
+  // as not released shows it took effect (as far as Monogoto lets anyone tell).
+  judgeEarlierByOwnWrite: (outcome) => (outcome.kind === 'succeeded' ? 'absent' : outcome.kind === 'rejected' && NOT_RELEASED.test(outcome.message) ? 'applied' : undefined),
   // Monogoto has no read API for eSIM state, so a dry run can only confirm the input and show the request.
   dryRun: async ({ iccid, matchingId }) => ({
     preview: { request: { method: 'POST', path: '/api/v1/eSIM/cancel', body: { iccid, matchingId } } },

@@ -25,37 +25,58 @@ export type OperationOutcome =
   | { kind: 'succeeded'; upstream: UpstreamAnswer | null; details?: Record<string, unknown> }
   | { kind: 'refused'; problem: ProblemError };
 
-/** What an earlier execution for the same key recorded before its provider write. */
+/** What an earlier execution recorded right before its provider write, whose outcome is not known. */
 export interface PreviousAttempt {
   operationId: string;
   request: unknown;
   snapshot?: unknown;
   sentAt: string;
+  sentAtMs: number;
   attempt: number;
+  /** Whether this key sent it (its own lost answer) or another key did (an abandoned attempt on the same target). */
+  own: boolean;
 }
 
 /**
  * What reconciliation concluded about an earlier attempt whose outcome was lost:
- * `applied` (it took effect: answer as if it had), `absent` (provably no effect: send again),
- * `rejected` (the provider's state shows the request cannot succeed), or `ambiguous` (do not send; a person
- * must look: 409 reconciliation-needed with what was observed).
+ * `applied` (it took effect: answer as if it had), `absent` (no effect: send again), `rejected` (the provider's
+ * state shows the request cannot succeed), or `ambiguous` (do not send; a person must look: 409 with what was
+ * observed).
  */
 export type Reconciliation =
   | { verdict: 'applied'; upstream: UpstreamAnswer | null; details?: Record<string, unknown> }
-  /** `harmlessToResend`: sending again cannot add a second effect even if the first is still in flight. */
-  | { verdict: 'absent'; harmlessToResend?: boolean }
+  /**
+   * `harmlessToResend`: sending again cannot add a second effect even if the first is still in flight.
+   * `observedAt`: when the reads this verdict rests on started, if reconcile made its own (else the snapshot's).
+   * "No effect" only counts from reads that started after the earlier write can no longer land.
+   */
+  | { verdict: 'absent'; harmlessToResend?: boolean; observedAt?: number }
   | { verdict: 'rejected'; upstream: UpstreamAnswer; message: string }
   | { verdict: 'ambiguous'; observed: Record<string, unknown> };
 
-/** Given by the framework to `execute`: call it right before the provider write. */
+/** Passed by an operation to its provider client's write: the client calls it right before the request goes out. */
+export type BeforeSend = () => Promise<void>;
+
+/** Given by the framework to `execute`. */
 export interface WriteGate {
+  /** Aborts at the invocation's deadline (minus what the answer's save needs): pass it to every provider call. */
+  signal: AbortSignal;
   /**
-   * Records durably that the write is about to be sent. When an earlier execution for this key may already have
-   * sent it, the framework reconciles first: `proceed: false` carries the outcome to answer instead of sending.
+   * Call after the reads and right before the write. When an earlier attempt on this target may already have been
+   * sent, the framework reconciles first: `proceed: false` carries the outcome to answer instead of sending.
+   * `observedAt` is when the reads behind `snapshot` started. On `proceed: true`, hand `beforeSend` to the client:
+   * it records the attempt durably and refuses when the invocation cannot cover the call.
    */
-  beforeWrite: (attempt: { request: unknown; snapshot?: unknown }) => Promise<{ proceed: true; resend: boolean } | { proceed: false; outcome: OperationOutcome }>;
-  /** The earlier attempt for this key, if any, without claiming anything (for paths that end before the write). */
-  previousAttempt: () => Promise<PreviousAttempt | undefined>;
+  beforeWrite: (attempt: { request: unknown; snapshot?: unknown; observedAt: number }) => Promise<
+    { proceed: true; resend: boolean; beforeSend: BeforeSend } | { proceed: false; outcome: OperationOutcome }
+  >;
+  /** The unresolved attempt on this target, if any, for paths that end before the write. */
+  pendingAttempt: () => PreviousAttempt | undefined;
+  /**
+   * Settles the pending attempt as applied from what the provider shows (e.g. the eSIM left the account). For this
+   * key's own attempt it returns the outcome to answer; for another key's it records the verdict for that key.
+   */
+  settlePendingAsApplied: (evidence: { upstream: UpstreamAnswer | null; details: Record<string, unknown> }) => Promise<OperationOutcome | undefined>;
 }
 
 export interface DryRunAnswer {
@@ -91,15 +112,31 @@ export interface OperationDefinition<Input extends Record<string, unknown> = Rec
   /** What the operation acts on, for records and events, e.g. `iccid:8944…` or `activation:q7Lm…`. */
   target: (input: Input) => string;
   /**
+   * What the target lease serializes on: every key's work on it runs one at a time (an eSIM for Monogoto and eSIM Go,
+   * whatever the bundle; an activation for sTN). Names the lease per provider, so it is shared by all of its operations.
+   */
+  lease: (input: Input) => string;
+  /**
+   * The longest chain of sequential provider calls one execution can make (each up to UPSTREAM_TIMEOUT_MS): synth
+   * refuses a timeout where this chain does not fit the function's timeout.
+   */
+  maxSequentialCalls: number;
+  /**
    * Performs the provider call, calling `gate.beforeWrite` right before the write. Never throws for provider
    * behaviour: every ending is an OperationOutcome.
    */
   execute: (input: Input, gate: WriteGate) => Promise<OperationOutcome>;
   /**
-   * Decides whether an earlier attempt (its answer lost) took effect, reading the provider where it can.
-   * `current` is what `execute` passed as `snapshot` in this execution (read just now).
+   * Decides whether an earlier attempt on this target (its answer lost) took effect, reading the provider where it
+   * can. `current` is what `execute` passed as `snapshot` in this execution (read just now). The earlier attempt may be
+   * another key's (with another input on the same target): judge it from `previous`, not from `input`.
    */
-  reconcile: (context: { input: Input; previous: PreviousAttempt; current: unknown }) => Promise<Reconciliation>;
+  reconcile: (context: { input: Input; previous: PreviousAttempt; current: unknown; signal: AbortSignal }) => Promise<Reconciliation>;
+  /**
+   * For providers without a read API (reconcile answers `harmlessToResend`): what this execution's own write says
+   * about another key's earlier attempt on the same target. Undefined: that key's retry re-sends as its own check.
+   */
+  judgeEarlierByOwnWrite?: (outcome: OperationOutcome) => 'applied' | 'absent' | undefined;
   /** Answers what `execute` would do, changing nothing anywhere. */
   dryRun: (input: Input) => Promise<DryRunAnswer>;
 }

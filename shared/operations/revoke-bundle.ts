@@ -11,7 +11,7 @@ import { esimGoClient } from '../providers/esim-go/index.js';
 import { type RevokePlan, planRevoke } from '../providers/esim-go/revoke-plan.js';
 import { type OperationOutcome, type WriteGate, defineOperation } from './definition.js';
 import { booleanQueryField, dryRunField, iccidField, required } from './fields.js';
-import { outcomeProblem } from './run.js';
+import { outcomeProblem } from './pipeline/answer.js';
 
 const path = z.strictObject({
   iccid: iccidField,
@@ -38,13 +38,17 @@ const query = z.strictObject(queryFields).superRefine(offerIdRule);
 
 type RevokeInput = z.infer<typeof path> & z.infer<typeof query>;
 
-/** Reads the eSIM and its bundles in parallel and predicts the revoke; a failed read ends the operation. */
-const readPlan = async (input: RevokeInput): Promise<{ ok: true; plan: RevokePlan } | { ok: false; outcome: ReadFailure }> => {
+/**
+ * Reads the eSIM and its bundles in parallel and predicts the revoke; a failed read ends the operation. `observedAt` is
+ * when the reads started: a read answered late may show the state from before a write that landed meanwhile.
+ */
+const readPlan = async (input: RevokeInput, signal?: AbortSignal): Promise<{ ok: true; plan: RevokePlan; observedAt: number } | { ok: false; outcome: ReadFailure }> => {
   const client = esimGoClient();
-  const [esim, bundles] = await Promise.all([client.getEsim(input.iccid), client.listBundles(input.iccid)]);
+  const observedAt = Date.now();
+  const [esim, bundles] = await Promise.all([client.getEsim(input.iccid, { signal }), client.listBundles(input.iccid, { signal })]);
   if (!esim.ok) return esim;
   if (!bundles.ok) return bundles;
-  return { ok: true, plan: planRevoke({ bundle: input.name, esim: esim.data, bundles: bundles.data, refundToBalance: input.refundToBalance === true, now: Date.now() }) };
+  return { ok: true, observedAt, plan: planRevoke({ bundle: input.name, esim: esim.data, bundles: bundles.data, refundToBalance: input.refundToBalance === true, now: Date.now() }) };
 };
 
 const revokeRequest = (input: RevokeInput, type: 'validate' | 'transaction') => ({
@@ -61,19 +65,16 @@ const revokeRequest = (input: RevokeInput, type: 'validate' | 'transaction') => 
  */
 const returnedAfterEarlierRevoke = async (failure: ReadFailure, gate: WriteGate): Promise<OperationOutcome | undefined> => {
   if (failure.kind !== 'rejected' || failure.upstream.status !== 403) return undefined;
-  const previous = await gate.previousAttempt();
-  const plan = previous?.snapshot as RevokePlan | undefined;
+  const plan = gate.pendingAttempt()?.snapshot as RevokePlan | undefined;
   if (plan?.esimReturnRisk !== true) return undefined;
-  return {
-    kind: 'succeeded',
+  return gate.settlePendingAsApplied({
     upstream: failure.upstream,
     details: {
       plan,
-      reconciled: true,
       verified: false,
       explanation: 'The answer to an earlier revoke was lost; eSIM Go no longer shows the eSIM, which is what its returns process does after that revoke.',
     },
-  };
+  });
 };
 
 const returnRiskProblem = (plan: RevokePlan) =>
@@ -96,16 +97,20 @@ export const revokeBundle = defineOperation({
   input: z.strictObject({ ...path.shape, ...queryFields }).superRefine(offerIdRule),
   isDryRun: (input) => input.dryRun || input.type === 'validate',
   target: ({ iccid, name }) => `iccid:${iccid}/bundle:${name}`,
+  // Per eSIM, not per bundle: the guard and "oldest unused" depend on every bundle of the eSIM.
+  lease: ({ iccid }) => `iccid:${iccid}`,
+  // The two reads in parallel (one round; a 503 "processing" is waited out within it), then the revoke.
+  maxSequentialCalls: 2,
   execute: async (input, gate) => {
-    const read = await readPlan(input);
+    const read = await readPlan(input, gate.signal);
     if (!read.ok) return (await returnedAfterEarlierRevoke(read.outcome, gate)) ?? read.outcome;
     const { plan } = read;
     // Reconcile before the guard: after a lost but applied revoke, the eSIM has one bundle fewer, and the guard
     // would misread that as a new risk.
-    const gated = await gate.beforeWrite({ request: revokeRequest(input, 'transaction'), snapshot: plan });
+    const gated = await gate.beforeWrite({ request: revokeRequest(input, 'transaction'), snapshot: plan, observedAt: read.observedAt });
     if (!gated.proceed) return gated.outcome;
     if (plan.esimReturnRisk && !input.allowEsimReturn) return { kind: 'refused', problem: returnRiskProblem(plan) };
-    const outcome = await esimGoClient().revokeBundle(revokeRequest(input, 'transaction'));
+    const outcome = await esimGoClient().revokeBundle(revokeRequest(input, 'transaction'), { signal: gate.signal, beforeSend: gated.beforeSend });
     return { ...outcome, details: { plan } };
   },
   reconcile: async ({ previous, current }) => {
@@ -113,13 +118,15 @@ export const revokeBundle = defineOperation({
     const now = current as RevokePlan;
     // Nothing was revocable then: eSIM Go would have refused, so sending again cannot revoke anything unexpected.
     if (before.target === null) return { verdict: 'absent' };
-    const stateNow = new Map(now.assignments.map((assignment) => [assignment.id, assignment.bundleState]));
-    if (stateNow.get(before.target.id) === 'revoked') {
+    // Judged on the whole eSIM: the earlier attempt may have been another key's, on another bundle.
+    const id = (assignment: { bundle: string; id: string }) => `${assignment.bundle}/${assignment.id}`;
+    const stateNow = new Map(now.esimAssignments.map((assignment) => [id(assignment), assignment.bundleState]));
+    if (stateNow.get(id({ bundle: before.bundle, id: before.target.id })) === 'revoked') {
       return { verdict: 'applied', upstream: null, details: { plan: before, observed: now.assignments } };
     }
-    const unchanged = before.assignments.length === now.assignments.length && before.assignments.every((assignment) => stateNow.get(assignment.id) === assignment.bundleState);
+    const unchanged = before.esimAssignments.length === now.esimAssignments.length && before.esimAssignments.every((assignment) => stateNow.get(id(assignment)) === assignment.bundleState);
     if (unchanged) return { verdict: 'absent' };
-    return { verdict: 'ambiguous', observed: { expectedRevoked: before.target.id, atSend: before.assignments, now: now.assignments } };
+    return { verdict: 'ambiguous', observed: { expectedRevoked: before.target.id, atSend: before.esimAssignments, now: now.esimAssignments } };
   },
   dryRun: async (input) => {
     // One round of parallel calls: the two reads and eSIM Go's own `type=validate`, which changes nothing.

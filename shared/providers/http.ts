@@ -9,6 +9,15 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   json?: unknown;
   timeoutMs: number;
+  /** The caller's deadline (the invocation's): aborts the call with the timeout, whichever comes first. */
+  signal?: AbortSignal;
+}
+
+/** What an operation hands a provider client for one call: its deadline, and a hook run right before a write goes out. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Runs after the rate limiter and any login, right before the request is sent; if it throws, nothing is sent. */
+  beforeSend?: () => Promise<void>;
 }
 
 export type HttpResult =
@@ -38,15 +47,20 @@ const parseBody = (text: string): { body: unknown; bodyIsJson: boolean } => {
   }
 };
 
+const deadlineReached = (request: HttpRequest): boolean => request.signal?.aborted === true;
+
 export const sendHttp = async (request: HttpRequest): Promise<HttpResult> => {
   const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
   if (request.json !== undefined) headers['content-type'] = 'application/json';
+  // Past the deadline nothing is started: an aborted fetch would look like a lost answer.
+  if (deadlineReached(request)) return { kind: 'not_sent', reason: 'the invocation reached its deadline before the call' };
+  const timeout = AbortSignal.timeout(request.timeoutMs);
   try {
     const response = await fetch(request.url, {
       method: request.method,
       headers,
       body: request.json === undefined ? undefined : JSON.stringify(request.json),
-      signal: AbortSignal.timeout(request.timeoutMs),
+      signal: request.signal === undefined ? timeout : AbortSignal.any([timeout, request.signal]),
     });
     const text = await response.text();
     return { kind: 'answered', status: response.status, headers: response.headers, ...parseBody(text) };
@@ -54,7 +68,8 @@ export const sendHttp = async (request: HttpRequest): Promise<HttpResult> => {
     const code = errorCode(error);
     if (code !== undefined && CONNECT_PHASE_CODES.has(code)) return { kind: 'not_sent', reason: code };
     const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-    return { kind: 'lost', reason: timedOut ? `no answer within ${request.timeoutMs} ms` : (code ?? 'connection lost'), timedOut };
+    const reason = deadlineReached(request) ? 'aborted at the invocation deadline' : timedOut ? `no answer within ${request.timeoutMs} ms` : (code ?? 'connection lost');
+    return { kind: 'lost', reason, timedOut };
   }
 };
 

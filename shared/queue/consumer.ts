@@ -1,7 +1,9 @@
 /**
- * The event path of an operation: its SQS queue, fed directly or by EventBridge rules. Powertools batch processing
- * reports failures per record; records run concurrently up to BATCH_CONCURRENCY. Each record gets the same
- * idempotency as HTTP, scoped by its event source (the bus's source and account, or the queue).
+ * The event path of an operation: two SQS queues, one fed directly and one only the operation's EventBridge rule can
+ * send to (EVENTS_QUEUE_ARN). Powertools batch processing reports failures per record; records run concurrently up to
+ * BATCH_CONCURRENCY. Each record gets the same idempotency as HTTP, scoped by where it came from: a record of the
+ * events queue by the bus event's account and source, any other record by its SQS sender. Which queue a record came
+ * from is told by its eventSourceARN, never by its body, so no sender can take an event source's keys.
  * A record ends one of three ways:
  * - a final answer (success or a definitive rejection): done, deleted from the queue;
  * - a retryable failure (provider unknown/throttled/unreachable, key in flight): reported, SQS redelivers it;
@@ -13,13 +15,11 @@ import * as z from '../zod.js';
 import { config } from '../config.js';
 import { deadLetter } from '../dead-letter.js';
 import { invalidRequest, toProblemError } from '../errors.js';
-import { parseIdempotencyKey } from '../http/request.js';
-import { type IdempotentRequest, type IdempotentResult, keyHash } from '../idempotency.js';
+import { parseIdempotencyKey, scopedIdentity } from '../http/request.js';
+import { type IdempotentRunner, keyHash } from '../idempotency.js';
 import { logger, metrics } from '../observability.js';
 import type { OperationDefinition } from '../operations/definition.js';
-import { settleRecords } from '../operations/run.js';
-
-type Runner<Input> = (request: IdempotentRequest<Input>, context: Context) => Promise<IdempotentResult>;
+import { type Recorder, createRecorder } from '../operations/pipeline/recorder.js';
 
 const envelopeSchema = z.looseObject({ 'detail-type': z.string(), source: z.string(), account: z.string(), id: z.string(), detail: z.unknown() });
 
@@ -39,8 +39,22 @@ const limiter = (limit: number) => {
   };
 };
 
-/** Unwraps an EventBridge event (rules deliver the whole event) or takes a plain SQS message as it is. */
-const readMessage = (record: SQSRecord): { message: unknown; caller: string; source: string; defaultKey: string } => {
+/** The local bus's events queue of an operation (`npm start`): in an account no AWS record can come from. */
+export const localEventsQueueArn = (operationName: string): string => `arn:aws:sqs:us-east-1:000000000000:sim-cancel-gateway-${operationName}-events`;
+
+/**
+ * The queue whose policy lets only the operation's EventBridge rule send (set by the stack). Unset, the local bus's
+ * queue: a deployed function without the variable then reads every record as a direct message (bus events are
+ * dead-lettered, never given an event source's scope).
+ */
+const eventsQueueArn = (operationName: string): string => config().EVENTS_QUEUE_ARN ?? localEventsQueueArn(operationName);
+
+/**
+ * A record of the events queue is a whole EventBridge event (rules deliver the event) and is scoped by its account
+ * and source. Any other record was sent straight to the operation's queue: its body is the message, scoped by its
+ * sender (`sqs:<SenderId>`, a role's sessions one sender unless CALLER_SCOPE=session), and never read as an event.
+ */
+const readMessage = (record: SQSRecord, operationName: string): { message: unknown; caller: string; source: string; defaultKey: string } => {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -48,11 +62,17 @@ const readMessage = (record: SQSRecord): { message: unknown; caller: string; sou
     throw invalidRequest([{ path: 'body', message: 'is not valid JSON' }]);
   }
   const envelope = envelopeSchema.safeParse(body);
-  if (envelope.success) {
+  if (record.eventSourceARN === eventsQueueArn(operationName)) {
+    if (!envelope.success) throw invalidRequest(issuesToErrors(envelope.error.issues));
     const { source, account, id, detail } = envelope.data;
     return { message: detail, caller: `events:${account}:${source}`, source: 'eventbridge', defaultKey: id };
   }
-  return { message: body, caller: record.eventSourceARN, source: 'sqs', defaultKey: record.messageId };
+  if (envelope.success) {
+    throw invalidRequest([{ path: 'detail-type', message: 'is an EventBridge event\'s field: events are accepted only from the bus (PutEvents); a message sent to the queue is {"idempotencyKey", "input"}' }]);
+  }
+  const sender = record.attributes?.SenderId;
+  if (sender === undefined || sender === '') throw invalidRequest([{ path: 'attributes.SenderId', message: 'is missing: a direct message is scoped by its sender' }]);
+  return { message: body, caller: `sqs:${scopedIdentity(sender)}`, source: 'sqs', defaultKey: record.messageId };
 };
 
 const issuesToErrors = (issues: readonly z.core.$ZodIssue[]) =>
@@ -61,20 +81,20 @@ const issuesToErrors = (issues: readonly z.core.$ZodIssue[]) =>
     message: issue.code === 'unrecognized_keys' ? `has unknown fields ${issue.keys.join(', ')}` : issue.message,
   }));
 
-export const createQueueConsumer = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>, runIdempotently: Runner<Input>) => {
+export const createQueueConsumer = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>, runIdempotently: IdempotentRunner<Input>) => {
   const messageSchema = z.strictObject({ idempotencyKey: z.string().optional(), input: definition.input });
   const processor = new BatchProcessor(EventType.SQS);
   const limit = limiter(config().BATCH_CONCURRENCY);
 
-  const handleRecord = async (record: SQSRecord, context: Context): Promise<void> => {
+  const handleRecord = async (record: SQSRecord, context: Context, recorder: Recorder): Promise<void> => {
     try {
-      const { message, caller, source, defaultKey } = readMessage(record);
+      const { message, caller, source, defaultKey } = readMessage(record, definition.name);
       const parsed = messageSchema.safeParse(message);
       if (!parsed.success) throw invalidRequest(issuesToErrors(parsed.error.issues));
       const input = parsed.data.input as Input;
       if (definition.isDryRun(input)) throw invalidRequest([{ path: 'input.dryRun', message: 'dry runs are answered over HTTP only' }]);
       const key = parseIdempotencyKey(parsed.data.idempotencyKey ?? defaultKey) as string;
-      const result = await runIdempotently({ scope: { caller, key }, input, meta: { source, keyHash: keyHash(key) } }, context);
+      const result = await runIdempotently({ scope: { caller, key }, input, meta: { source, keyHash: keyHash(key) } }, context, recorder);
       metrics.addMetric('QueueRecordsAnswered', 'Count', 1);
       logger.info('queued operation answered', { messageId: record.messageId, statusCode: result.statusCode, replayed: result.replayed === true, operationId: result.body.operationId });
     } catch (error) {
@@ -92,8 +112,9 @@ export const createQueueConsumer = <Input extends Record<string, unknown>>(defin
   };
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    const response = await processPartialResponse(event, (record: SQSRecord) => limit(() => handleRecord(record, context)), processor, { context, processInParallel: true, throwOnFullBatchFailure: false });
-    await settleRecords();
+    const recorder = createRecorder();
+    const response = await processPartialResponse(event, (record: SQSRecord) => limit(() => handleRecord(record, context, recorder)), processor, { context, processInParallel: true, throwOnFullBatchFailure: false });
+    await recorder.settle();
     return response;
   };
 };

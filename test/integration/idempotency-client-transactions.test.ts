@@ -38,8 +38,7 @@ const read = async (table: string, key: Record<string, { S: string }>) => {
 const runJoined = async (update: Update, write: () => Promise<unknown>) => {
   const failures: unknown[] = [];
   const calls = await countDynamoDBCalls(() =>
-    subject.withFinalWrite(async () => {
-      subject.joinFinalWrite(update, (error) => failures.push(error));
+    subject.withJoinedWrites({ final: { audit: { update: update, onSeparateFailure: (error: unknown) => failures.push(error) } } }, async () => {
       await write();
     }),
   );

@@ -34,8 +34,7 @@ afterAll(async () => dynamo.stop());
 describe('the idempotency client without transactions', () => {
   it('writes the answer and the joined audit entry, each once', async () => {
     const failures: unknown[] = [];
-    await subject.withFinalWrite(async () => {
-      expect(subject.joinFinalWrite(auditUpdate(tables.operations, 'op_joined'), (error) => failures.push(error))).toBe(true);
+    await subject.withJoinedWrites({ final: { audit: { update: auditUpdate(tables.operations, 'op_joined'), onSeparateFailure: (error: unknown) => failures.push(error) } } }, async () => {
       await subject.idempotencyClient.send(answerWrite('key-joined'));
     });
     expect(await read(tables.idempotency, { id: { S: 'key-joined' } })).toEqual({ id: { S: 'key-joined' }, status: { S: 'COMPLETED' } });
@@ -45,8 +44,7 @@ describe('the idempotency client without transactions', () => {
 
   it('joins a release (DeleteItem) too', async () => {
     await dynamoClient(dynamo.endpoint).send(answerWrite('key-released'));
-    await subject.withFinalWrite(async () => {
-      subject.joinFinalWrite(auditUpdate(tables.operations, 'op_released'), () => undefined);
+    await subject.withJoinedWrites({ final: { audit: { update: auditUpdate(tables.operations, 'op_released'), onSeparateFailure: () => undefined } } }, async () => {
       await subject.idempotencyClient.send(new DeleteItemCommand({ TableName: tables.idempotency, Key: { id: { S: 'key-released' } } }));
     });
     expect(await read(tables.idempotency, { id: { S: 'key-released' } })).toBeUndefined();
@@ -55,8 +53,7 @@ describe('the idempotency client without transactions', () => {
 
   it('reports a failed audit write and still saves the answer', async () => {
     const failures: unknown[] = [];
-    await subject.withFinalWrite(async () => {
-      subject.joinFinalWrite(auditUpdate('no-such-table', 'op_lost'), (error) => failures.push(error));
+    await subject.withJoinedWrites({ final: { audit: { update: auditUpdate('no-such-table', 'op_lost'), onSeparateFailure: (error: unknown) => failures.push(error) } } }, async () => {
       await subject.idempotencyClient.send(answerWrite('key-audit-lost'));
     });
     expect(await read(tables.idempotency, { id: { S: 'key-audit-lost' } })).toBeDefined();
@@ -64,7 +61,6 @@ describe('the idempotency client without transactions', () => {
   });
 
   it('outside an idempotent execution nothing is joined and commands pass through', async () => {
-    expect(subject.joinFinalWrite(auditUpdate(tables.operations, 'op_alone'), () => undefined)).toBe(false);
     await subject.idempotencyClient.send(answerWrite('key-alone'));
     expect(await read(tables.idempotency, { id: { S: 'key-alone' } })).toBeDefined();
     expect(await read(tables.operations, { operationId: { S: 'op_alone' } })).toBeUndefined();

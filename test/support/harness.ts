@@ -43,6 +43,18 @@ export const newTable = async (endpoint: string): Promise<string> => {
   return names.idempotency;
 };
 
+/**
+ * Forgets every target lease in the idempotency table: for tests that reset a simulator to its sandbox records, whose
+ * world then no longer holds what the gateway remembers about its targets (an unresolved attempt keeps a target busy).
+ */
+export const forgetTargets = async (): Promise<void> => {
+  const { documentClient } = await import('../../shared/dynamodb.js');
+  const { ScanCommand, DeleteCommand } = await import('@aws-sdk/lib-dynamodb');
+  const table = process.env.IDEMPOTENCY_TABLE_NAME;
+  const { Items = [] } = await documentClient.send(new ScanCommand({ TableName: table, FilterExpression: 'begins_with(id, :prefix)', ExpressionAttributeValues: { ':prefix': 'target#' } }));
+  await Promise.all(Items.map((item) => documentClient.send(new DeleteCommand({ TableName: table, Key: { id: item.id } }))));
+};
+
 /** Prepares the process environment as the deployed function has it. Call before importing a handler. */
 export const configureEnvironment = (values: Record<string, string>): void => {
   Object.assign(process.env, values);

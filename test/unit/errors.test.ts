@@ -7,7 +7,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { PROBLEMS, PROBLEM_TYPE_BASE, ProblemError, toProblemError } from '../../shared/errors.js';
 import { problemResponse } from '../../shared/http/response.js';
-import { outcomeToResponse } from '../../shared/operations/run.js';
+import { answerFor } from '../../shared/operations/pipeline/answer.js';
 import { cancelEsim } from '../../shared/operations/cancel-esim.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
 
@@ -44,23 +44,16 @@ describe('problem mapping', () => {
   });
 });
 
-describe('outcomeToResponse', () => {
+describe('answerFor', () => {
   const upstream = { status: 200, body: {} };
 
   it('returns successes and rejections (saved and replayed) and throws everything else (retryable)', () => {
-    expect(outcomeToResponse(definition, 'op_1', 'iccid:1', { kind: 'succeeded', upstream }).statusCode).toBe(200);
-    expect(outcomeToResponse(definition, 'op_1', 'iccid:1', { kind: 'rejected', upstream: { status: 400, body: { error: 'no' } }, message: 'no' })).toMatchObject({
+    expect(answerFor(definition, 'op_1', 'iccid:1', { kind: 'succeeded', upstream }).response?.statusCode).toBe(200);
+    expect(answerFor(definition, 'op_1', 'iccid:1', { kind: 'rejected', upstream: { status: 400, body: { error: 'no' } }, message: 'no' }).response).toMatchObject({
       statusCode: 422,
       body: { operationId: 'op_1', upstream: { status: 400 } },
     });
-    const thrown = (outcome: Parameters<typeof outcomeToResponse>[3]) => {
-      try {
-        outcomeToResponse(definition, 'op_1', 'iccid:1', outcome);
-      } catch (error) {
-        return (error as ProblemError).status;
-      }
-      return undefined;
-    };
+    const thrown = (outcome: Parameters<typeof answerFor>[3]) => answerFor(definition, 'op_1', 'iccid:1', outcome).problem?.status;
     expect(thrown({ kind: 'throttled', upstream: { status: 429, body: null }, retryAfterSeconds: 1 })).toBe(503);
     expect(thrown({ kind: 'not_sent', reason: 'ECONNREFUSED' })).toBe(502);
     expect(thrown({ kind: 'unknown', reason: 'timeout', timedOut: true })).toBe(504);

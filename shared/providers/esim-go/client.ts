@@ -5,7 +5,7 @@
  * answer 503 "processing" with Retry-After; at most 10 requests per second per IP.
  */
 import type { ZodType } from '../../zod.js';
-import { type HttpResult, retryAfterSeconds, sendHttp } from '../http.js';
+import { type CallOptions, type HttpResult, retryAfterSeconds, sendHttp } from '../http.js';
 import type { ProviderOutcome, UpstreamAnswer } from '../outcome.js';
 import type { RateLimiter } from '../rate-limit.js';
 import { type BundlesList, type EsimDetails, bundlesListSchema, esimDetailsSchema, esimGoErrorMessage, statusMessageSchema } from './schemas.js';
@@ -46,34 +46,35 @@ export class EsimGoClient {
   }
 
   /** `GET /esims/{iccid}`: profile status and first installation time. */
-  getEsim(iccid: string): Promise<ReadResult<EsimDetails>> {
-    return this.#read(`/esims/${encodeURIComponent(iccid)}`, esimDetailsSchema);
+  getEsim(iccid: string, options: CallOptions = {}): Promise<ReadResult<EsimDetails>> {
+    return this.#read(`/esims/${encodeURIComponent(iccid)}`, esimDetailsSchema, options);
   }
 
   /** `GET /esims/{iccid}/bundles?includeUsed=true`: every bundle and assignment, used ones included. */
-  listBundles(iccid: string): Promise<ReadResult<BundlesList>> {
-    return this.#read(`/esims/${encodeURIComponent(iccid)}/bundles?includeUsed=true&limit=${BUNDLE_PAGE_LIMIT}`, bundlesListSchema);
+  listBundles(iccid: string, options: CallOptions = {}): Promise<ReadResult<BundlesList>> {
+    return this.#read(`/esims/${encodeURIComponent(iccid)}/bundles?includeUsed=true&limit=${BUNDLE_PAGE_LIMIT}`, bundlesListSchema, options);
   }
 
   /** `DELETE /esims/{iccid}/bundles/{name}`: revokes the oldest unused assignment (or, with type=validate, says what it would do). */
-  async revokeBundle(request: RevokeRequest): Promise<ProviderOutcome> {
+  async revokeBundle(request: RevokeRequest, options: CallOptions = {}): Promise<ProviderOutcome> {
     const query = new URLSearchParams({ type: request.type });
     if (request.refundToBalance !== undefined) query.set('refundToBalance', String(request.refundToBalance));
     if (request.offerId !== undefined) query.set('offerId', request.offerId);
-    const result = await this.#send('DELETE', `/esims/${encodeURIComponent(request.iccid)}/bundles/${encodeURIComponent(request.name)}?${query}`, this.#options.timeoutMs);
+    const result = await this.#send('DELETE', `/esims/${encodeURIComponent(request.iccid)}/bundles/${encodeURIComponent(request.name)}?${query}`, this.#options.timeoutMs, options);
     return classifyWrite(result);
   }
 
-  async #send(method: 'GET' | 'DELETE', path: string, timeoutMs: number): Promise<HttpResult> {
+  async #send(method: 'GET' | 'DELETE', path: string, timeoutMs: number, options: CallOptions): Promise<HttpResult> {
     const apiKey = await this.#options.apiKey();
     await this.#options.limiter.acquire();
-    return sendHttp({ method, url: `${this.#options.baseUrl}${path}`, headers: { 'x-api-key': apiKey }, timeoutMs });
+    await options.beforeSend?.();
+    return sendHttp({ method, url: `${this.#options.baseUrl}${path}`, headers: { 'x-api-key': apiKey }, timeoutMs, signal: options.signal });
   }
 
-  async #read<T>(path: string, schema: ZodType<T>): Promise<ReadResult<T>> {
+  async #read<T>(path: string, schema: ZodType<T>, options: CallOptions): Promise<ReadResult<T>> {
     const deadline = this.#now() + this.#options.timeoutMs;
     for (;;) {
-      const result = await this.#send('GET', path, Math.max(deadline - this.#now(), 1));
+      const result = await this.#send('GET', path, Math.max(deadline - this.#now(), 1), { signal: options.signal });
       if (result.kind !== 'answered') {
         return { ok: false, outcome: { kind: 'not_sent', reason: `eSIM Go read ${path.split('?')[0]} failed (${result.reason}) before anything was revoked` } };
       }
@@ -88,6 +89,7 @@ export class EsimGoClient {
         return { ok: false, outcome: { kind: 'throttled', upstream, retryAfterSeconds: Math.ceil(waitMs / 1000) } };
       }
       if (result.status === 429) return { ok: false, outcome: { kind: 'throttled', upstream, retryAfterSeconds: retryAfterSeconds(result.headers) } };
+      if (isInvalidApiKey(result)) return { ok: false, outcome: invalidApiKey };
       if (result.status >= 400 && result.status < 500) return { ok: false, outcome: { kind: 'rejected', upstream, message: esimGoErrorMessage(result.body) } };
       const parsed = schema.safeParse(result.body);
       if (result.status !== 200 || !parsed.success) {
@@ -98,6 +100,15 @@ export class EsimGoClient {
   }
 }
 
+/**
+ * eSIM Go answers 403 both for "not accessible" (final) and for an invalid API token (our credentials: nothing was
+ * processed, and the answer must not be saved as a refusal). Only the message tells them apart: its documented
+ * wording is "Unauthorised - returned when the api token is invalid".
+ */
+const INVALID_TOKEN = /unauthori[sz]ed|api[ _-]?(token|key)\b.*invalid|invalid.*api[ _-]?(token|key)/i;
+const isInvalidApiKey = (result: Extract<HttpResult, { kind: 'answered' }>): boolean => result.status === 403 && INVALID_TOKEN.test(esimGoErrorMessage(result.body));
+const invalidApiKey = { kind: 'not_sent', reason: "eSIM Go refused the gateway's API key (HTTP 403, invalid token)", credentialsRefused: true } as const;
+
 /** Maps the answer of the revoke call. */
 export const classifyWrite = (result: HttpResult): ProviderOutcome => {
   if (result.kind === 'not_sent') return result;
@@ -105,6 +116,7 @@ export const classifyWrite = (result: HttpResult): ProviderOutcome => {
   const upstream = answer(result);
   if (result.status === 429) return { kind: 'throttled', upstream, retryAfterSeconds: retryAfterSeconds(result.headers) };
   if (result.status >= 500) return { kind: 'unknown', reason: `eSIM Go answered HTTP ${result.status}`, timedOut: false, upstream };
+  if (isInvalidApiKey(result)) return invalidApiKey;
   if (result.status >= 400) return { kind: 'rejected', upstream, message: esimGoErrorMessage(result.body) };
   if (result.status === 200 && result.bodyIsJson && statusMessageSchema.safeParse(result.body).success) return { kind: 'succeeded', upstream };
   return { kind: 'unknown', reason: `eSIM Go answered HTTP ${result.status} with an unexpected body`, timedOut: false, upstream };

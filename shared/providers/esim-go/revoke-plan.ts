@@ -42,8 +42,10 @@ export interface RevokePlan {
   bundlesLeftAfter: number;
   /** The revoke would leave an uninstalled eSIM without bundles: eSIM Go may take it back. */
   esimReturnRisk: boolean;
-  /** Every assignment of the bundle with its state, as read: what reconciliation compares against later. */
+  /** Every assignment of the bundle with its state, as read. */
   assignments: Array<Pick<AssignmentView, 'id' | 'bundleState' | 'assignmentDateTime'>>;
+  /** Every assignment of every bundle on the eSIM, as read: what reconciliation compares against later. */
+  esimAssignments: Array<{ bundle: string; id: string; bundleState: string }>;
 }
 
 const view = (assignment: Assignment): AssignmentView => ({
@@ -98,5 +100,6 @@ export const planRevoke = (input: { bundle: string; esim: EsimDetails; bundles: 
     bundlesLeftAfter,
     esimReturnRisk: target !== null && bundlesLeftAfter === 0 && !installed,
     assignments: ofBundle.map(({ id, bundleState, assignmentDateTime }) => ({ id, bundleState, assignmentDateTime })),
+    esimAssignments: all.map(({ name, assignment }) => ({ bundle: name ?? '', id: assignment.id, bundleState: assignment.bundleState })),
   };
 };

@@ -2,11 +2,13 @@
  * Monogoto eSIM client. Knows Monogoto's login, token lifetime and error shapes; knows nothing of Lambda.
  *
  * Login is `POST {base}/v1/auth/token`. The access token is cached in the client (so across invocations of
- * a warm container) until shortly before its `exp`; a 401 on a call triggers exactly one re-login and one
- * retry, which is safe because a 401 means Monogoto did not process the call. The refresh endpoint is not
+ * a warm container) until shortly before its `exp`; a 401 on a call made with a cached token triggers exactly one
+ * re-login and one retry, which is safe because a 401 means Monogoto did not process the call. A 401 right after a
+ * fresh login is final (the credentials are refused): so the longest chain is three calls (cancel, login, cancel),
+ * which the function timeout is sized for (`maxSequentialCalls`). The refresh endpoint is not
  * used: refresh tokens are single-use, so concurrent containers would invalidate each other's.
  */
-import { type HttpResult, retryAfterSeconds, sendHttp } from '../http.js';
+import { type CallOptions, type HttpResult, retryAfterSeconds, sendHttp } from '../http.js';
 import type { ProviderOutcome, UpstreamAnswer } from '../outcome.js';
 import {
   EXECUTED_STATUSES,
@@ -39,7 +41,7 @@ interface CachedToken {
   expiresAt: number;
 }
 
-type TokenResult = { ok: true; token: string } | { ok: false; outcome: ProviderOutcome };
+type TokenResult = { ok: true; token: string; fresh: boolean } | { ok: false; outcome: ProviderOutcome };
 
 const tokenExpiry = (token: string, issuedAt: number): number => {
   try {
@@ -65,41 +67,43 @@ export class MonogotoClient {
   }
 
   /** Cancels the current matching ID of a released eSIM (`POST /api/v1/eSIM/cancel`). */
-  async cancelEsim(request: MonogotoCancelRequest): Promise<ProviderOutcome> {
-    return this.#authorizedPost('/api/v1/eSIM/cancel', request);
+  async cancelEsim(request: MonogotoCancelRequest, options: CallOptions = {}): Promise<ProviderOutcome> {
+    return this.#authorizedPost('/api/v1/eSIM/cancel', request, options);
   }
 
-  async #authorizedPost(path: string, json: unknown): Promise<ProviderOutcome> {
+  async #authorizedPost(path: string, json: unknown, options: CallOptions): Promise<ProviderOutcome> {
     for (let attempt = 1; ; attempt += 1) {
-      const token = await this.#currentToken();
+      const token = await this.#currentToken(options);
       if (!token.ok) return token.outcome;
+      await options.beforeSend?.();
       const result = await sendHttp({
         method: 'POST',
         url: `${this.#options.baseUrl}${path}`,
         headers: { authorization: `Bearer ${token.token}` },
         json,
         timeoutMs: this.#options.timeoutMs,
+        signal: options.signal,
       });
       if (result.kind === 'answered' && result.status === 401) {
         this.#token = undefined;
-        if (attempt === 1) continue;
-        return { kind: 'not_sent', reason: 'Monogoto refused the access token twice (401)', credentialsRefused: true };
+        if (attempt === 1 && !token.fresh) continue;
+        return { kind: 'not_sent', reason: token.fresh ? 'Monogoto refused a fresh access token (401)' : 'Monogoto refused the access token twice (401)', credentialsRefused: true };
       }
       return classifyExecution(result);
     }
   }
 
-  async #currentToken(): Promise<TokenResult> {
+  async #currentToken(options: CallOptions): Promise<TokenResult> {
     const cached = this.#token;
-    if (cached !== undefined && cached.expiresAt - TOKEN_EXPIRY_MARGIN_MS > this.#now()) return { ok: true, token: cached.value };
+    if (cached !== undefined && cached.expiresAt - TOKEN_EXPIRY_MARGIN_MS > this.#now()) return { ok: true, token: cached.value, fresh: false };
     // One login at a time per container: concurrent calls share it.
-    this.#login ??= this.#logIn().finally(() => {
+    this.#login ??= this.#logIn(options).finally(() => {
       this.#login = undefined;
     });
     return this.#login;
   }
 
-  async #logIn(): Promise<TokenResult> {
+  async #logIn(options: CallOptions): Promise<TokenResult> {
     const { username, password } = await this.#options.credentials();
     const issuedAt = this.#now();
     const result = await sendHttp({
@@ -107,6 +111,7 @@ export class MonogotoClient {
       url: `${this.#options.baseUrl}/v1/auth/token`,
       json: { username, password },
       timeoutMs: this.#options.timeoutMs,
+      signal: options.signal,
     });
     // Whatever happens to the login, the cancel itself has not been sent.
     if (result.kind !== 'answered') return { ok: false, outcome: { kind: 'not_sent', reason: `Monogoto login: ${result.reason}` } };
@@ -119,7 +124,7 @@ export class MonogotoClient {
       return { ok: false, outcome: { kind: 'not_sent', reason, credentialsRefused: result.status === 401 || result.status === 403 } };
     }
     this.#token = { value: token.data.access_token, expiresAt: tokenExpiry(token.data.access_token, issuedAt) };
-    return { ok: true, token: token.data.access_token };
+    return { ok: true, token: token.data.access_token, fresh: true };
   }
 }
 

@@ -2,7 +2,7 @@
  * sTN Partner API client (a ServiceStack backend): `POST /api/CancelNewSubscription` and `GET /api/QueryActivation`,
  * authenticated with the `stn-api-key` header. A 401/403 means our key was refused and nothing was processed.
  */
-import { type HttpResult, retryAfterSeconds, sendHttp } from '../http.js';
+import { type CallOptions, type HttpResult, retryAfterSeconds, sendHttp } from '../http.js';
 import type { ProviderOutcome, UpstreamAnswer } from '../outcome.js';
 import { type Activation, activationSchema, queryActivationSchema, stnErrorMessage } from './schemas.js';
 
@@ -38,15 +38,16 @@ export class StnClient {
     this.#options = { ...options, baseUrl: options.baseUrl.replace(/\/+$/, '') };
   }
 
-  async #send(method: 'GET' | 'POST', path: string, json?: unknown): Promise<HttpResult> {
+  async #send(method: 'GET' | 'POST', path: string, json: unknown, options: CallOptions): Promise<HttpResult> {
     const apiKey = await this.#options.apiKey();
-    return sendHttp({ method, url: `${this.#options.baseUrl}${path}`, headers: { 'stn-api-key': apiKey }, json, timeoutMs: this.#options.timeoutMs });
+    await options.beforeSend?.();
+    return sendHttp({ method, url: `${this.#options.baseUrl}${path}`, headers: { 'stn-api-key': apiKey }, json, timeoutMs: this.#options.timeoutMs, signal: options.signal });
   }
 
   /** Cancels a pending new-subscription activation; sTN answers the activation, normally in `CANCELLING`. */
-  async cancelNewSubscription(request: { activationId: string; note?: string }): Promise<ProviderOutcome> {
+  async cancelNewSubscription(request: { activationId: string; note?: string }, options: CallOptions = {}): Promise<ProviderOutcome> {
     const body = request.note === undefined ? { activationId: request.activationId } : { activationId: request.activationId, note: request.note };
-    const result = await this.#send('POST', '/api/CancelNewSubscription', body);
+    const result = await this.#send('POST', '/api/CancelNewSubscription', body, options);
     if (result.kind === 'not_sent') return result;
     if (result.kind === 'lost') return { kind: 'unknown', reason: result.reason, timedOut: result.timedOut };
     const failure = classifyStatus(result);
@@ -56,8 +57,8 @@ export class StnClient {
   }
 
   /** Reads one activation by id (AutoQuery `GET /api/QueryActivation?id=`); null when sTN knows no such id. */
-  async queryActivation(id: string): Promise<ActivationLookup> {
-    const result = await this.#send('GET', `/api/QueryActivation?${new URLSearchParams({ id })}`);
+  async queryActivation(id: string, options: CallOptions = {}): Promise<ActivationLookup> {
+    const result = await this.#send('GET', `/api/QueryActivation?${new URLSearchParams({ id })}`, undefined, { signal: options.signal });
     if (result.kind !== 'answered') return { ok: false, outcome: { kind: 'not_sent', reason: `sTN QueryActivation failed (${result.reason}); nothing was changed` } };
     const failure = classifyStatus(result);
     if (failure !== undefined) return { ok: false, outcome: failure.kind === 'unknown' ? { kind: 'not_sent', reason: `${failure.reason} to QueryActivation; nothing was changed` } : failure };

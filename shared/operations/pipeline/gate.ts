@@ -1,0 +1,173 @@
+/**
+ * The gate stage: what `execute` calls right before its provider write. It reconciles an unresolved attempt on the
+ * target first (this key's lost answer, or another key's abandoned attempt), judging "no effect" only from reads
+ * that started after that attempt can no longer land; then it hands the client a `beforeSend` hook that records the
+ * attempt durably, within the lease and the invocation's time, right before the request goes out.
+ */
+import { ConditionalCheckFailedException, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type RecordedVerdict, storeUnavailable, verdictUpdate } from '../../attempts.js';
+import { config } from '../../config.js';
+import { dynamoDBClient } from '../../dynamodb.js';
+import { ProblemError } from '../../errors.js';
+import { logger } from '../../observability.js';
+import { type PendingAttempt, clearPendingUpdate, markSent, reconcileWindowMs } from '../../target-lease.js';
+import type { OperationOutcome, PreviousAttempt, Reconciliation, WriteGate } from '../definition.js';
+import { SAVE_RESERVE_MS, type Execution } from './execution.js';
+import type { LeaseClaim } from './lease.js';
+import { count } from './record.js';
+
+/** If recording the attempt took longer than this, the write is not sent: `sentAt` would understate when it went. */
+const MARK_SLACK_MS = 1000;
+
+export const timeBudgetExhausted = (detail: string): ProblemError =>
+  new ProblemError('time-budget-exhausted', `${detail} Nothing was sent; retry with the same Idempotency-Key.`, { retryAfterSeconds: 1 });
+
+/** Refuses to start a provider write the invocation cannot see through to its answer. */
+export const ensureTimeForCall = (execution: Execution): void => {
+  const remaining = execution.deadline - SAVE_RESERVE_MS - Date.now();
+  if (remaining < config().UPSTREAM_TIMEOUT_MS) {
+    throw timeBudgetExhausted(`Only ${Math.max(remaining, 0)} ms of the invocation were left, less than one provider call may take (UPSTREAM_TIMEOUT_MS=${config().UPSTREAM_TIMEOUT_MS}).`);
+  }
+};
+
+const asPrevious = (pending: PendingAttempt, own: boolean): PreviousAttempt => ({
+  operationId: pending.operationId,
+  request: pending.request,
+  snapshot: pending.snapshot,
+  sentAt: pending.sentAt,
+  sentAtMs: pending.sentAtMs,
+  attempt: pending.attempt,
+  own,
+});
+
+/** Records another key's verdict on its marker and clears its attempt from the target, together. */
+const recordForeignVerdict = async (execution: Execution, pending: PendingAttempt, verdict: RecordedVerdict): Promise<void> => {
+  const items = [{ Update: verdictUpdate(pending.keyId, verdict) }, { Update: clearPendingUpdate(execution.lease, pending) }];
+  try {
+    await dynamoDBClient.send(new TransactWriteItemsCommand({ TransactItems: items }));
+  } catch (error) {
+    if ((error as Error).name !== 'UnknownOperationException') throw storeUnavailable(error, 'The reconciliation verdict');
+    // No transactions (dynalite): the verdict first, so a crash in between leaves the attempt to be judged again.
+    try {
+      for (const item of items) await dynamoDBClient.send(new UpdateItemCommand(item.Update));
+    } catch (inner) {
+      if (!(inner instanceof ConditionalCheckFailedException)) throw storeUnavailable(inner, 'The reconciliation verdict');
+    }
+  }
+  logger.info('reconciled an abandoned attempt of another key', { verdict: verdict.verdict, operationId: pending.operationId });
+};
+
+const recordedVerdict = (verdict: Exclude<Reconciliation, { verdict: 'ambiguous' }>, attempt: number): RecordedVerdict => {
+  const at = new Date().toISOString();
+  if (verdict.verdict === 'applied') return { attempt, verdict: 'applied', upstream: verdict.upstream, details: verdict.details, at };
+  if (verdict.verdict === 'rejected') return { attempt, verdict: 'rejected', upstream: verdict.upstream, message: verdict.message, at };
+  return { attempt, verdict: 'absent', harmlessToResend: verdict.harmlessToResend, at };
+};
+
+export interface Gate extends WriteGate {
+  /** Another key's attempt that only this execution's own write can judge (re-sending is the check). */
+  deferredForeign: () => PendingAttempt | undefined;
+  recordDeferred: (pending: PendingAttempt, verdict: Exclude<Reconciliation, { verdict: 'ambiguous' }>) => Promise<void>;
+}
+
+export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
+  const { definition, state } = execution;
+  let pending = claim.pending;
+  let deferred: PendingAttempt | undefined;
+  const own = () => pending !== undefined && pending.keyId === execution.lease.holder;
+
+  const beforeSend = (request: unknown, snapshot: unknown) => async () => {
+    ensureTimeForCall(execution);
+    const sentAtMs = Date.now();
+    const marker = state.marker;
+    if (marker === undefined) throw new Error('beforeSend before the lease stage');
+    await markSent(execution.lease, { keyId: execution.lease.holder, operation: definition.name, operationId: marker.operationId, attempt: marker.attempt, request, snapshot, sentAt: new Date(sentAtMs).toISOString(), sentAtMs });
+    state.unresolved = true;
+    state.writeSent = true;
+    if (Date.now() - sentAtMs > MARK_SLACK_MS) throw timeBudgetExhausted('Recording the attempt took too long to send it now.');
+  };
+
+  return {
+    signal: execution.signal,
+    pendingAttempt: () => (pending === undefined ? undefined : asPrevious(pending, own())),
+    deferredForeign: () => deferred,
+    recordDeferred: async (earlier, verdict) => {
+      await recordForeignVerdict(execution, earlier, recordedVerdict(verdict, earlier.attempt)).catch((error: unknown) => {
+        // Only reachable after this execution's own write: its answer stands, the other key keeps reconciling itself.
+        logger.error('verdict for another key not recorded', { error: error as Error });
+      });
+    },
+    settlePendingAsApplied: async (evidence) => {
+      if (pending === undefined) return undefined;
+      if (own()) {
+        pending = undefined;
+        return { kind: 'succeeded', upstream: evidence.upstream, details: { ...evidence.details, reconciled: true } };
+      }
+      await recordForeignVerdict(execution, pending, recordedVerdict({ verdict: 'applied', upstream: evidence.upstream, details: evidence.details }, pending.attempt));
+      pending = undefined;
+      state.unresolved = false;
+      return undefined;
+    },
+    beforeWrite: async ({ request, snapshot, observedAt }) => {
+      let resend = claim.resend === true;
+      if (pending !== undefined) {
+        const earlier = pending;
+        const ownAttempt = own();
+        const verdict = await definition.reconcile({ input: execution.input, previous: asPrevious(earlier, ownAttempt), current: snapshot, signal: execution.signal });
+        count(definition, 'Reconciliations', { verdict: verdict.verdict, attempt: ownAttempt ? 'own' : 'other-key' });
+        logger.info('reconciled an earlier attempt', { verdict: verdict.verdict, own: ownAttempt, previousAttempt: earlier.attempt, sentAt: earlier.sentAt });
+        if (verdict.verdict === 'ambiguous') {
+          if (ownAttempt) {
+            throw new ProblemError(
+              'reconciliation-needed',
+              'An earlier attempt with this Idempotency-Key may have reached the provider, and what the provider shows now neither proves nor rules out ' +
+                'its effect. Nothing was sent again. Check `observed`, then resolve by hand; retries with this key keep answering 409.',
+              { extensions: { observed: verdict.observed, operationId: earlier.operationId } },
+            );
+          }
+          throw new ProblemError('target-busy', 'An earlier attempt on this eSIM or activation, made with another Idempotency-Key, cannot be reconciled from what the provider shows; a person must resolve it. Nothing was sent.', {
+            retryAfterSeconds: 60,
+            extensions: { reason: 'needs-reconciliation' },
+          });
+        }
+        if (verdict.verdict === 'absent') {
+          const settledAt = earlier.sentAtMs + reconcileWindowMs();
+          const readFrom = verdict.observedAt ?? observedAt;
+          if (verdict.harmlessToResend !== true && readFrom < settledAt) {
+            const retryAfterSeconds = Math.max(Math.ceil((settledAt - Date.now()) / 1000), 1);
+            if (ownAttempt) {
+              throw new ProblemError(
+                'idempotency-key-in-flight',
+                'An earlier attempt with this Idempotency-Key shows no effect yet but may still be in flight at the provider. Nothing was sent again; retry after the indicated delay.',
+                { retryAfterSeconds, extensions: { operationId: earlier.operationId } },
+              );
+            }
+            throw new ProblemError('target-busy', 'An earlier attempt on this eSIM or activation, made with another Idempotency-Key, may still be in flight at the provider. Nothing was sent; retry after the indicated delay.', {
+              retryAfterSeconds,
+              extensions: { reason: 'unresolved' },
+            });
+          }
+        }
+        if (ownAttempt) {
+          if (verdict.verdict === 'applied') {
+            state.unresolved = false;
+            return { proceed: false, outcome: { kind: 'succeeded', upstream: verdict.upstream, details: { ...verdict.details, reconciled: true } } satisfies OperationOutcome };
+          }
+          if (verdict.verdict === 'rejected') {
+            state.unresolved = false;
+            return { proceed: false, outcome: { kind: 'rejected', upstream: verdict.upstream, message: verdict.message, details: { reconciled: true } } satisfies OperationOutcome };
+          }
+          resend = true;
+        } else if (verdict.verdict === 'absent' && verdict.harmlessToResend === true) {
+          // The provider offers no read: this execution's own write will tell whether the earlier one took effect.
+          deferred = earlier;
+        } else {
+          await recordForeignVerdict(execution, earlier, recordedVerdict(verdict, earlier.attempt));
+          state.unresolved = false;
+        }
+        pending = undefined;
+      }
+      return { proceed: true, resend, beforeSend: beforeSend(request, snapshot) };
+    },
+  };
+};

@@ -1,0 +1,66 @@
+/**
+ * The lease stage: claims this key's next attempt (its marker) and the target's lease. For a new key both were
+ * already written in the idempotency lock's transaction; otherwise (a retry, a busy target, an endpoint without
+ * transactions) they are claimed here. Ends with the attempt another key left unresolved on the target, if any, or
+ * with an answer when another key's reconciliation already settled this key's earlier attempt.
+ */
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { type KeyMarker, claimKey } from '../../attempts.js';
+import { ProblemError } from '../../errors.js';
+import { type Busy, type PendingAttempt, type TargetRecord, acquireLease } from '../../target-lease.js';
+import type { OperationOutcome } from '../definition.js';
+import type { Execution } from './execution.js';
+
+export interface LeaseClaim {
+  marker: KeyMarker;
+  /** An unresolved attempt on the target: this key's own lost answer, or another key's abandoned attempt. */
+  pending?: PendingAttempt;
+  /** Another key's reconciliation settled this key's earlier attempt as absent: send, re-sending being the check. */
+  resend?: boolean;
+  /** Another key's reconciliation settled this key's earlier attempt: the answer, without any provider call. */
+  settled?: OperationOutcome;
+}
+
+export const targetBusy = (busy: Busy): ProblemError =>
+  new ProblemError(
+    'target-busy',
+    busy.reason === 'leased'
+      ? 'Another request is working on this eSIM or activation right now. Nothing was sent; retry after the indicated delay (with the same Idempotency-Key).'
+      : 'An earlier attempt on this eSIM or activation, made with another Idempotency-Key, has an outcome that is not known yet. Nothing was sent; ' +
+          'once the provider can no longer be applying it, the gateway reconciles it and this request can proceed. Retry after the indicated delay.',
+    { retryAfterSeconds: busy.retryAfterSeconds, extensions: { reason: busy.reason } },
+  );
+
+const known = <T>(item: Record<string, unknown> | undefined): T | undefined => (item === undefined ? undefined : (unmarshall(item as never) as T));
+
+/** Turns a verdict another key recorded on this key's marker into this execution's answer (or a go-ahead). */
+const fromRecordedVerdict = (marker: KeyMarker): Pick<LeaseClaim, 'settled' | 'resend'> => {
+  const verdict = marker.verdict;
+  if (verdict === undefined) return {};
+  const details = { ...verdict.details, reconciled: true };
+  if (verdict.verdict === 'applied') return { settled: { kind: 'succeeded', upstream: verdict.upstream ?? null, details } };
+  if (verdict.verdict === 'rejected' && verdict.upstream != null) return { settled: { kind: 'rejected', upstream: verdict.upstream, message: verdict.message ?? 'rejected', details } };
+  return { resend: verdict.harmlessToResend === true };
+};
+
+export const takeLease = async (execution: Execution): Promise<LeaseClaim> => {
+  const { state, joined } = execution;
+  const start = joined.start?.result;
+  if (start?.joined === true) {
+    state.marker = execution.freshMarker;
+    state.leaseHeld = true;
+    return { marker: execution.freshMarker };
+  }
+  const marker = await claimKey(execution.freshMarker, start === undefined ? undefined : known<KeyMarker>(start.knownMarker));
+  state.marker = marker;
+  const acquired = await acquireLease(execution.lease, start === undefined ? undefined : known<TargetRecord>(start.knownTarget));
+  if (acquired.busy) throw targetBusy(acquired);
+  state.leaseHeld = true;
+  const pending = acquired.pending;
+  if (pending !== undefined) {
+    state.unresolved = true;
+    return { marker, pending };
+  }
+  // Without an attempt of this key left on the target, a verdict on its marker is about its latest attempt.
+  return { marker, ...fromRecordedVerdict(marker) };
+};

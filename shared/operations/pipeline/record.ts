@@ -1,0 +1,70 @@
+/**
+ * The record stage: the operation's metrics, its audit entry (joined to the idempotency layer's final write) and its
+ * outcome event (tracked by the invocation's recorder). Neither record may change the caller's answer.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type OperationStatus, attemptUpdate } from '../../audit.js';
+import { EVENT_SOURCE, outcomeDetailType, publishOutcome, stableEventId } from '../../events.js';
+import { logger, metrics } from '../../observability.js';
+import type { OperationDefinition, OperationOutcome } from '../definition.js';
+import type { Execution } from './execution.js';
+
+export const count = (definition: OperationDefinition, name: string, dimensions: Record<string, string> = {}) => {
+  const metric = metrics.singleMetric();
+  metric.addDimensions({ operation: definition.name, provider: definition.provider, ...dimensions });
+  metric.addMetric(name, MetricUnit.Count, 1);
+  return metric;
+};
+
+export const recordProviderCall = (definition: OperationDefinition, outcome: OperationOutcome, elapsedMs: number): void => {
+  count(definition, 'ProviderCalls', { outcome: outcome.kind }).addMetric('ProviderLatency', MetricUnit.Milliseconds, elapsedMs);
+  // A 403 can mean a wrong API key as much as a real refusal: counted apart so it can be alarmed on.
+  if ('upstream' in outcome && outcome.upstream?.status === 403) count(definition, 'ProviderForbidden');
+  if (outcome.kind === 'unknown') count(definition, 'UnknownOutcomes');
+};
+
+const upstreamSummary = (outcome: OperationOutcome): { status: number | null; message: string | null } => {
+  const upstream = 'upstream' in outcome ? outcome.upstream : undefined;
+  const message = outcome.kind === 'rejected' ? outcome.message : outcome.kind === 'unknown' || outcome.kind === 'not_sent' ? outcome.reason : outcome.kind === 'refused' ? outcome.problem.kind : null;
+  return { status: upstream?.status ?? null, message };
+};
+
+const reportFailure = (definition: OperationDefinition, what: 'audit' | 'event', operationId: string) => (error: unknown) => {
+  logger.error(what === 'audit' ? 'audit record not written' : 'outcome event not published', { error: error as Error, operationId });
+  count(definition, what === 'audit' ? 'AuditWriteFailures' : 'EventPublishFailures');
+};
+
+/**
+ * Hands the audit entry to the final write (the idempotency client writes it in the same transaction, or on its own)
+ * and publishes the outcome event through the recorder.
+ */
+export const recordFinish = (execution: Execution, facts: { operationId: string; target: string; attempt: number; outcome: OperationOutcome; status: OperationStatus; httpStatus: number }): void => {
+  const { definition } = execution;
+  const at = new Date().toISOString();
+  const upstream = upstreamSummary(facts.outcome);
+  const reconciled = facts.outcome.kind !== 'refused' && facts.outcome.details?.reconciled === true;
+  const update = attemptUpdate(
+    { operationId: facts.operationId, operation: definition.name, provider: definition.provider, target: facts.target, caller: execution.scope.caller, source: execution.meta.source, idempotencyKeyHash: execution.meta.keyHash, input: execution.input, status: facts.status, httpStatus: facts.httpStatus },
+    { attempt: facts.attempt, at, status: facts.status, httpStatus: facts.httpStatus, upstreamStatus: upstream.status, message: upstream.message, reconciled },
+  );
+  execution.joined.final = { ...execution.joined.final, audit: { update, onSeparateFailure: reportFailure(definition, 'audit', facts.operationId) } };
+  execution.recorder.track(
+    publishOutcome({
+      source: EVENT_SOURCE,
+      detailType: outcomeDetailType(definition.eventName, facts.status),
+      detail: {
+        eventId: stableEventId(facts.operationId, facts.status),
+        operationId: facts.operationId,
+        operation: definition.name,
+        status: facts.status,
+        target: facts.target,
+        caller: execution.scope.caller,
+        source: execution.meta.source,
+        httpStatus: facts.httpStatus,
+        upstream,
+        reconciled,
+        occurredAt: at,
+      },
+    }).catch(reportFailure(definition, 'event', facts.operationId)),
+  );
+};
