@@ -124,11 +124,14 @@ const sendFinalWrite = async (command: UpdateItemCommand | DeleteItemCommand, fi
   } catch (error) {
     if (unsupported(error)) return sendFinalSeparately(command, final);
     if (release.length > 0 && reasonCode(error, 1) === 'ConditionalCheckFailed') throw new LeaseLostError('the target lease was taken over before the answer was saved');
-    if (audit.length === 0) throw error;
+    if (final.audit === undefined) throw error;
     // The audit entry never decides: the answer and the release go without it, the entry is written on its own.
-    const result = release.length === 0 ? await sendOwn(command) : await dynamoDBClient.send(new TransactWriteItemsCommand({ TransactItems: [own, ...release] }));
-    if (final.audit !== undefined) await writeAudit(final.audit);
-    return result;
+    const [result] = await Promise.allSettled([
+      release.length === 0 ? sendOwn(command) : dynamoDBClient.send(new TransactWriteItemsCommand({ TransactItems: [own, ...release] })),
+      writeAudit(final.audit),
+    ]);
+    if (result.status === 'rejected') throw result.reason;
+    return result.value;
   }
 };
 

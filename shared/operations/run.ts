@@ -41,7 +41,9 @@ export const runOperation = async (execution: Execution): Promise<StoredResponse
     if (claim.settled === undefined) recordProviderCall(definition, outcome, performance.now() - started);
     const deferred = gate.deferredForeign();
     // The target stays unresolved while an earlier attempt was not reconciled, or this one's write may have landed.
-    state.unresolved = gate.pendingAttempt() !== undefined || (state.writeSent && !isResolved(outcome)) || (deferred !== undefined && !state.writeSent);
+    const final = outcome.kind === 'succeeded' || outcome.kind === 'rejected' || outcome.kind === 'refused';
+    state.unresolved =
+      gate.pendingAttempt() !== undefined || (state.writeSent && !isResolved(outcome)) || (deferred !== undefined && !state.writeSent) || (gate.resendIsTheCheck() && !final);
     if (deferred !== undefined && state.writeSent) await gate.recordDeferred(deferred, judgeDeferred(execution, outcome));
 
     const answer = answerFor(definition, marker.operationId, target, outcome);

@@ -32,8 +32,21 @@ const cancel = async () => {
 };
 
 it.each([
-  ['DynamoDB throttling the idempotency lock', () => failDynamoDB('PutItemCommand', { table: process.env.IDEMPOTENCY_TABLE_NAME, times: 1 })],
-  ['DynamoDB failing on the attempt marker, after the lock', () => failDynamoDB('PutItemCommand', { matching: 'attempt#', times: 1 })],
+  [
+    'DynamoDB throttling the idempotency lock (with the lease, and alone)',
+    () => {
+      failDynamoDB('TransactWriteItemsCommand', { matching: 'INPROGRESS', table: process.env.IDEMPOTENCY_TABLE_NAME, times: 1 });
+      failDynamoDB('PutItemCommand', { matching: 'INPROGRESS', table: process.env.IDEMPOTENCY_TABLE_NAME, times: 1 });
+    },
+  ],
+  ['DynamoDB failing on the write-ahead attempt record, right before the send', () => failDynamoDB('UpdateItemCommand', { matching: ':pending', times: 1 })],
+  [
+    'DynamoDB failing on the target lease of the slow path',
+    () => {
+      failDynamoDB('TransactWriteItemsCommand', { matching: 'INPROGRESS', table: process.env.IDEMPOTENCY_TABLE_NAME, times: 1 });
+      failDynamoDB('UpdateItemCommand', { matching: ':holder', times: 1 });
+    },
+  ],
 ])('fails closed with 503 and no provider call: %s', async (_label, fault) => {
   fault();
   const { answer, id } = await cancel();

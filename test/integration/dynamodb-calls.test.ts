@@ -36,13 +36,13 @@ afterAll(async () => simulator.server.stop());
 beforeEach(() => clearDynamoDBFaults());
 
 describe('DynamoDB calls per request', () => {
-  it('a new key: lock, attempt marker, then the answer and the audit entry in one transaction', async () => {
+  it('a new key: lock + key marker + target lease in one transaction, the write-ahead record, then answer + lease release + audit in one', async () => {
     const id = fresh();
     let answer: Awaited<ReturnType<typeof cancel>> | undefined;
     const calls = await countDynamoDBCalls(async () => (answer = await cancel(id, { 'Idempotency-Key': `new-${id}` })));
     expect(answer?.status).toBe(200);
-    expect(calls.commands).toEqual(['PutItemCommand', 'PutItemCommand', 'TransactWriteItemsCommand']);
-    expect(calls.itemsWritten).toBe(4);
+    expect(calls.commands).toEqual(['TransactWriteItemsCommand', 'UpdateItemCommand', 'TransactWriteItemsCommand']);
+    expect(calls.itemsWritten).toBe(7);
     const record = await readOperation(answer?.body.operationId as string);
     expect(record).toMatchObject({ status: 'in_progress', httpStatus: 200, attempts: [expect.objectContaining({ attempt: 1, status: 'in_progress', upstreamStatus: 200 })] });
   });
@@ -67,7 +67,7 @@ describe('DynamoDB calls per request', () => {
     let answer: Awaited<ReturnType<typeof cancel>> | undefined;
     const calls = await countDynamoDBCalls(async () => (answer = await cancel(id, { 'Idempotency-Key': `failed-${id}` })));
     expect(answer?.status).toBe(502);
-    expect(calls.commands).toEqual(['PutItemCommand', 'PutItemCommand', 'TransactWriteItemsCommand']);
+    expect(calls.commands).toEqual(['TransactWriteItemsCommand', 'UpdateItemCommand', 'TransactWriteItemsCommand']);
     expect(await readOperation(answer?.body.operationId as string)).toMatchObject({ status: 'unknown', attempts: [expect.objectContaining({ status: 'unknown', upstreamStatus: 500 })] });
   });
 
@@ -75,9 +75,10 @@ describe('DynamoDB calls per request', () => {
     const id = fresh();
     const headers = { 'Idempotency-Key': `joint-${id}` };
     failIdempotencyResultWrite(id);
-    const failed = await cancel(id, headers, '', 300);
+    const failed = await cancel(id, headers, '', 1500);
     expect(failed.status).toBe(503);
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(failed.body.type).toMatch(/outcome-pending$/);
+    await new Promise((resolve) => setTimeout(resolve, 1600));
     const retried = await cancel(id, headers);
     expect(retried.status).toBe(200);
     expect(retried.body.reconciled).toBe(true);

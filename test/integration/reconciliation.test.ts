@@ -142,35 +142,49 @@ describe('eSIM Go: a lost revoke answer is reconciled, never re-sent', () => {
     const iccid = newBundleEsim();
     const headers = { 'Idempotency-Key': key() };
     failIdempotencyResultWrite(iccid);
-    const failed = await revoke(iccid, headers, 400);
+    const failed = await revoke(iccid, headers, 1500);
     expect(failed.status).toBe(503);
-    expect(failed.body.detail).toMatch(/could not be recorded/);
+    expect(failed.body.type).toMatch(/outcome-pending$/);
+    expect(failed.body.detail).toMatch(/may have been applied/);
+    expect(Number(failed.headers['retry-after'])).toBeGreaterThan(0);
     expect(revokedIds(iccid)).toEqual(['1']);
     // Powertools keeps the key in progress until the invocation's time budget ends: 409 meanwhile.
     expect((await revoke(iccid, headers)).status).toBe(409);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await new Promise((resolve) => setTimeout(resolve, 1600));
     const retried = await revoke(iccid, headers);
     expect(retried.status).toBe(200);
     expect(retried.body.reconciled).toBe(true);
     expect(revokedIds(iccid)).toEqual(['1']);
   });
 
-  it('reconciles after the Lambda was abandoned mid-call (its time budget ran out after sending)', async () => {
+  it('an execution abandoned at its deadline aborts its call, and the retry reconciles it: one revoke', async () => {
     const iccid = newBundleEsim();
     const headers = { 'Idempotency-Key': key() };
+    // Applied at once, answered never. The invocation has just enough time to send (UPSTREAM_TIMEOUT_MS=300) and
+    // middy ends it at its deadline, as Lambda would; the call is aborted at the deadline, never left running.
     esimGo.server.injectFault({ kind: 'apply-then-hang', path: `/esims/${iccid}/bundles/b1`, latencyMs: 0 });
-    // The first invocation has 200 ms of budget: middy ends it then (as Lambda would kill it), and Powertools'
-    // in-progress lock lapses with it.
-    const abandoned = revoke(iccid, headers, 200).then(
-      () => 'answered',
+    const abandoned = revoke(iccid, headers, 700).then(
+      (answer) => answer.status,
       (error: Error) => error.name,
     );
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, 750));
     const retried = await revoke(iccid, headers);
     expect(retried.status).toBe(200);
     expect(retried.body.reconciled).toBe(true);
     expect(revokedIds(iccid)).toEqual(['1']);
-    expect(await abandoned).toBe('TimeoutError');
+    expect([504, 'TimeoutError']).toContain(await abandoned);
+    expect(revokedIds(iccid)).toEqual(['1']);
+  });
+
+  it('refuses to claim or send when the invocation cannot cover the provider call (nothing sent, nothing claimed)', async () => {
+    const iccid = newBundleEsim();
+    const headers = { 'Idempotency-Key': key() };
+    const short = await revoke(iccid, headers, 400);
+    expect(short.status).toBe(503);
+    expect(short.body.type).toMatch(/time-budget-exhausted$/);
+    expect(esimGo.server.calls.filter((call) => call.path.includes(iccid))).toHaveLength(0);
+    const retried = await revoke(iccid, headers);
+    expect(retried.status).toBe(200);
     expect(revokedIds(iccid)).toEqual(['1']);
   });
 });

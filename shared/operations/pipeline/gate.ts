@@ -65,6 +65,8 @@ const recordedVerdict = (verdict: Exclude<Reconciliation, { verdict: 'ambiguous'
 };
 
 export interface Gate extends WriteGate {
+  /** This execution re-sends this key's earlier write as the check of its effect: only a final answer settles it. */
+  resendIsTheCheck: () => boolean;
   /** Another key's attempt that only this execution's own write can judge (re-sending is the check). */
   deferredForeign: () => PendingAttempt | undefined;
   recordDeferred: (pending: PendingAttempt, verdict: Exclude<Reconciliation, { verdict: 'ambiguous' }>) => Promise<void>;
@@ -74,6 +76,7 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
   const { definition, state } = execution;
   let pending = claim.pending;
   let deferred: PendingAttempt | undefined;
+  let resendIsTheCheck = claim.resend === true;
   const own = () => pending !== undefined && pending.keyId === execution.lease.holder;
 
   const beforeSend = (request: unknown, snapshot: unknown) => async () => {
@@ -91,6 +94,7 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
     signal: execution.signal,
     pendingAttempt: () => (pending === undefined ? undefined : asPrevious(pending, own())),
     deferredForeign: () => deferred,
+    resendIsTheCheck: () => resendIsTheCheck,
     recordDeferred: async (earlier, verdict) => {
       await recordForeignVerdict(execution, earlier, recordedVerdict(verdict, earlier.attempt)).catch((error: unknown) => {
         // Only reachable after this execution's own write: its answer stands, the other key keeps reconciling itself.
@@ -158,6 +162,7 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
             return { proceed: false, outcome: { kind: 'rejected', upstream: verdict.upstream, message: verdict.message, details: { reconciled: true } } satisfies OperationOutcome };
           }
           resend = true;
+          resendIsTheCheck = verdict.verdict === 'absent' && verdict.harmlessToResend === true;
         } else if (verdict.verdict === 'absent' && verdict.harmlessToResend === true) {
           // The provider offers no read: this execution's own write will tell whether the earlier one took effect.
           deferred = earlier;
