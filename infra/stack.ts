@@ -12,6 +12,7 @@ import { MAX_BODY_BYTES } from '../shared/http/request.js';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -57,18 +58,21 @@ const SECRET_SHAPES: Record<ProviderName, { template: Record<string, string>; ge
 /**
  * Concurrency per provider, so the fleet cannot exceed a provider's rate limit:
  * - `reserved`: the function's reserved concurrency, a hard cap on containers (HTTP and queue together);
- * - `queueFunctions`: the event source mapping's maximum concurrency (Lambda's minimum is 2), so queue bursts leave
+ * - `queueFunctions`: each event source mapping's maximum concurrency (Lambda's minimum is 2). A function has two
+ *   mappings (its queue and its events queue), so queues may take twice this, which stays under `reserved` to leave
  *   room for HTTP callers;
  * - `recordsPerFunction`: records of one batch processed at once in one container;
  * - `requestsPerSecond`: the client's own per-container rate limit.
- * eSIM Go allows 10 requests/second per IP and a revoke makes 3 (two reads, one write): 5 containers x 2 requests/s
- * = 10 requests/s at most, fleet-wide. Monogoto's portal API allows 60/min on the Standard plan, 300 on Business;
- * sTN publishes no number: both get 5 containers, and a 429 is answered 503 with Retry-After (and retried on queues).
+ * The provider's rate is bounded by `reserved`, whatever the mappings allow: eSIM Go allows 10 requests/second per IP
+ * and a revoke makes 3 (two reads, one write): 5 containers x 2 requests/s = 10 requests/s at most, fleet-wide, HTTP
+ * and both queues together. Monogoto's portal API allows 60/min on the Standard plan, 300 on Business; sTN publishes
+ * no number: both get 5 containers, and a 429 is answered 503 with Retry-After (and retried on queues). Queues take
+ * at most 2 x 2 = 4 of the 5 containers of each.
  */
 export const PROVIDER_LIMITS: Record<ProviderName, { reserved: number; queueFunctions: number; recordsPerFunction: number; requestsPerSecond?: number }> = {
-  monogoto: { reserved: 5, queueFunctions: 3, recordsPerFunction: 5 },
+  monogoto: { reserved: 5, queueFunctions: 2, recordsPerFunction: 5 },
   'esim-go': { reserved: 5, queueFunctions: 2, recordsPerFunction: 2, requestsPerSecond: 2 },
-  stn: { reserved: 5, queueFunctions: 3, recordsPerFunction: 5 },
+  stn: { reserved: 5, queueFunctions: 2, recordsPerFunction: 5 },
 };
 
 /** CDK context key that sets a provider's base URL: monogotoBaseUrl, esimGoBaseUrl, stnBaseUrl. */
@@ -157,13 +161,18 @@ export class GatewayStack extends Stack {
       }
       const name = pascal(definition.name);
       const deadLetters = new Queue(this, `${name}DeadLetters`, { retentionPeriod: Duration.days(14), encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true });
-      const queue = new Queue(this, `${name}Queue`, {
-        // At least six times the function timeout, as Lambda recommends for SQS event sources.
-        visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6 + 12),
-        deadLetterQueue: { queue: deadLetters, maxReceiveCount: 5 },
-        encryption: QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-      });
+      const consumedQueue = (id: string) =>
+        new Queue(this, id, {
+          // At least six times the function timeout, as Lambda recommends for SQS event sources.
+          visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6 + 12),
+          deadLetterQueue: { queue: deadLetters, maxReceiveCount: 5 },
+          encryption: QueueEncryption.SQS_MANAGED,
+          enforceSSL: true,
+        });
+      // Messages sent straight to the operation: scoped by their SQS sender.
+      const queue = consumedQueue(`${name}Queue`);
+      // Events from the operation's rule only (its policy below): the one queue whose records are read as bus events.
+      const eventsQueue = consumedQueue(`${name}EventsQueue`);
       const baseUrl = props.providerBaseUrls?.[provider];
       const fn = new OperationFunction(this, `${name}Function`, {
         entry: functionEntry(definition.name),
@@ -176,6 +185,7 @@ export class GatewayStack extends Stack {
           UPSTREAM_TIMEOUT_MS: String(props.upstreamTimeoutMs ?? 8000),
           EVENT_BUS_NAME: this.bus.eventBusName,
           DEAD_LETTER_QUEUE_URL: deadLetters.queueUrl,
+          EVENTS_QUEUE_ARN: eventsQueue.queueArn,
           BATCH_CONCURRENCY: String(PROVIDER_LIMITS[provider].recordsPerFunction),
           ...(PROVIDER_LIMITS[provider].requestsPerSecond === undefined ? {} : { [`${envPrefix(provider)}_REQUESTS_PER_SECOND`]: String(PROVIDER_LIMITS[provider].requestsPerSecond) }),
           [`${envPrefix(provider)}_SECRET_ARN`]: secret.secretArn,
@@ -192,13 +202,28 @@ export class GatewayStack extends Stack {
       this.bus.grantPutEventsTo(fn);
       deadLetters.grantSendMessages(fn);
       secret.grantRead(fn);
-      fn.addEventSource(new SqsEventSource(queue, { batchSize: 10, maxBatchingWindow: Duration.seconds(1), reportBatchItemFailures: true, maxConcurrency: PROVIDER_LIMITS[provider].queueFunctions }));
-      new Rule(this, `${name}RequestedRule`, {
+      for (const source of [queue, eventsQueue]) {
+        fn.addEventSource(new SqsEventSource(source, { batchSize: 10, maxBatchingWindow: Duration.seconds(1), reportBatchItemFailures: true, maxConcurrency: PROVIDER_LIMITS[provider].queueFunctions }));
+      }
+      const rule = new Rule(this, `${name}RequestedRule`, {
         eventBus: this.bus,
-        description: `Routes "${requestedDetailType(definition.eventName)}" events to the ${definition.name} queue`,
+        description: `Routes "${requestedDetailType(definition.eventName)}" events to the ${definition.name} events queue`,
         eventPattern: { detailType: [requestedDetailType(definition.eventName)] },
-        targets: [new SqsQueue(queue)],
+        targets: [new SqsQueue(eventsQueue)],
       });
+      // The target adds an Allow for events.amazonaws.com from this rule; the Deny makes the rule the only sender,
+      // whoever else IAM allows (ArnNotEquals also matches a request without aws:SourceArn), so a record of this
+      // queue is always a bus event and can be scoped by its event source.
+      eventsQueue.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'OnlyTheRequestedRuleSends',
+          effect: Effect.DENY,
+          principals: [new AnyPrincipal()],
+          actions: ['sqs:SendMessage'],
+          resources: [eventsQueue.queueArn],
+          conditions: { ArnNotEquals: { 'aws:SourceArn': rule.ruleArn } },
+        }),
+      );
       monitored.push({ name: definition.name, provider, fn, deadLetters });
       this.api.root.resourceForPath(route.path).addMethod(route.method, new LambdaIntegration(fn), { operationName: definition.name, ...this.validation(definition) });
     }

@@ -106,7 +106,7 @@ export interface components {
              * Format: uri
              * @enum {string}
              */
-            type: "https://sim-cancel-gateway.dev/problems/invalid-request" | "https://sim-cancel-gateway.dev/problems/idempotency-key-missing" | "https://sim-cancel-gateway.dev/problems/not-found" | "https://sim-cancel-gateway.dev/problems/idempotency-key-in-flight" | "https://sim-cancel-gateway.dev/problems/reconciliation-needed" | "https://sim-cancel-gateway.dev/problems/payload-too-large" | "https://sim-cancel-gateway.dev/problems/unsupported-media-type" | "https://sim-cancel-gateway.dev/problems/idempotency-key-reused" | "https://sim-cancel-gateway.dev/problems/upstream-rejected" | "https://sim-cancel-gateway.dev/problems/esim-return-risk" | "https://sim-cancel-gateway.dev/problems/internal-error" | "https://sim-cancel-gateway.dev/problems/upstream-failed" | "https://sim-cancel-gateway.dev/problems/upstream-unreachable" | "https://sim-cancel-gateway.dev/problems/upstream-auth-failed" | "https://sim-cancel-gateway.dev/problems/upstream-throttled" | "https://sim-cancel-gateway.dev/problems/dependency-unavailable" | "https://sim-cancel-gateway.dev/problems/upstream-timeout";
+            type: "https://sim-cancel-gateway.dev/problems/invalid-request" | "https://sim-cancel-gateway.dev/problems/idempotency-key-missing" | "https://sim-cancel-gateway.dev/problems/not-found" | "https://sim-cancel-gateway.dev/problems/idempotency-key-in-flight" | "https://sim-cancel-gateway.dev/problems/reconciliation-needed" | "https://sim-cancel-gateway.dev/problems/target-busy" | "https://sim-cancel-gateway.dev/problems/payload-too-large" | "https://sim-cancel-gateway.dev/problems/unsupported-media-type" | "https://sim-cancel-gateway.dev/problems/idempotency-key-reused" | "https://sim-cancel-gateway.dev/problems/upstream-rejected" | "https://sim-cancel-gateway.dev/problems/esim-return-risk" | "https://sim-cancel-gateway.dev/problems/internal-error" | "https://sim-cancel-gateway.dev/problems/upstream-failed" | "https://sim-cancel-gateway.dev/problems/upstream-unreachable" | "https://sim-cancel-gateway.dev/problems/upstream-auth-failed" | "https://sim-cancel-gateway.dev/problems/upstream-throttled" | "https://sim-cancel-gateway.dev/problems/dependency-unavailable" | "https://sim-cancel-gateway.dev/problems/outcome-pending" | "https://sim-cancel-gateway.dev/problems/time-budget-exhausted" | "https://sim-cancel-gateway.dev/problems/upstream-timeout";
             title: string;
             status: number;
             detail: string;
@@ -240,7 +240,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The key is in flight, or an earlier attempt needs a person. Problem types: `idempotency-key-in-flight`, `reconciliation-needed`. */
+            /** @description The key is in flight, the target is busy, or an earlier attempt needs a person. Problem types: `idempotency-key-in-flight`, `target-busy`, `reconciliation-needed`. */
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
@@ -343,7 +343,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The provider throttled us, or DynamoDB is unavailable. Problem types: `upstream-throttled`, `dependency-unavailable`. */
+            /** @description The provider throttled us, DynamoDB is unavailable, the answer could not be recorded, or the invocation had too little time left. Problem types: `upstream-throttled`, `dependency-unavailable`, `outcome-pending`, `time-budget-exhausted`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
@@ -431,7 +431,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The key is in flight, or an earlier attempt needs a person. Problem types: `idempotency-key-in-flight`, `reconciliation-needed`. */
+            /** @description The key is in flight, the target is busy, or an earlier attempt needs a person. Problem types: `idempotency-key-in-flight`, `target-busy`, `reconciliation-needed`. */
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
@@ -534,7 +534,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The provider throttled us, or DynamoDB is unavailable. Problem types: `upstream-throttled`, `dependency-unavailable`. */
+            /** @description The provider throttled us, DynamoDB is unavailable, the answer could not be recorded, or the invocation had too little time left. Problem types: `upstream-throttled`, `dependency-unavailable`, `outcome-pending`, `time-budget-exhausted`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
@@ -627,7 +627,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The key is in flight, or an earlier attempt needs a person. Problem types: `idempotency-key-in-flight`, `reconciliation-needed`. */
+            /** @description The key is in flight, the target is busy, or an earlier attempt needs a person. Problem types: `idempotency-key-in-flight`, `target-busy`, `reconciliation-needed`. */
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
@@ -730,7 +730,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The provider throttled us, or DynamoDB is unavailable. Problem types: `upstream-throttled`, `dependency-unavailable`. */
+            /** @description The provider throttled us, DynamoDB is unavailable, the answer could not be recorded, or the invocation had too little time left. Problem types: `upstream-throttled`, `dependency-unavailable`, `outcome-pending`, `time-budget-exhausted`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];

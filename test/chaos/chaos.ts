@@ -52,7 +52,7 @@ export interface ChaosReport {
 }
 
 /** mulberry32: a tiny seeded PRNG, so a failing run can be replayed from its seed. */
-const random = (seed: number) => () => {
+export const random = (seed: number) => () => {
   seed = (seed + 0x6d2b79f5) | 0;
   let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
   t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;

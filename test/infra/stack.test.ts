@@ -42,7 +42,11 @@ describe('GatewayStack', () => {
 
   it('gives every operation a queue with a DLQ after 5 receives and a visibility timeout of at least 6x the function timeout', () => {
     const queues = Object.values(template.findResources('AWS::SQS::Queue')).filter((queue) => queue.Properties.RedrivePolicy !== undefined);
-    expect(queues).toHaveLength(operations.length);
+    // Two per operation (its queue and its events queue), sharing the operation's one DLQ.
+    expect(queues).toHaveLength(2 * operations.length);
+    const deadLetterTargets = queues.map((queue) => JSON.stringify(queue.Properties.RedrivePolicy.deadLetterTargetArn));
+    expect(new Set(deadLetterTargets).size).toBe(operations.length);
+    for (const target of new Set(deadLetterTargets)) expect(deadLetterTargets.filter((other) => other === target)).toHaveLength(2);
     const timeout = Math.max(...Object.values(template.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.Timeout as number));
     for (const queue of queues) {
       expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
@@ -53,18 +57,63 @@ describe('GatewayStack', () => {
 
   it('consumes each queue with partial batch responses and a maximum concurrency per provider', () => {
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
-    expect(mappings).toHaveLength(operations.length);
+    expect(mappings).toHaveLength(2 * operations.length);
     for (const mapping of mappings) {
       expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
       expect(mapping.Properties.ScalingConfig.MaximumConcurrency).toBeGreaterThanOrEqual(2);
       expect(mapping.Properties.BatchSize).toBe(10);
+    }
+    // Both mappings of a function together stay under its reserved concurrency: queues leave room for HTTP callers.
+    const functions = template.findResources('AWS::Lambda::Function');
+    for (const [logicalId, fn] of Object.entries(functions).filter(([, fn]) => fn.Properties.ReservedConcurrentExecutions !== undefined)) {
+      const own = mappings.filter((mapping) => mapping.Properties.FunctionName.Ref === logicalId);
+      expect(own).toHaveLength(2);
+      const queueContainers = own.reduce((sum, mapping) => sum + (mapping.Properties.ScalingConfig.MaximumConcurrency as number), 0);
+      expect(queueContainers).toBeLessThan(fn.Properties.ReservedConcurrentExecutions as number);
+    }
+  });
+
+  it('targets each rule at an events queue that only the rule can send to, consumed by the operation\'s function', () => {
+    const queuePolicies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    const rules = Object.entries(template.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(operations.length);
+    for (const [ruleId, rule] of rules) {
+      const targets = rule.Properties.Targets as Array<{ Arn: { 'Fn::GetAtt': [string, string] } }>;
+      expect(targets).toHaveLength(1);
+      const queueId = targets[0]?.Arn['Fn::GetAtt'][0] as string;
+      expect(template.toJSON().Resources[queueId].Type).toBe('AWS::SQS::Queue');
+      const ruleArn = { 'Fn::GetAtt': [ruleId, 'Arn'] };
+      const queueArn = { 'Fn::GetAtt': [queueId, 'Arn'] };
+
+      const policy = queuePolicies.find((candidate) => JSON.stringify(candidate.Properties.Queues) === JSON.stringify([{ Ref: queueId }]));
+      const statements = policy?.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>;
+      // Every sender but this rule is denied sqs:SendMessage (ArnNotEquals also denies requests without aws:SourceArn)...
+      expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sqs:SendMessage', Resource: queueArn, Condition: { ArnNotEquals: { 'aws:SourceArn': ruleArn } } }));
+      // ...and EventBridge is allowed to send from this rule only.
+      expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: expect.arrayContaining(['sqs:SendMessage']), Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } }));
+      expect(statements.filter((statement) => statement.Effect === 'Allow')).toHaveLength(1);
+
+      // The function that consumes it is told it is the events queue, and consumes its direct queue as well.
+      const consumer = mappings.find((mapping) => JSON.stringify(mapping.Properties.EventSourceArn) === JSON.stringify(queueArn));
+      const functionId = consumer?.Properties.FunctionName.Ref as string;
+      const fn = functions.find(([logicalId]) => logicalId === functionId)?.[1];
+      expect(fn?.Properties.Environment.Variables.EVENTS_QUEUE_ARN).toEqual(queueArn);
+      const direct = mappings.filter((mapping) => mapping.Properties.FunctionName.Ref === functionId && JSON.stringify(mapping.Properties.EventSourceArn) !== JSON.stringify(queueArn));
+      expect(direct).toHaveLength(1);
+      const directQueueId = direct[0]?.Properties.EventSourceArn['Fn::GetAtt'][0] as string;
+      // The direct queue is not a rule's target and has no rule-only policy: what arrives there is never a bus event.
+      expect(rules.some(([, other]) => JSON.stringify(other.Properties.Targets).includes(`"${directQueueId}"`))).toBe(false);
+      const directPolicy = queuePolicies.find((candidate) => JSON.stringify(candidate.Properties.Queues) === JSON.stringify([{ Ref: directQueueId }]));
+      expect(JSON.stringify(directPolicy?.Properties.PolicyDocument ?? {})).not.toContain('aws:SourceArn');
     }
   });
 
   it('routes "<Operation> Requested" events from the custom bus into each queue', () => {
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'sim-cancel-gateway' });
     for (const definition of operations) {
-      template.hasResourceProperties('AWS::Events::Rule', { EventPattern: { 'detail-type': [`${definition.eventName} Requested`] }, Targets: Match.arrayWith([Match.objectLike({ Arn: Match.anyValue() })]) });
+      template.hasResourceProperties('AWS::Events::Rule', { EventPattern: { 'detail-type': [`${definition.eventName} Requested`] }, Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EventsQueue'), 'Arn'] } })] });
     }
   });
 

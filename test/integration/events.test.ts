@@ -1,12 +1,14 @@
 /**
  * The event path against DynamoDB Local and the sTN/eSIM Go simulators: SQS batches as Lambda delivers them (plain
- * messages and EventBridge events), outcome events, the audit trail and its owner-only read route.
+ * messages sent straight to the operation's queue, and EventBridge events the rule delivers to its events queue),
+ * outcome events, the audit trail and its owner-only read route.
  */
 import { readFileSync } from 'node:fs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { LOCAL_CALLER_ARN, lambdaContext } from '../../infra/local/apigw-event.js';
-import { toEventBridgeEvent, toSqsRecord } from '../../infra/local/events.js';
+import { LOCAL_DEVELOPER_SENDER_ID, toEventBridgeEvent, toSqsRecord } from '../../infra/local/events.js';
+import { resetConfigCache } from '../../shared/config.js';
 import { localDeadLetters } from '../../shared/dead-letter.js';
 import { localOutcomeEvents, stableEventId } from '../../shared/events.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
@@ -26,7 +28,12 @@ const newActivation = (status = 'BUSY') => {
   stn.addActivation(activation(id, status));
   return id;
 };
-const message = (body: unknown) => toSqsRecord(typeof body === 'string' ? body : JSON.stringify(body), 'cancel-activation');
+/** A message sent straight to the operation's queue (by the local developer unless `senderId` says otherwise). */
+const message = (body: unknown, senderId?: string) => toSqsRecord(typeof body === 'string' ? body : JSON.stringify(body), 'cancel-activation', { senderId });
+/** A PutEvents entry as the rule delivers it: the whole event, on the operation's events queue. */
+const busEvent = (source: string, detail: unknown) =>
+  toSqsRecord(JSON.stringify(toEventBridgeEvent({ Source: source, DetailType: 'Cancel Activation Requested', Detail: JSON.stringify(detail) })), 'cancel-activation', { via: 'bus' });
+const outcomeFor = (id: string) => localOutcomeEvents.filter((outcome) => outcome.detail.target === `activation:${id}`);
 const consume = (records: SQSEvent['Records']) => handler({ Records: records }, lambdaContext('cancel-activation', 28_000));
 const effects = (id: string) => stn.cancellations().filter((cancellation) => cancellation.activationId === id).length;
 const readOperation = (operationId: string, caller?: string) =>
@@ -104,14 +111,77 @@ describe('SQS consumer', () => {
 
   it('takes the key from an EventBridge event id when the detail has none, scoped by the event source', async () => {
     const id = newActivation();
-    const event = toEventBridgeEvent({ Source: 'shop.orders', DetailType: 'Cancel Activation Requested', Detail: JSON.stringify({ input: { activationId: id } }) });
-    const record = message(event);
+    const record = busEvent('shop.orders', { input: { activationId: id } });
     expect((await consume([record])).batchItemFailures).toEqual([]);
     expect((await consume([{ ...record, messageId: 'redelivered-copy' }])).batchItemFailures).toEqual([]);
     expect(effects(id)).toBe(1);
     const published = localOutcomeEvents.filter((outcome) => outcome.detail.target === `activation:${id}`);
     expect(published).toHaveLength(1);
     expect(published[0]?.detail).toMatchObject({ caller: 'events:000000000000:shop.orders', source: 'eventbridge', status: 'in_progress' });
+  });
+
+  it('never lets a message sent straight to the queue take an event source\'s key: the real bus event afterwards succeeds', async () => {
+    const victim = newActivation();
+    const decoy = newActivation();
+    const key = `order-${victim}`;
+    // Shaped exactly like what the rule delivers for shop.orders, but sent to the operation's queue.
+    const forged = message(toEventBridgeEvent({ Source: 'shop.orders', DetailType: 'Cancel Activation Requested', Detail: JSON.stringify({ idempotencyKey: key, input: { activationId: decoy } }) }));
+    expect((await consume([forged])).batchItemFailures).toEqual([]);
+    expect(effects(decoy)).toBe(0);
+    expect(outcomeFor(decoy)).toEqual([]);
+    const letter = localDeadLetters.find((candidate) => candidate.messageId === forged.messageId);
+    expect(letter?.problem.type).toMatch(/invalid-request$/);
+    expect(letter?.problem.errors).toEqual([expect.objectContaining({ path: 'detail-type' })]);
+
+    // The bus then delivers shop.orders' own event with that key: its key is untouched, so it runs (not 422 key reused).
+    const real = busEvent('shop.orders', { idempotencyKey: key, input: { activationId: victim } });
+    expect((await consume([real])).batchItemFailures).toEqual([]);
+    expect(effects(victim)).toBe(1);
+    expect(localDeadLetters.map((candidate) => candidate.messageId)).not.toContain(real.messageId);
+    expect(outcomeFor(victim).map((outcome) => outcome.detail)).toEqual([expect.objectContaining({ caller: 'events:000000000000:shop.orders', source: 'eventbridge', status: 'in_progress' })]);
+  });
+
+  it('scopes bus events by their source and direct messages by their sender (a role\'s sessions are one sender)', async () => {
+    const key = `shared-${newActivation()}`;
+    const [fromShop, fromCrm, fromDeveloper, fromTaskA, fromOtherUser] = [newActivation(), newActivation(), newActivation(), newActivation(), newActivation()];
+    const role = 'AROAEXAMPLEROLEID0001';
+    const records = [
+      busEvent('shop.orders', { idempotencyKey: key, input: { activationId: fromShop } }),
+      busEvent('crm.tickets', { idempotencyKey: key, input: { activationId: fromCrm } }),
+      message({ idempotencyKey: key, input: { activationId: fromDeveloper } }),
+      message({ idempotencyKey: key, input: { activationId: fromTaskA } }, `${role}:ecs-task-a`),
+      message({ idempotencyKey: key, input: { activationId: fromOtherUser } }, 'AIDAOTHERUSER00000001'),
+    ];
+    // One key, five scopes: each runs once, none is "key reused".
+    expect((await consume(records)).batchItemFailures).toEqual([]);
+    expect(localDeadLetters).toEqual([]);
+    for (const id of [fromShop, fromCrm, fromDeveloper, fromTaskA, fromOtherUser]) expect(effects(id)).toBe(1);
+    const callerOf = (id: string) => outcomeFor(id)[0]?.detail.caller;
+    expect([fromShop, fromCrm, fromDeveloper, fromTaskA, fromOtherUser].map(callerOf)).toEqual([
+      'events:000000000000:shop.orders',
+      'events:000000000000:crm.tickets',
+      `sqs:${LOCAL_DEVELOPER_SENDER_ID}`,
+      `sqs:${role}`,
+      'sqs:AIDAOTHERUSER00000001',
+    ]);
+    expect(outcomeFor(fromDeveloper)[0]?.detail.source).toBe('sqs');
+
+    // Another session of the same role retrying the key gets the saved answer; with another input, key reused.
+    const retry = message({ idempotencyKey: key, input: { activationId: fromTaskA } }, `${role}:ecs-task-b`);
+    expect((await consume([retry])).batchItemFailures).toEqual([]);
+    expect(effects(fromTaskA)).toBe(1);
+    const reused = message({ idempotencyKey: key, input: { activationId: newActivation() } }, `${role}:ecs-task-b`);
+    await consume([reused]);
+    expect(localDeadLetters.find((letter) => letter.messageId === reused.messageId)?.problem.type).toMatch(/idempotency-key-reused$/);
+  });
+
+  it('dead-letters a record of the events queue that is not an EventBridge event', async () => {
+    const id = newActivation();
+    const record = toSqsRecord(JSON.stringify({ idempotencyKey: `plain-${id}`, input: { activationId: id } }), 'cancel-activation', { via: 'bus' });
+    expect((await consume([record])).batchItemFailures).toEqual([]);
+    expect(effects(id)).toBe(0);
+    const errors = localDeadLetters.find((letter) => letter.messageId === record.messageId)?.problem.errors as Array<{ path: string }>;
+    expect(errors.map((error) => error.path)).toEqual(expect.arrayContaining(['detail-type', 'source', 'account', 'id']));
   });
 
   it('processes the records of a batch concurrently', async () => {
@@ -159,5 +229,42 @@ describe('outcome events and the audit trail', () => {
     expect(other.headers['content-type']).toBe('application/problem+json');
     expect((await readOperation('op_00000000000000000000000000000000')).status).toBe(404);
     expect((await readOperation('nope')).status).toBe(400);
+  });
+
+  it('treats every session of a role as the role: another session retries the key and reads the operation', async () => {
+    const taskA = 'arn:aws:sts::111111111111:assumed-role/OrderService/ecs-task-a';
+    const taskB = 'arn:aws:sts::111111111111:assumed-role/OrderService/ecs-task-b';
+    const id = newActivation();
+    const call = (caller: string) => invoke(handler, definition, { method: 'POST', path: `/v1/stn/activations/${id}/cancel`, headers: { 'Idempotency-Key': `role-${id}` }, caller });
+    const first = await call(taskA);
+    expect(first.status).toBe(200);
+    const operationId = String(first.body.operationId);
+
+    const read = await readOperation(operationId, taskB);
+    expect(read.status).toBe(200);
+    expect(read.body.caller).toBe('arn:aws:iam::111111111111:role/OrderService');
+    const retried = await call(taskB);
+    expect(retried.headers['idempotent-replayed']).toBe('true');
+    expect(retried.body.operationId).toBe(operationId);
+    expect(effects(id)).toBe(1);
+    // Another role, even in the same account, is someone else.
+    expect((await readOperation(operationId, 'arn:aws:sts::111111111111:assumed-role/Reporting/ecs-task-a')).status).toBe(404);
+  });
+
+  it('keeps sessions apart with CALLER_SCOPE=session', async () => {
+    const taskA = 'arn:aws:sts::111111111111:assumed-role/OrderService/ecs-task-a';
+    const taskB = 'arn:aws:sts::111111111111:assumed-role/OrderService/ecs-task-b';
+    process.env.CALLER_SCOPE = 'session';
+    resetConfigCache();
+    try {
+      const id = newActivation();
+      const done = await invoke(handler, definition, { method: 'POST', path: `/v1/stn/activations/${id}/cancel`, headers: { 'Idempotency-Key': `session-${id}` }, caller: taskA });
+      const operationId = String(done.body.operationId);
+      expect((await readOperation(operationId, taskA)).body.caller).toBe(taskA);
+      expect((await readOperation(operationId, taskB)).status).toBe(404);
+    } finally {
+      delete process.env.CALLER_SCOPE;
+      resetConfigCache();
+    }
   });
 });

@@ -1,7 +1,7 @@
 /**
  * A small stateful HTTP server that the provider simulators share: routing, recorded calls, and fault
- * injection per request (latency, status codes, hangs, resets, and faults that strike after the effect
- * was applied). Faults can be set in-process or over HTTP under /__sim, so a simulator running in another
+ * injection per request (latency, status codes, hangs, resets, faults that strike after the effect was applied,
+ * lost answers whose request is applied late, and slow answers carrying stale state). Faults can be set in-process or over HTTP under /__sim, so a simulator running in another
  * process (the local runner) can be steered by tests too.
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
@@ -45,18 +45,37 @@ export type FaultKind =
   /** Apply, then answer 200 with an HTML body. */
   | 'apply-then-garbage'
   /** Only the latency, then the real answer (e.g. a slow success just under the client's timeout). */
-  | 'delay';
+  | 'delay'
+  /**
+   * A lost answer applied LATE: answer `status` (default 500) at once without applying, then apply the request
+   * `applyAfterMs` later (the provider works off a request the client already counted as failed). The late
+   * application sees the state of its own time, and its answer goes nowhere.
+   */
+  | 'status-then-apply-late'
+  /** A lost answer applied late: never answer, and apply the request `applyAfterMs` after it arrived (and any `latencyMs`). */
+  | 'hang-then-apply-late'
+  /** A lost answer applied late: drop the connection at once, and apply the request `applyAfterMs` later. */
+  | 'reset-then-apply-late'
+  /**
+   * A SLOW STALE answer: the request is evaluated at once (a read captures the state of now, a write is applied now)
+   * and its answer is delivered only `latencyMs` later, so the reader sees state older than the moment it gets it.
+   */
+  | 'stale-answer';
 
 export interface Fault {
   kind: FaultKind;
+  /** Only requests with this method (e.g. DELETE) are affected; any method when absent. */
+  method?: string;
   /** Only requests to this path (exact) are affected; all non-control requests when absent. */
   path?: string;
   /** Only requests whose path and query or raw body contain this text (e.g. one ICCID) are affected. */
   matching?: string;
   status?: number;
   retryAfterSeconds?: number;
-  /** Extra latency before the fault strikes. */
+  /** Extra latency before the fault strikes; for `stale-answer`, the delay between evaluating and answering. */
   latencyMs?: number;
+  /** For the `*-then-apply-late` kinds: how long after the failure the request is applied. */
+  applyAfterMs?: number;
   /** How many requests the fault affects; 1 when absent. */
   times?: number;
 }
@@ -69,6 +88,8 @@ export interface RecordedCall {
   /** Whether credentials were sent (Authorization, X-API-Key or stn-api-key); their values are never recorded. */
   authorized: boolean;
   at: number;
+  /** The fault that struck this request, if any. */
+  fault?: FaultKind;
 }
 
 const compile = (pattern: string): RegExp =>
@@ -83,7 +104,16 @@ export class SimulatorServer {
   jitterMs = 0;
   /** The most requests this simulator was serving at the same moment (shows client-side concurrency). */
   maxInFlight = 0;
+  /** How many requests each fault kind struck (a fault counts once per request it affects). */
+  readonly faultsStruck: Partial<Record<FaultKind, number>> = {};
   #inFlight = 0;
+  /** Late applications and stale answers not yet done: `settled()` waits for them. */
+  #deferred = new Set<Promise<unknown>>();
+  /**
+   * Random faults: asked for every request that no injected fault matched; a fault it returns strikes that request
+   * (and is counted in `faultsStruck`). Chaos runs set it; undefined, the default, leaves requests alone.
+   */
+  chaos: ((request: SimRequest) => Omit<Fault, 'path' | 'matching' | 'method' | 'times'> | undefined) | undefined;
   #faults: Array<Fault & { remaining: number }> = [];
   #routes: Array<SimRoute & { regex: RegExp }>;
   #server: Server | undefined;
@@ -112,6 +142,7 @@ export class SimulatorServer {
         options.reset?.();
         this.calls.length = 0;
         this.clearFaults();
+        for (const kind of Object.keys(this.faultsStruck)) delete this.faultsStruck[kind as FaultKind];
         return { status: 204 };
       }
       return undefined;
@@ -125,6 +156,21 @@ export class SimulatorServer {
   /** Removes pending faults: all of them, or those aimed at one `matching` text. */
   clearFaults(matching?: string): void {
     this.#faults = matching === undefined ? [] : this.#faults.filter((fault) => fault.matching !== matching);
+  }
+
+  /** Faults still waiting to strike: all of them, or those aimed at one `matching` text. */
+  pendingFaults(matching?: string): number {
+    return this.#faults.filter((fault) => matching === undefined || fault.matching === matching).length;
+  }
+
+  /** Resolves once every late application and every stale answer under way has happened. */
+  async settled(): Promise<void> {
+    while (this.#deferred.size > 0) await Promise.allSettled([...this.#deferred]);
+  }
+
+  #defer(work: Promise<unknown>): void {
+    const tracked = work.catch(() => undefined).finally(() => this.#deferred.delete(tracked));
+    this.#deferred.add(tracked);
   }
 
   /** Calls to one path (control calls are never recorded). */
@@ -170,12 +216,20 @@ export class SimulatorServer {
   #takeFault(request: SimRequest, url: string): (Fault & { remaining: number }) | undefined {
     const fault = this.#faults.find(
       (candidate) =>
+        (candidate.method === undefined || candidate.method === request.method) &&
         (candidate.path === undefined || candidate.path === request.path) &&
         (candidate.matching === undefined || url.includes(candidate.matching) || request.rawBody.includes(candidate.matching)),
     );
     if (fault === undefined) return undefined;
     fault.remaining -= 1;
     if (fault.remaining <= 0) this.#faults = this.#faults.filter((candidate) => candidate !== fault);
+    this.faultsStruck[fault.kind] = (this.faultsStruck[fault.kind] ?? 0) + 1;
+    return fault;
+  }
+
+  #chaosFault(request: SimRequest): Fault | undefined {
+    const fault = this.chaos?.(request);
+    if (fault !== undefined) this.faultsStruck[fault.kind] = (this.faultsStruck[fault.kind] ?? 0) + 1;
     return fault;
   }
 
@@ -195,17 +249,37 @@ export class SimulatorServer {
     const control = request.path.startsWith('/__sim/') ? this.#control(request) : undefined;
     if (control !== undefined) return this.#send(response, control);
 
-    this.calls.push({
+    const recorded: RecordedCall = {
       method: request.method,
       path: request.path,
       query: Object.fromEntries(url.searchParams),
       body,
       authorized: ['authorization', 'x-api-key', 'stn-api-key'].some((name) => incoming.headers[name] !== undefined),
       at: Date.now(),
-    });
-    const fault = this.#takeFault(request, incoming.url ?? '');
-    const delay = this.latencyMs + (fault?.latencyMs ?? 0) + Math.random() * this.jitterMs;
+    };
+    this.calls.push(recorded);
+    const fault = this.#takeFault(request, incoming.url ?? '') ?? this.#chaosFault(request);
+    if (fault !== undefined) recorded.fault = fault.kind;
+    const stale = fault?.kind === 'stale-answer';
+    const delay = this.latencyMs + (stale ? 0 : (fault?.latencyMs ?? 0)) + Math.random() * this.jitterMs;
     if (delay > 0) await sleep(delay);
+
+    if (fault?.kind === 'status-then-apply-late' || fault?.kind === 'hang-then-apply-late' || fault?.kind === 'reset-then-apply-late') {
+      this.#defer(sleep(fault.applyAfterMs ?? 0).then(() => this.#route(request)));
+      if (fault.kind === 'hang-then-apply-late') return;
+      if (fault.kind === 'reset-then-apply-late') return void incoming.socket.destroy();
+      return this.#send(response, { status: fault.status ?? 500, body: { error: 'Injected failure (the request will be applied later)' } });
+    }
+    if (stale) {
+      // Serialized now: the routes answer live objects, which a later write would change before they are sent.
+      const routed = await this.#route(request);
+      const answer = { ...routed, body: routed.body === undefined ? undefined : (JSON.parse(JSON.stringify(routed.body)) as unknown) };
+      const delivered = sleep(fault.latencyMs ?? 0).then(() => {
+        if (!response.destroyed) this.#send(response, answer);
+      });
+      this.#defer(delivered);
+      return delivered;
+    }
 
     if (fault?.kind === 'hang') return;
     if (fault?.kind === 'reset') return void incoming.socket.destroy();

@@ -41,7 +41,9 @@ describe('local API Gateway events', () => {
 
   it('are parsed the same way as the recorded event', () => {
     const fromAws = parseRequest(recorded, cancelEsim);
-    expect(fromAws).toMatchObject({ idempotencyKey: 'order-1234-cancel', caller: 'arn:aws:sts::123456789012:assumed-role/ops/ops-session' });
+    // The recorded caller is a role session; the role (not the session) owns keys and operations (CALLER_SCOPE).
+    expect(fromAws).toMatchObject({ idempotencyKey: 'order-1234-cancel', caller: 'arn:aws:iam::123456789012:role/ops' });
+    expect(recorded.requestContext.identity.userArn).toBe('arn:aws:sts::123456789012:assumed-role/ops/ops-session');
     expect(fromAws.input).toEqual({ iccid: '8944000000000000019', matchingId: 'DDYSX7MJYEKHIXYGK3PU5GEQ', dryRun: false });
     expect(parseRequest(local, cancelEsim).input).toEqual({ ...fromAws.input, dryRun: true });
   });

@@ -133,9 +133,14 @@ describe('eSIM Go client requests', () => {
 });
 
 describe('eSIM Go client outcomes', () => {
-  it('reports a wrong API key (403) on a read as a definitive rejection that names the reason', async () => {
+  it('tells a wrong API key (403 "invalid token") from a real 403: credentials refused, nothing processed, never a final refusal', async () => {
     const client = new EsimGoClient({ baseUrl: simulator.server.url, timeoutMs: 2000, apiKey: async () => 'wrong-key', limiter: new RateLimiter(10) });
     const read = await client.getEsim('8943108165015003887');
-    expect(read).toMatchObject({ ok: false, outcome: { kind: 'rejected', upstream: { status: 403 }, message: expect.stringMatching(/api token is invalid/) } });
+    expect(read).toMatchObject({ ok: false, outcome: { kind: 'not_sent', credentialsRefused: true, reason: expect.stringMatching(/API key/) } });
+    const write = await client.revokeBundle({ iccid: '8943108165015003887', name: 'esim_1GB_7D_GB_V2', type: 'transaction' });
+    expect(write).toMatchObject({ kind: 'not_sent', credentialsRefused: true });
+    // With the right key, a 403 for an eSIM that is not accessible stays a definitive rejection.
+    const right = new EsimGoClient({ baseUrl: simulator.server.url, timeoutMs: 2000, apiKey: async () => ESIM_GO_SANDBOX_API_KEY, limiter: new RateLimiter(10) });
+    expect(await right.getEsim('8944000000000000019')).toMatchObject({ ok: false, outcome: { kind: 'rejected', upstream: { status: 403 }, message: expect.stringMatching(/not accessible/) } });
   });
 });

@@ -122,7 +122,7 @@ const message = (status: number, text: string): SimResponse => ({ status, body: 
 const time = (a: SimAssignment) => Date.parse(a.assignmentDateTime);
 
 export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
-  const apiKey = options.apiKey ?? ESIM_GO_SANDBOX_API_KEY;
+  let apiKey = options.apiKey ?? ESIM_GO_SANDBOX_API_KEY;
   const limit = options.requestsPerSecond ?? 10;
   const state = { refundsEnabled: options.refundsEnabled ?? true, esims: new Map<string, SimEsim>(), revocations: [] as Revocation[] };
   let window = { second: 0, count: 0 };
@@ -260,6 +260,10 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
     addEsim: (esim: SimEsim): void => void state.esims.set(esim.iccid, esim),
     /** Every revocation applied (validate calls never appear here): the provider's effects, for exactly-once checks. */
     revocations: (): Revocation[] => [...state.revocations],
+    /** The key eSIM Go accepts from now on (a key rotated at the provider, or a placeholder secret fixed). */
+    setApiKey: (key: string): void => {
+      apiKey = key;
+    },
     setRefundsEnabled: (enabled: boolean): void => {
       state.refundsEnabled = enabled;
     },
