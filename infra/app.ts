@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { routes } from '../shared/http/routes.js';
 import { operations } from '../shared/operations/index.js';
 import { GatewayStack, baseUrlContextKey } from './stack.js';
+import { timeBudgetProblem } from './time-budget.js';
 
 const app = new App();
 const list = z
@@ -18,7 +19,7 @@ const providers = [...new Set(operations.map((definition) => definition.provider
 
 const contextSchema = z.object({
   ...Object.fromEntries(providers.map((provider) => [baseUrlContextKey(provider), z.url().optional()])),
-  upstreamTimeoutMs: count.max(25_000).optional(),
+  upstreamTimeoutMs: count.optional(),
   idempotencyTtlSeconds: count.optional(),
   operationsRetentionDays: count.optional(),
   alarmEmail: z.email().optional(),
@@ -30,7 +31,12 @@ const contextSchema = z.object({
 });
 
 const raw = Object.fromEntries(Object.keys(contextSchema.shape).map((key) => [key, app.node.tryGetContext(key) as unknown]).filter(([, value]) => value !== undefined && value !== ''));
-const parsed = contextSchema.safeParse(raw);
+const parsed = contextSchema
+  .superRefine((value, context) => {
+    const problem = timeBudgetProblem(operations, (value.upstreamTimeoutMs as number | undefined) ?? 8000);
+    if (problem !== undefined) context.addIssue({ code: 'custom', path: ['upstreamTimeoutMs'], message: problem });
+  })
+  .safeParse(raw);
 if (!parsed.success) {
   throw new Error(`Invalid CDK context: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
 }

@@ -26,6 +26,7 @@ import { addProblemResponses, resourcePolicy } from './api-access.js';
 import { type MonitoredOperation, Monitoring } from './constructs/monitoring.js';
 import { FUNCTION_TIMEOUT, OperationFunction } from './constructs/operation-function.js';
 import { functionEntry } from './functions.js';
+import { timeBudgetProblem } from './time-budget.js';
 
 export interface GatewayStackProps extends StackProps {
   routes: readonly RouteDefinition[];
@@ -91,6 +92,8 @@ export class GatewayStack extends Stack {
 
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
     super(scope, id, props);
+    const budget = timeBudgetProblem(props.routes.flatMap((route) => (route.operation === undefined ? [] : [route.operation])), props.upstreamTimeoutMs ?? 8000);
+    if (budget !== undefined) throw new Error(budget);
 
     const table = (name: string, schema: { partitionKey: string; ttlAttribute: string }) =>
       new Table(this, name, {

@@ -9,6 +9,7 @@ import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { BUNDLE_ALIASES, BUNDLE_BANNER, BUNDLE_MAIN_FIELDS, BUNDLE_TARGET } from '../bundling.js';
+import { FUNCTION_TIMEOUT_SECONDS } from '../time-budget.js';
 
 export interface OperationFunctionProps extends Pick<NodejsFunctionProps, 'entry' | 'environment' | 'description' | 'reservedConcurrentExecutions'> {
   logRetention?: RetentionDays;
@@ -20,7 +21,7 @@ export interface OperationFunctionProps extends Pick<NodejsFunctionProps, 'entry
 }
 
 /** API Gateway's REST integration timeout is 29 s; the function stops just before it. */
-export const FUNCTION_TIMEOUT = Duration.seconds(28);
+export const FUNCTION_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_SECONDS);
 
 export class OperationFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: OperationFunctionProps) {

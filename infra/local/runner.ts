@@ -10,6 +10,7 @@ import { ProblemError } from '../../shared/errors.js';
 import { problemResponse } from '../../shared/http/response.js';
 import { type RouteDefinition, routes as routeDefinitions } from '../../shared/http/routes.js';
 import { functionEntry } from '../functions.js';
+import { FUNCTION_TIMEOUT_SECONDS } from '../time-budget.js';
 import { lambdaContext, matchResource, toApiGatewayEvent, writeResult } from './apigw-event.js';
 import { type LocalDynamo, dynamoClient, ensureTables, startDynamo } from './dynamodb.js';
 import { serveDocs } from './docs.js';
@@ -21,7 +22,7 @@ type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGat
 /** API Gateway's own payload limit; the handlers enforce the contract's smaller one. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /** Matches the deployed functions' timeout. */
-const FUNCTION_TIMEOUT_MS = 29_000;
+const FUNCTION_TIMEOUT_MS = FUNCTION_TIMEOUT_SECONDS * 1000;
 
 export interface LocalGatewayOptions {
   port?: number;

@@ -172,3 +172,19 @@ describe('GatewayStack', () => {
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'secretsmanager:GetSecretValue', 'events:PutEvents', 'sqs:SendMessage']));
   });
 });
+
+describe('the time budget', () => {
+  it("refuses an upstream timeout where an operation's longest chain of provider calls cannot finish inside the function timeout", () => {
+    const stack = (upstreamTimeoutMs: number) => () => new GatewayStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Budget', { routes, upstreamTimeoutMs });
+    // Monogoto: a refused cached token, a login and the cancel again: 3 x 9000 ms + the gateway's 2 s > 28 s.
+    expect(stack(9000)).toThrow(/upstreamTimeoutMs=9000 does not fit the 28 s function timeout: cancel-esim makes up to 3 provider calls in a row.*Use at most 8666/);
+    expect(stack(8666)).not.toThrow();
+  });
+
+  it('synth (the CDK app) names the setting and refuses it before building anything', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const run = () =>
+      execFileSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], { env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ upstreamTimeoutMs: 25000 }), CDK_OUTDIR: '/tmp/sim-cancel-gateway-budget-test' }, stdio: 'pipe' });
+    expect(run).toThrow(/upstreamTimeoutMs: upstreamTimeoutMs=25000 does not fit/);
+  });
+});

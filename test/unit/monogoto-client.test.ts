@@ -59,6 +59,15 @@ describe('MonogotoClient.cancelEsim', () => {
     expect(refused).toMatchObject({ kind: 'not_sent', reason: expect.stringContaining('401') });
   });
 
+  it('makes at most three calls in a row: a 401 right after a fresh login is final, with no second login', async () => {
+    const monogoto = client();
+    simulator.server.injectFault({ kind: 'status', status: 401, path: '/api/v1/eSIM/cancel' });
+    const refused = await cancelReleased(monogoto);
+    expect(refused).toMatchObject({ kind: 'not_sent', credentialsRefused: true, reason: expect.stringContaining('fresh access token') });
+    expect(simulator.logins).toBe(1);
+    expect(simulator.server.callsTo('/api/v1/eSIM/cancel')).toHaveLength(1);
+  });
+
   it('reports wrong credentials as not_sent without echoing the password', async () => {
     const outcome = await cancelReleased(client({ credentials: async () => ({ username: 'u', password: 'hunter2-secret' }) }));
     expect(outcome.kind).toBe('not_sent');
