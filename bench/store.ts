@@ -28,8 +28,21 @@ export const measureStore = async (endpoint: string, rounds = 300) => {
         perRequest.destroy();
       },
     ],
+    [
+      'lock + key marker + target lease as one TransactWriteItems of three puts (shipped start of a new key)',
+      (round) =>
+        client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: ['lock', 'marker', 'lease'].map((kind) => ({ Put: { TableName: first, Item: { id: { S: `start-${kind}-${round}` }, payload: PAYLOAD }, ConditionExpression: 'attribute_not_exists(id)' } })),
+          }),
+        ),
+    ],
     ['final write as two UpdateItems side by side (4 calls per new key)', (round) => Promise.all([client.send(new UpdateItemCommand(update(first, `pair-${round}`))), client.send(new UpdateItemCommand(update(second, `pair-${round}`)))])],
-    ['final write as one TransactWriteItems of two updates (shipped)', (round) => client.send(new TransactWriteItemsCommand({ TransactItems: [{ Update: update(first, `tx-${round}`) }, { Update: update(second, `tx-${round}`) }] }))],
+    ['final write as one TransactWriteItems of two updates', (round) => client.send(new TransactWriteItemsCommand({ TransactItems: [{ Update: update(first, `tx-${round}`) }, { Update: update(second, `tx-${round}`) }] }))],
+    [
+      'final write as one TransactWriteItems of three updates: answer, lease release, audit (shipped)',
+      (round) => client.send(new TransactWriteItemsCommand({ TransactItems: [{ Update: update(first, `tx3-${round}`) }, { Update: update(first, `tx3r-${round}`) }, { Update: update(second, `tx3-${round}`) }] })),
+    ],
     [
       'final write as one BatchWriteItem of two puts',
       (round) => client.send(new BatchWriteItemCommand({ RequestItems: { [first]: [{ PutRequest: { Item: { id: { S: `batch-${round}` }, payload: PAYLOAD } } }], [second]: [{ PutRequest: { Item: { id: { S: `batch-${round}` }, payload: PAYLOAD } } }] } })),

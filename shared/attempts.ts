@@ -93,11 +93,12 @@ const reused = () => new ProblemError('idempotency-key-reused', 'This Idempotenc
 
 /**
  * Claims the next attempt of a key: creates the marker, or (an earlier execution of this key exists) checks its
- * payload hash and takes its operation id with the attempt number after it. `known` is the marker as read already.
+ * payload hash and takes its operation id with the attempt number after it. `known` is the marker as read already
+ * (null: known to be absent).
  */
-export const claimKey = async (fresh: KeyMarker, known?: KeyMarker): Promise<KeyMarker> => {
+export const claimKey = async (fresh: KeyMarker, known?: KeyMarker | null): Promise<KeyMarker> => {
   for (let round = 0; round < 3; round += 1) {
-    const existing = round === 0 && known !== undefined ? live(known) : await readKeyMarker(fresh.id);
+    const existing = round === 0 && known !== undefined ? live(known ?? undefined) : await readKeyMarker(fresh.id);
     try {
       if (existing === undefined) {
         await documentClient.send(new UpdateCommand({

@@ -72,11 +72,9 @@ const sendLock = async (command: PutItemCommand, start: NonNullable<JoinedWrites
         // What Powertools expects from its own PutItem: it replays, or answers "in progress", from the old item.
         throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: error.$metadata, Item: lockReason.Item });
       }
-      start.result = {
-        joined: false,
-        knownMarker: markerReason?.Code === 'ConditionalCheckFailed' ? markerReason.Item : undefined,
-        knownTarget: targetReason?.Code === 'ConditionalCheckFailed' ? targetReason.Item : undefined,
-      };
+      // What each condition saw: the old item when it failed, nothing there when it passed (no read needed then).
+      const seen = (reason: typeof markerReason) => (reason?.Code === 'ConditionalCheckFailed' ? (reason.Item ?? undefined) : reason?.Code === 'None' ? null : undefined);
+      start.result = { joined: false, knownMarker: seen(markerReason), knownTarget: seen(targetReason) };
     } else {
       unsupported(error);
       start.result = { joined: false };

@@ -2,30 +2,32 @@
  * Runs one execution of an operation under its idempotency key, as named stages:
  *   lease     claim the key's next attempt and the target's lease (or answer 409 target-busy);
  *   execute   the operation's own reads and write, through the gate (reconcile an unresolved attempt first, record
- *             the attempt right before sending, within the invocation's time);
+ *             the attempt right before sending, within the invocation's time); then what stays unresolved on the
+ *             target is settled;
  *   answer    the outcome as the saved answer, or a thrown problem;
  *   record    metrics, the audit entry and the outcome event; the lease is released with the answer's save.
  * Successes and definitive refusals are returned (the idempotency layer saves and replays them); every other ending
  * is thrown (the key is released and a retry may run).
  */
-import { toProblemError } from '../errors.js';
+import { ProblemError } from '../errors.js';
 import { LeaseLostError, releaseUpdate } from '../target-lease.js';
-import type { OperationOutcome, Reconciliation } from './definition.js';
-import { type StoredResponse, answerFor, isResolved, statusOf } from './pipeline/answer.js';
+import { type StoredResponse, answerFor, statusOf } from './pipeline/answer.js';
 import type { Execution } from './pipeline/execution.js';
-import { createGate } from './pipeline/gate.js';
-import { takeLease } from './pipeline/lease.js';
+import { createGate, settleTarget } from './pipeline/gate.js';
+import { type LeaseClaim, takeLease } from './pipeline/lease.js';
 import { recordFinish, recordProviderCall } from './pipeline/record.js';
 
 export type { StoredResponse } from './pipeline/answer.js';
 export { outcomeProblem } from './pipeline/answer.js';
 
-/** The earlier attempt of another key that this execution's own write was the check for, judged by its outcome. */
-const judgeDeferred = (execution: Execution, outcome: OperationOutcome): Exclude<Reconciliation, { verdict: 'ambiguous' }> => {
-  const judged = execution.definition.judgeEarlierByOwnWrite?.(outcome);
-  if (judged === 'applied') return { verdict: 'applied', upstream: null, details: { verified: false, explanation: 'A later request on the same target found the effect of this one.' } };
-  if (judged === 'absent') return { verdict: 'absent' };
-  return { verdict: 'absent', harmlessToResend: true };
+/** The execute stage: the operation's own reads and write, through the gate; or the answer another key settled. */
+const execute = async (execution: Execution, claim: LeaseClaim) => {
+  const gate = createGate(execution, claim);
+  if (claim.settled !== undefined) return { gate, outcome: claim.settled };
+  const started = performance.now();
+  const outcome = await execution.definition.execute(execution.input, gate);
+  recordProviderCall(execution.definition, outcome, performance.now() - started);
+  return { gate, outcome };
 };
 
 export const runOperation = async (execution: Execution): Promise<StoredResponse> => {
@@ -33,24 +35,13 @@ export const runOperation = async (execution: Execution): Promise<StoredResponse
   const target = definition.target(input);
   try {
     const claim = await takeLease(execution);
-    const marker = claim.marker;
-
-    const gate = createGate(execution, claim);
-    const started = performance.now();
-    const outcome = claim.settled ?? (await definition.execute(input, gate));
-    if (claim.settled === undefined) recordProviderCall(definition, outcome, performance.now() - started);
-    const deferred = gate.deferredForeign();
-    // The target stays unresolved while an earlier attempt was not reconciled, or this one's write may have landed.
-    const final = outcome.kind === 'succeeded' || outcome.kind === 'rejected' || outcome.kind === 'refused';
-    state.unresolved =
-      gate.pendingAttempt() !== undefined || (state.writeSent && !isResolved(outcome)) || (deferred !== undefined && !state.writeSent) || (gate.resendIsTheCheck() && !final);
-    if (deferred !== undefined && state.writeSent) await gate.recordDeferred(deferred, judgeDeferred(execution, outcome));
-
-    const answer = answerFor(definition, marker.operationId, target, outcome);
+    const { gate, outcome } = await execute(execution, claim);
+    await settleTarget(execution, gate, outcome);
+    const answer = answerFor(definition, claim.marker.operationId, target, outcome);
     recordFinish(execution, {
-      operationId: marker.operationId,
+      operationId: claim.marker.operationId,
       target,
-      attempt: marker.attempt,
+      attempt: claim.marker.attempt,
       outcome,
       status: statusOf(outcome, answer),
       httpStatus: answer.response?.statusCode ?? answer.problem?.status ?? 500,
@@ -58,7 +49,10 @@ export const runOperation = async (execution: Execution): Promise<StoredResponse
     if (answer.problem !== undefined) throw answer.problem;
     return answer.response;
   } catch (error) {
-    if (error instanceof LeaseLostError) throw toProblemError(error);
+    if (error instanceof LeaseLostError) {
+      // Only an execution that outlived its invocation loses its lease: nothing was sent, a retry has taken over.
+      throw new ProblemError('target-busy', 'This execution ran past its invocation and another took over the target; nothing was sent by it.', { retryAfterSeconds: 1, cause: error });
+    }
     throw error;
   } finally {
     // Joined to Powertools' final write (the answer's save, or the key's release), conditional on still holding it.

@@ -139,6 +139,23 @@ describe('2. a success is never borrowed from another key', () => {
   });
 });
 
+describe('an abandoned key does not block its eSIM for long', () => {
+  it("after the window, the next key reconciles the lost attempt first and records the verdict, so the old key's retry answers truthfully", async () => {
+    const iccid = newEsim('Installed', [bundle('b1', assignment('1', 'queued', 3), assignment('2', 'queued', 2), assignment('3', 'queued', 1))]);
+    const abandonedKey = { 'Idempotency-Key': key() };
+    esimGo.server.injectFault({ kind: 'apply-then-hang', method: 'DELETE', path: `/esims/${iccid}/bundles/b1` });
+    expect((await revoke(iccid, abandonedKey)).status).toBe(504);
+    await sleep(RECONCILE_AFTER_MS + 50);
+    const next = await revoke(iccid, { 'Idempotency-Key': key() });
+    expect(next.status).toBe(200);
+    expect((next.body.plan as { target: { id: string } }).target.id).toBe('2');
+    const late = await revoke(iccid, abandonedKey);
+    expect(late.status).toBe(200);
+    expect(late.body).toMatchObject({ reconciled: true, plan: { target: { id: '1' } } });
+    expect(revoked(iccid)).toEqual(['1', '2']);
+  });
+});
+
 describe('3. reconciliation never trusts a read that started too early', () => {
   it('a lost revoke applied late is not sent again on the strength of a slow, stale read', async () => {
     const iccid = newEsim('Installed', [bundle('b1', assignment('1', 'queued', 3), assignment('2', 'queued', 2), assignment('3', 'queued', 1))]);

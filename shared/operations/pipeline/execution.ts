@@ -27,8 +27,11 @@ export interface JoinedWrites {
   final?: { release?: Update; audit?: { update: Update; onSeparateFailure: (error: unknown) => void } };
 }
 
-/** What the folded start transaction did: the key marker and lease are taken, or the slow path must decide. */
-export type StartResult = { joined: true } | { joined: false; knownMarker?: Record<string, unknown>; knownTarget?: Record<string, unknown> };
+/**
+ * What the folded start transaction did: the key marker and lease are taken, or the slow path must decide, with what
+ * DynamoDB showed of each item (the old item; null when there was none; undefined when unknown).
+ */
+export type StartResult = { joined: true } | { joined: false; knownMarker?: Record<string, unknown> | null; knownTarget?: Record<string, unknown> | null };
 
 export interface Execution<Input extends Record<string, unknown> = Record<string, unknown>> {
   definition: OperationDefinition<Input>;

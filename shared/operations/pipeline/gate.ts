@@ -12,6 +12,7 @@ import { ProblemError } from '../../errors.js';
 import { logger } from '../../observability.js';
 import { type PendingAttempt, clearPendingUpdate, markSent, reconcileWindowMs } from '../../target-lease.js';
 import type { OperationOutcome, PreviousAttempt, Reconciliation, WriteGate } from '../definition.js';
+import { isResolved } from './answer.js';
 import { SAVE_RESERVE_MS, type Execution } from './execution.js';
 import type { LeaseClaim } from './lease.js';
 import { count } from './record.js';
@@ -175,4 +176,27 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
       return { proceed: true, resend, beforeSend: beforeSend(request, snapshot) };
     },
   };
+};
+
+/** Another key's earlier attempt that this execution's own write was the check for, judged by its outcome. */
+const judgeDeferred = (execution: Execution, outcome: OperationOutcome): Exclude<Reconciliation, { verdict: 'ambiguous' }> => {
+  const judged = execution.definition.judgeEarlierByOwnWrite?.(outcome);
+  if (judged === 'applied') return { verdict: 'applied', upstream: null, details: { verified: false, explanation: 'A later request on the same target found the effect of this one.' } };
+  if (judged === 'absent') return { verdict: 'absent' };
+  return { verdict: 'absent', harmlessToResend: true };
+};
+
+/**
+ * After the outcome: whether the target stays unresolved (its lease is released keeping the attempt for the next
+ * reconciliation), and the verdict owed to another key whose attempt this execution's own write was the check for.
+ * Unresolved: an earlier attempt was not reconciled, this write may have landed, or this write was the check of an
+ * earlier one and got no final answer.
+ */
+export const settleTarget = async (execution: Execution, gate: Gate, outcome: OperationOutcome): Promise<void> => {
+  const { state } = execution;
+  const final = outcome.kind === 'succeeded' || outcome.kind === 'rejected' || outcome.kind === 'refused';
+  const deferred = gate.deferredForeign();
+  state.unresolved =
+    gate.pendingAttempt() !== undefined || (state.writeSent && !isResolved(outcome)) || (deferred !== undefined && !state.writeSent) || (gate.resendIsTheCheck() && !final);
+  if (deferred !== undefined && state.writeSent) await gate.recordDeferred(deferred, judgeDeferred(execution, outcome));
 };

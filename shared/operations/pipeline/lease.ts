@@ -31,7 +31,7 @@ export const targetBusy = (busy: Busy): ProblemError =>
     { retryAfterSeconds: busy.retryAfterSeconds, extensions: { reason: busy.reason } },
   );
 
-const known = <T>(item: Record<string, unknown> | undefined): T | undefined => (item === undefined ? undefined : (unmarshall(item as never) as T));
+const known = <T>(item: Record<string, unknown> | null | undefined): T | null | undefined => (item === undefined || item === null ? item : (unmarshall(item as never) as T));
 
 /** Turns a verdict another key recorded on this key's marker into this execution's answer (or a go-ahead). */
 const fromRecordedVerdict = (marker: KeyMarker): Pick<LeaseClaim, 'settled' | 'resend'> => {
