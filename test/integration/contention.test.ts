@@ -156,6 +156,23 @@ describe('an abandoned key does not block its eSIM for long', () => {
   });
 });
 
+describe('a container that dies holding a lease', () => {
+  it('blocks its eSIM only until its invocation would have ended; then the next key proceeds', async () => {
+    const iccid = newEsim('Installed', [bundle('b1', assignment('1', 'queued', 3), assignment('2', 'queued', 2))]);
+    const { acquireLease, newLease, targetId } = await import('../../shared/target-lease.js');
+    // A lease taken by an execution whose container then vanished: never released, it expires with its invocation.
+    const dead = await acquireLease(newLease(targetId('esim-go', `iccid:${iccid}`), 'attempt#revoke-bundle#dead-container', Date.now() + 600));
+    expect(dead.busy).toBe(false);
+    const blocked = await revoke(iccid, { 'Idempotency-Key': key() });
+    expect(blocked.status).toBe(409);
+    expect(blocked.body).toMatchObject({ reason: 'leased' });
+    await sleep(650);
+    const next = await revoke(iccid, { 'Idempotency-Key': key() });
+    expect(next.status).toBe(200);
+    expect(revoked(iccid)).toEqual(['1']);
+  });
+});
+
 describe('3. reconciliation never trusts a read that started too early', () => {
   it('a lost revoke applied late is not sent again on the strength of a slow, stale read', async () => {
     const iccid = newEsim('Installed', [bundle('b1', assignment('1', 'queued', 3), assignment('2', 'queued', 2), assignment('3', 'queued', 1))]);
