@@ -61,7 +61,7 @@ const sendLock = async (command: PutItemCommand, start: NonNullable<JoinedWrites
     return sendOwn(command);
   }
   try {
-    await dynamoDBClient.send(new TransactWriteItemsCommand({ TransactItems: [lock, ...start.items.map((Put) => ({ Put }))] }));
+    await dynamoDBClient.send(new TransactWriteItemsCommand({ TransactItems: [lock, ...start.items] }));
     start.result = { joined: true };
     return {};
   } catch (error) {

@@ -21,7 +21,7 @@ import { type Execution, type RequestMeta, createExecution } from './operations/
 import { ensureTimeForCall } from './operations/pipeline/gate.js';
 import type { Recorder } from './operations/pipeline/recorder.js';
 import { type StoredResponse, runOperation } from './operations/run.js';
-import { leasePut } from './target-lease.js';
+import { leaseUpdate } from './target-lease.js';
 
 export interface IdempotentRequest<Input> {
   /** Hashed into the idempotency key. */
@@ -62,7 +62,7 @@ export const createIdempotentRunner = <Input extends Record<string, unknown>>(de
     const execution = createExecution(definition, request, context.getRemainingTimeInMillis(), recorder) as unknown as Execution;
     // Nothing is claimed when the invocation cannot see one provider call through to its saved answer.
     ensureTimeForCall(execution);
-    execution.joined.start = { items: [keyMarkerPut(execution.freshMarker), leasePut(execution.lease)] };
+    execution.joined.start = { items: [{ Put: keyMarkerPut(execution.freshMarker) }, { Update: leaseUpdate(execution.lease) }] };
     try {
       return (await withJoinedWrites(execution.joined, () => run({ ...request, execution }))) as IdempotentResult;
     } catch (error) {

@@ -14,7 +14,7 @@
  * Written by hand because Powertools idempotency locks one key, and this locks one target across keys.
  */
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException, type Put, type Update } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type Update } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { config } from './config.js';
@@ -37,12 +37,23 @@ export interface PendingAttempt {
   sentAtMs: number;
 }
 
+/** The latest effect the gateway knows of on this target (a success, or an attempt reconciled as applied). */
+export interface KnownEffect {
+  operationId: string;
+  atMs: number;
+}
+
 export interface TargetRecord {
   id: string;
   holder?: string;
   leaseToken?: string;
   leaseExpiresAt?: number;
   pending?: PendingAttempt;
+  /**
+   * Lets reconciliation tell "the state shows my write" from "the state was already like that": for a provider
+   * whose final state looks the same whoever caused it (sTN CANCELLING, a Monogoto eSIM no longer released).
+   */
+  lastEffect?: KnownEffect;
   version: string;
   expiration: number;
 }
@@ -65,15 +76,17 @@ export const reconcileWindowMs = (): number => config().RECONCILE_AFTER_MS ?? 2 
 export const newLease = (targetIdOfInput: string, holder: string, expiresAt: number): Lease => ({ targetId: targetIdOfInput, token: randomUUID(), holder, expiresAt });
 
 /**
- * The Put that takes a free target (folded into the idempotency lock's transaction for a new key): the item is absent,
- * expired, or has no unresolved attempt and no live lease. Otherwise the slow path (`acquireLease`) decides.
+ * The Update that takes a free target (folded into the idempotency lock's transaction for a new key): no live lease
+ * and no unresolved attempt. An Update, not a Put: the target's history (`lastEffect`) stays. Anything else,
+ * including an expired item that still carries an attempt, is left to the slow path (`acquireLease`).
  */
-export const leasePut = (lease: Lease): Put => ({
+export const leaseUpdate = (lease: Lease): Update => ({
   TableName: tableName(),
-  Item: marshall({ id: lease.targetId, holder: lease.holder, leaseToken: lease.token, leaseExpiresAt: lease.expiresAt, version: randomUUID(), expiration: keyExpiration() }),
-  ConditionExpression: 'attribute_not_exists(#id) OR #expiration < :now OR (attribute_not_exists(pending) AND (attribute_not_exists(leaseToken) OR leaseExpiresAt < :nowMs))',
-  ExpressionAttributeNames: { '#id': IDEMPOTENCY_TABLE.partitionKey, '#expiration': 'expiration' },
-  ExpressionAttributeValues: marshall({ ':now': nowSeconds(), ':nowMs': Date.now() }),
+  Key: marshall(key(lease.targetId)),
+  UpdateExpression: 'SET holder = :holder, leaseToken = :token, leaseExpiresAt = :until, version = :version, expiration = :expiration',
+  ConditionExpression: 'attribute_not_exists(#id) OR (attribute_not_exists(pending) AND (attribute_not_exists(leaseToken) OR leaseExpiresAt < :nowMs))',
+  ExpressionAttributeNames: { '#id': IDEMPOTENCY_TABLE.partitionKey },
+  ExpressionAttributeValues: marshall({ ':holder': lease.holder, ':token': lease.token, ':until': lease.expiresAt, ':version': randomUUID(), ':expiration': keyExpiration(), ':nowMs': Date.now() }),
   ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
 });
 
@@ -95,7 +108,7 @@ export interface Busy {
   operationId?: string;
 }
 
-export type Acquired = { busy: false; lease: Lease; pending?: PendingAttempt };
+export type Acquired = { busy: false; lease: Lease; pending?: PendingAttempt; lastEffect?: KnownEffect };
 
 const secondsUntil = (ms: number, cap: number) => Math.min(Math.max(Math.ceil((ms - Date.now()) / 1000), 1), cap);
 
@@ -136,7 +149,7 @@ export const acquireLease = async (lease: Lease, known?: TargetRecord | null): P
           ...(live === undefined ? { ':now': nowSeconds() } : { ':seen': live.version }),
         },
       }));
-      return { busy: false, lease, pending: verdict.pending };
+      return { busy: false, lease, pending: verdict.pending, lastEffect: live?.lastEffect };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw storeUnavailable(error, 'The target lease');
       // Someone else wrote the target between the read and the write: judge it again.
@@ -174,19 +187,25 @@ export const markSent = async (lease: Lease, pending: PendingAttempt): Promise<v
  * the lease, so a late save of an execution that outlived its invocation fails instead of overwriting. `resolved`
  * clears the unresolved attempt (the outcome is known); otherwise it stays for reconciliation.
  */
-export const releaseUpdate = (lease: Lease, resolved: boolean): Update => ({
+export const releaseUpdate = (lease: Lease, resolved: boolean, effect?: KnownEffect): Update => ({
   TableName: tableName(),
   Key: marshall(key(lease.targetId)),
-  UpdateExpression: `SET version = :version REMOVE holder, leaseToken, leaseExpiresAt${resolved ? ', pending' : ''}`,
+  UpdateExpression: `SET version = :version${effect === undefined ? '' : ', lastEffect = :effect'} REMOVE holder, leaseToken, leaseExpiresAt${resolved ? ', pending' : ''}`,
   ConditionExpression: 'leaseToken = :token',
-  ExpressionAttributeValues: marshall({ ':version': randomUUID(), ':token': lease.token }),
+  ExpressionAttributeValues: marshall({ ':version': randomUUID(), ':token': lease.token, ...(effect === undefined ? {} : { ':effect': effect }) }),
 });
 
 /** The Update that clears another key's unresolved attempt once its verdict is recorded (within this lease). */
-export const clearPendingUpdate = (lease: Lease, pending: PendingAttempt): Update => ({
+export const clearPendingUpdate = (lease: Lease, pending: PendingAttempt, applied: boolean): Update => ({
   TableName: tableName(),
   Key: marshall(key(lease.targetId)),
-  UpdateExpression: 'SET version = :version REMOVE pending',
+  UpdateExpression: `SET version = :version${applied ? ', lastEffect = :effect' : ''} REMOVE pending`,
   ConditionExpression: 'leaseToken = :token AND pending.keyId = :keyId AND pending.attempt = :attempt',
-  ExpressionAttributeValues: marshall({ ':version': randomUUID(), ':token': lease.token, ':keyId': pending.keyId, ':attempt': pending.attempt }),
+  ExpressionAttributeValues: marshall({
+    ':version': randomUUID(),
+    ':token': lease.token,
+    ':keyId': pending.keyId,
+    ':attempt': pending.attempt,
+    ...(applied ? { ':effect': { operationId: pending.operationId, atMs: pending.sentAtMs } } : {}),
+  }),
 });

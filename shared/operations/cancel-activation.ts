@@ -58,14 +58,18 @@ export const cancelActivation = defineOperation({
     if (outcome.kind !== 'succeeded') return outcome;
     return { ...outcome, details: activationDetails(activationSchema.parse(outcome.upstream.body)) };
   },
-  reconcile: async ({ input, signal }) => {
+  reconcile: async ({ input, previous, signal }) => {
     const observedAt = Date.now();
     const lookup = await stnClient().queryActivation(input.activationId, { signal });
     // Cannot tell yet: the attempt marker stays and the next retry reconciles again.
     if (!lookup.ok) throw outcomeProblem(lookup.outcome);
     const activation = lookup.activation;
     if (activation === null) return { verdict: 'ambiguous', observed: { activationId: input.activationId, found: false } };
-    if (CANCELLED_STATUS.test(activation.status)) return { verdict: 'applied', upstream: { status: lookup.upstream.status, body: activation }, details: activationDetails(activation) };
+    if (CANCELLED_STATUS.test(activation.status)) {
+      // Cancelled by an earlier request before this attempt was sent: sTN refuses a second cancel, so it had no effect.
+      if (previous.effectBefore) return { verdict: 'rejected', upstream: { status: lookup.upstream.status, body: activation }, message: `The activation was already ${activation.status} before this request was sent; it can no longer be cancelled` };
+      return { verdict: 'applied', upstream: { status: lookup.upstream.status, body: activation }, details: activationDetails(activation) };
+    }
     if (PENDING_STATUSES.has(activation.status)) return { verdict: 'absent', observedAt };
     if (activation.status === 'DONE' || activation.status === 'ERROR') {
       return { verdict: 'rejected', upstream: { status: lookup.upstream.status, body: activation }, message: `The activation is ${activation.status}; it can no longer be cancelled` };

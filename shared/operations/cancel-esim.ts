@@ -38,7 +38,8 @@ export const cancelEsim = defineOperation({
     const outcome = await (await monogotoClient()).cancelEsim({ iccid, matchingId }, { signal: gate.signal, beforeSend: gated.beforeSend });
     // A re-send refused because the eSIM is no longer released is what a successful earlier cancel leaves behind.
     // Monogoto offers no read to prove it, so the answer says so (verified: false) instead of claiming a rejection.
-    if (gated.resend && outcome.kind === 'rejected' && NOT_RELEASED.test(outcome.message)) {
+    // Unless the gateway knows of an effect on this eSIM from before that attempt: then "not released" is explained.
+    if (gated.resend && !gated.effectBeforeEarlier && outcome.kind === 'rejected' && NOT_RELEASED.test(outcome.message)) {
       return { kind: 'succeeded', upstream: outcome.upstream, details: { reconciled: true, verified: false, explanation: UNVERIFIED_EXPLANATION } };
     }
     return outcome;
@@ -48,7 +49,9 @@ export const cancelEsim = defineOperation({
   reconcile: async () => ({ verdict: 'absent', harmlessToResend: true }),
   // After another key's lost cancel on this eSIM: a cancel that succeeds now shows that one did nothing; one refused
   // as not released shows it took effect (as far as Monogoto lets anyone tell).
-  judgeEarlierByOwnWrite: (outcome) => (outcome.kind === 'succeeded' ? 'absent' : outcome.kind === 'rejected' && NOT_RELEASED.test(outcome.message) ? 'applied' : undefined),
+  // A refusal explained by an effect from before that attempt shows nothing of it: the attempt could only be refused.
+  judgeEarlierByOwnWrite: (outcome, earlier) =>
+    outcome.kind === 'succeeded' ? 'absent' : outcome.kind === 'rejected' && NOT_RELEASED.test(outcome.message) ? (earlier.effectBefore ? 'absent' : 'applied') : undefined,
   // Monogoto has no read API for eSIM state, so a dry run can only confirm the input and show the request.
   dryRun: async ({ iccid, matchingId }) => ({
     preview: { request: { method: 'POST', path: '/api/v1/eSIM/cancel', body: { iccid, matchingId } } },

@@ -35,6 +35,11 @@ export interface PreviousAttempt {
   attempt: number;
   /** Whether this key sent it (its own lost answer) or another key did (an abandoned attempt on the same target). */
   own: boolean;
+  /**
+   * The gateway knows of an effect on the target from before this attempt was sent (another key's success): a final
+   * state that looks the same whoever caused it (sTN CANCELLING) then proves nothing about this attempt.
+   */
+  effectBefore: boolean;
 }
 
 /**
@@ -65,10 +70,13 @@ export interface WriteGate {
    * Call after the reads and right before the write. When an earlier attempt on this target may already have been
    * sent, the framework reconciles first: `proceed: false` carries the outcome to answer instead of sending.
    * `observedAt` is when the reads behind `snapshot` started. On `proceed: true`, hand `beforeSend` to the client:
-   * it records the attempt durably and refuses when the invocation cannot cover the call.
+   * it records the attempt durably and refuses when the invocation cannot cover the call. `resend`: this key's
+   * earlier write is being sent again; `effectBeforeEarlier`: the gateway knew of an effect on the target from before
+   * that earlier write (so a refusal now is explained by it, not by that write).
    */
   beforeWrite: (attempt: { request: unknown; snapshot?: unknown; observedAt: number }) => Promise<
-    { proceed: true; resend: boolean; beforeSend: BeforeSend } | { proceed: false; outcome: OperationOutcome }
+    | { proceed: true; resend: boolean; beforeSend: BeforeSend; effectBeforeEarlier: boolean }
+    | { proceed: false; outcome: OperationOutcome }
   >;
   /** The unresolved attempt on this target, if any, for paths that end before the write. */
   pendingAttempt: () => PreviousAttempt | undefined;
@@ -136,7 +144,7 @@ export interface OperationDefinition<Input extends Record<string, unknown> = Rec
    * For providers without a read API (reconcile answers `harmlessToResend`): what this execution's own write says
    * about another key's earlier attempt on the same target. Undefined: that key's retry re-sends as its own check.
    */
-  judgeEarlierByOwnWrite?: (outcome: OperationOutcome) => 'applied' | 'absent' | undefined;
+  judgeEarlierByOwnWrite?: (outcome: OperationOutcome, earlier: PreviousAttempt) => 'applied' | 'absent' | undefined;
   /** Answers what `execute` would do, changing nothing anywhere. */
   dryRun: (input: Input) => Promise<DryRunAnswer>;
 }

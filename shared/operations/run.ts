@@ -56,6 +56,6 @@ export const runOperation = async (execution: Execution): Promise<StoredResponse
     throw error;
   } finally {
     // Joined to Powertools' final write (the answer's save, or the key's release), conditional on still holding it.
-    if (state.leaseHeld) execution.joined.final = { ...execution.joined.final, release: releaseUpdate(execution.lease, !state.unresolved) };
+    if (state.leaseHeld) execution.joined.final = { ...execution.joined.final, release: releaseUpdate(execution.lease, !state.unresolved, state.effect) };
   }
 };

@@ -13,8 +13,9 @@ import { withLuhnCheckDigit } from '../../shared/iccid.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
 import { type EsimGoSimulator, type SimBundle, assignment } from '../simulators/esim-go/simulator.js';
 import type { MonogotoSimulator } from '../simulators/monogoto/simulator.js';
+import { type StnSimulator, activation } from '../simulators/stn/simulator.js';
 import { clearDynamoDBFaults, delayDynamoDB, failDynamoDB } from '../support/dynamodb-faults.js';
-import { type Answer, type Handler, configureEnvironment, invoke, newTable, startEsimGo, startMonogoto } from '../support/harness.js';
+import { type Answer, type Handler, configureEnvironment, invoke, newTable, startEsimGo, startMonogoto, startStn } from '../support/harness.js';
 
 const RECONCILE_AFTER_MS = 800;
 let esimGo: EsimGoSimulator;
@@ -23,10 +24,13 @@ let revokeHandler: Handler;
 let revokeDefinition: OperationDefinition;
 let cancelHandler: Handler;
 let cancelDefinition: OperationDefinition;
+let stn: StnSimulator;
+let activationHandler: Handler;
+let activationDefinition: OperationDefinition;
 let serial = 0;
 
 beforeAll(async () => {
-  [esimGo, monogoto] = await Promise.all([startEsimGo({ seed: false, requestsPerSecond: 10_000 }), startMonogoto({ seed: false })]);
+  [esimGo, monogoto, stn] = await Promise.all([startEsimGo({ seed: false, requestsPerSecond: 10_000 }), startMonogoto({ seed: false }), startStn({ seed: false, requestsPerSecond: 10_000 })]);
   configureEnvironment({
     IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')),
     AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
@@ -38,12 +42,15 @@ beforeAll(async () => {
   ({ revokeBundle: revokeDefinition } = (await import('../../shared/operations/revoke-bundle.js')) as unknown as { revokeBundle: OperationDefinition });
   ({ handler: cancelHandler } = (await import('../../functions/cancel-esim/index.js')) as unknown as { handler: Handler });
   ({ cancelEsim: cancelDefinition } = (await import('../../shared/operations/cancel-esim.js')) as unknown as { cancelEsim: OperationDefinition });
+  ({ handler: activationHandler } = (await import('../../functions/cancel-activation/index.js')) as unknown as { handler: Handler });
+  ({ cancelActivation: activationDefinition } = (await import('../../shared/operations/cancel-activation.js')) as unknown as { cancelActivation: OperationDefinition });
 });
-afterAll(async () => Promise.all([esimGo.server.stop(), monogoto.server.stop()]));
+afterAll(async () => Promise.all([esimGo.server.stop(), monogoto.server.stop(), stn.server.stop()]));
 beforeEach(() => {
   esimGo.server.clearFaults();
   esimGo.server.latencyMs = 0;
   monogoto.server.clearFaults();
+  stn.server.clearFaults();
   clearDynamoDBFaults();
 });
 
@@ -170,6 +177,37 @@ describe('a container that dies holding a lease', () => {
     const next = await revoke(iccid, { 'Idempotency-Key': key() });
     expect(next.status).toBe(200);
     expect(revoked(iccid)).toEqual(['1']);
+  });
+});
+
+describe('a final state another key caused is not taken for this key\'s effect', () => {
+  it('sTN: a lost cancel sent after another key had cancelled is a rejection, not "in progress, reconciled"', async () => {
+    const id = `act${(serial += 1)}x${randomUUID().slice(0, 8)}`;
+    stn.addActivation(activation(id, 'BUSY'));
+    const cancel = (headers: Record<string, string>) => invoke(activationHandler, activationDefinition, { method: 'POST', path: `/v1/stn/activations/${id}/cancel`, headers });
+    expect((await cancel({ 'Idempotency-Key': key() })).body.status).toBe('in_progress');
+    const late = { 'Idempotency-Key': key() };
+    stn.server.injectFault({ kind: 'hang', path: '/api/CancelNewSubscription', matching: id });
+    expect((await cancel(late)).status).toBe(504);
+    await sleep(RECONCILE_AFTER_MS + 50);
+    const retried = await cancel(late);
+    expect(retried.status).toBe(422);
+    expect(retried.body).toMatchObject({ reconciled: true, detail: expect.stringMatching(/already CANCELLING before this request was sent/) });
+    expect(stn.cancellations().filter((cancellation) => cancellation.activationId === id)).toHaveLength(1);
+  });
+
+  it('Monogoto: a lost cancel sent after another key had cancelled is a rejection, not "succeeded, unverified"', async () => {
+    const iccid = nextIccid();
+    monogoto.addEsim({ iccid, state: 'released', matchingId: 'TWICE' });
+    const cancel = (headers: Record<string, string>) => invoke(cancelHandler, cancelDefinition, { method: 'POST', path: `/v1/monogoto/esims/${iccid}/cancel`, headers, body: { matchingId: 'TWICE' } });
+    expect((await cancel({ 'Idempotency-Key': key() })).status).toBe(200);
+    const late = { 'Idempotency-Key': key() };
+    monogoto.server.injectFault({ kind: 'hang', path: '/api/v1/eSIM/cancel', matching: iccid });
+    expect((await cancel(late)).status).toBe(504);
+    const retried = await cancel(late);
+    expect(retried.status).toBe(422);
+    expect(retried.body.verified).toBeUndefined();
+    expect(monogoto.cancellations().filter((cancellation) => cancellation.iccid === iccid)).toHaveLength(1);
   });
 });
 

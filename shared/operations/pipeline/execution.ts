@@ -3,9 +3,9 @@
  * request by the idempotency runner and passed down explicitly (nothing about a request lives in module state).
  */
 import { randomUUID } from 'node:crypto';
-import type { Put, Update } from '@aws-sdk/client-dynamodb';
+import type { TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
 import { type KeyMarker, markerId, newKeyMarker, payloadHash } from '../../attempts.js';
-import { type Lease, newLease, targetId } from '../../target-lease.js';
+import { type KnownEffect, type Lease, newLease, targetId } from '../../target-lease.js';
 import type { OperationDefinition } from '../definition.js';
 import type { Recorder } from './recorder.js';
 
@@ -23,7 +23,7 @@ export const SAVE_RESERVE_MS = 250;
  * new key), the lease release and the audit entry to its final write. Read by `idempotency-client.ts`.
  */
 export interface JoinedWrites {
-  start?: { items: Put[]; result?: StartResult };
+  start?: { items: TransactWriteItem[]; result?: StartResult };
   final?: { release?: Update; audit?: { update: Update; onSeparateFailure: (error: unknown) => void } };
 }
 
@@ -54,6 +54,8 @@ export interface Execution<Input extends Record<string, unknown> = Record<string
     unresolved: boolean;
     /** This execution's own write went out. */
     writeSent: boolean;
+    /** The effect this execution established on the target (recorded with the lease's release). */
+    effect?: KnownEffect;
   };
 }
 

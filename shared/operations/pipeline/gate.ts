@@ -10,7 +10,7 @@ import { config } from '../../config.js';
 import { dynamoDBClient } from '../../dynamodb.js';
 import { ProblemError } from '../../errors.js';
 import { logger } from '../../observability.js';
-import { type PendingAttempt, clearPendingUpdate, markSent, reconcileWindowMs } from '../../target-lease.js';
+import { type KnownEffect, type PendingAttempt, clearPendingUpdate, markSent, reconcileWindowMs } from '../../target-lease.js';
 import type { OperationOutcome, PreviousAttempt, Reconciliation, WriteGate } from '../definition.js';
 import { isResolved } from './answer.js';
 import { SAVE_RESERVE_MS, type Execution } from './execution.js';
@@ -31,7 +31,7 @@ export const ensureTimeForCall = (execution: Execution): void => {
   }
 };
 
-const asPrevious = (pending: PendingAttempt, own: boolean): PreviousAttempt => ({
+const asPrevious = (pending: PendingAttempt, own: boolean, lastEffect: KnownEffect | undefined): PreviousAttempt => ({
   operationId: pending.operationId,
   request: pending.request,
   snapshot: pending.snapshot,
@@ -39,11 +39,15 @@ const asPrevious = (pending: PendingAttempt, own: boolean): PreviousAttempt => (
   sentAtMs: pending.sentAtMs,
   attempt: pending.attempt,
   own,
+  effectBefore: lastEffect !== undefined && lastEffect.atMs < pending.sentAtMs,
 });
 
-/** Records another key's verdict on its marker and clears its attempt from the target, together. */
-const recordForeignVerdict = async (execution: Execution, pending: PendingAttempt, verdict: RecordedVerdict): Promise<void> => {
-  const items = [{ Update: verdictUpdate(pending.keyId, verdict) }, { Update: clearPendingUpdate(execution.lease, pending) }];
+/**
+ * Records another key's verdict on its marker and, unless this execution's own write already replaced it on the
+ * target, clears its attempt there, together.
+ */
+const recordForeignVerdict = async (execution: Execution, pending: PendingAttempt, verdict: RecordedVerdict, clear = true): Promise<void> => {
+  const items = [{ Update: verdictUpdate(pending.keyId, verdict) }, ...(clear ? [{ Update: clearPendingUpdate(execution.lease, pending, verdict.verdict === 'applied') }] : [])];
   try {
     await dynamoDBClient.send(new TransactWriteItemsCommand({ TransactItems: items }));
   } catch (error) {
@@ -71,6 +75,8 @@ export interface Gate extends WriteGate {
   /** Another key's attempt that only this execution's own write can judge (re-sending is the check). */
   deferredForeign: () => PendingAttempt | undefined;
   recordDeferred: (pending: PendingAttempt, verdict: Exclude<Reconciliation, { verdict: 'ambiguous' }>) => Promise<void>;
+  /** The earlier attempt as reconciliation sees it (with what was known of the target before it). */
+  previousOf: (pending: PendingAttempt) => PreviousAttempt;
 }
 
 export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
@@ -79,6 +85,8 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
   let deferred: PendingAttempt | undefined;
   let resendIsTheCheck = claim.resend === true;
   const own = () => pending !== undefined && pending.keyId === execution.lease.holder;
+  const previousOf = (attempt: PendingAttempt) => asPrevious(attempt, attempt.keyId === execution.lease.holder, claim.lastEffect);
+  let effectBeforeEarlier = false;
 
   const beforeSend = (request: unknown, snapshot: unknown) => async () => {
     ensureTimeForCall(execution);
@@ -93,11 +101,13 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
 
   return {
     signal: execution.signal,
-    pendingAttempt: () => (pending === undefined ? undefined : asPrevious(pending, own())),
+    pendingAttempt: () => (pending === undefined ? undefined : previousOf(pending)),
+    previousOf,
     deferredForeign: () => deferred,
     resendIsTheCheck: () => resendIsTheCheck,
     recordDeferred: async (earlier, verdict) => {
-      await recordForeignVerdict(execution, earlier, recordedVerdict(verdict, earlier.attempt)).catch((error: unknown) => {
+      // This execution's own write replaced the earlier attempt on the target: only the verdict is left to record.
+      await recordForeignVerdict(execution, earlier, recordedVerdict(verdict, earlier.attempt), false).catch((error: unknown) => {
         // Only reachable after this execution's own write: its answer stands, the other key keeps reconciling itself.
         logger.error('verdict for another key not recorded', { error: error as Error });
       });
@@ -118,7 +128,7 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
       if (pending !== undefined) {
         const earlier = pending;
         const ownAttempt = own();
-        const verdict = await definition.reconcile({ input: execution.input, previous: asPrevious(earlier, ownAttempt), current: snapshot, signal: execution.signal });
+        const verdict = await definition.reconcile({ input: execution.input, previous: previousOf(earlier), current: snapshot, signal: execution.signal });
         count(definition, 'Reconciliations', { verdict: verdict.verdict, attempt: ownAttempt ? 'own' : 'other-key' });
         logger.info('reconciled an earlier attempt', { verdict: verdict.verdict, own: ownAttempt, previousAttempt: earlier.attempt, sentAt: earlier.sentAt });
         if (verdict.verdict === 'ambiguous') {
@@ -164,6 +174,7 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
           }
           resend = true;
           resendIsTheCheck = verdict.verdict === 'absent' && verdict.harmlessToResend === true;
+          effectBeforeEarlier = previousOf(earlier).effectBefore;
         } else if (verdict.verdict === 'absent' && verdict.harmlessToResend === true) {
           // The provider offers no read: this execution's own write will tell whether the earlier one took effect.
           deferred = earlier;
@@ -173,14 +184,14 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
         }
         pending = undefined;
       }
-      return { proceed: true, resend, beforeSend: beforeSend(request, snapshot) };
+      return { proceed: true, resend, beforeSend: beforeSend(request, snapshot), effectBeforeEarlier };
     },
   };
 };
 
 /** Another key's earlier attempt that this execution's own write was the check for, judged by its outcome. */
-const judgeDeferred = (execution: Execution, outcome: OperationOutcome): Exclude<Reconciliation, { verdict: 'ambiguous' }> => {
-  const judged = execution.definition.judgeEarlierByOwnWrite?.(outcome);
+const judgeDeferred = (execution: Execution, outcome: OperationOutcome, earlier: PreviousAttempt): Exclude<Reconciliation, { verdict: 'ambiguous' }> => {
+  const judged = execution.definition.judgeEarlierByOwnWrite?.(outcome, earlier);
   if (judged === 'applied') return { verdict: 'applied', upstream: null, details: { verified: false, explanation: 'A later request on the same target found the effect of this one.' } };
   if (judged === 'absent') return { verdict: 'absent' };
   return { verdict: 'absent', harmlessToResend: true };
@@ -198,5 +209,11 @@ export const settleTarget = async (execution: Execution, gate: Gate, outcome: Op
   const deferred = gate.deferredForeign();
   state.unresolved =
     gate.pendingAttempt() !== undefined || (state.writeSent && !isResolved(outcome)) || (deferred !== undefined && !state.writeSent) || (gate.resendIsTheCheck() && !final);
-  if (deferred !== undefined && state.writeSent) await gate.recordDeferred(deferred, judgeDeferred(execution, outcome));
+  // Any time before the release is earlier than every later attempt's sentAt: the target is serialized.
+  if (outcome.kind === 'succeeded' && state.marker !== undefined) state.effect = { operationId: state.marker.operationId, atMs: Date.now() };
+  if (deferred !== undefined && state.writeSent) {
+    const verdict = judgeDeferred(execution, outcome, gate.previousOf(deferred));
+    if (verdict.verdict === 'applied') state.effect = { operationId: deferred.operationId, atMs: deferred.sentAtMs };
+    await gate.recordDeferred(deferred, verdict);
+  }
 };

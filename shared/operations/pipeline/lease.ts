@@ -7,7 +7,7 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type KeyMarker, claimKey } from '../../attempts.js';
 import { ProblemError } from '../../errors.js';
-import { type Busy, type PendingAttempt, type TargetRecord, acquireLease } from '../../target-lease.js';
+import { type Busy, type KnownEffect, type PendingAttempt, type TargetRecord, acquireLease } from '../../target-lease.js';
 import type { OperationOutcome } from '../definition.js';
 import type { Execution } from './execution.js';
 
@@ -15,6 +15,8 @@ export interface LeaseClaim {
   marker: KeyMarker;
   /** An unresolved attempt on the target: this key's own lost answer, or another key's abandoned attempt. */
   pending?: PendingAttempt;
+  /** The latest effect the gateway knows of on the target. */
+  lastEffect?: KnownEffect;
   /** Another key's reconciliation settled this key's earlier attempt as absent: send, re-sending being the check. */
   resend?: boolean;
   /** Another key's reconciliation settled this key's earlier attempt: the answer, without any provider call. */
@@ -56,11 +58,11 @@ export const takeLease = async (execution: Execution): Promise<LeaseClaim> => {
   const acquired = await acquireLease(execution.lease, start === undefined ? undefined : known<TargetRecord>(start.knownTarget));
   if (acquired.busy) throw targetBusy(acquired);
   state.leaseHeld = true;
-  const pending = acquired.pending;
+  const { pending, lastEffect } = acquired;
   if (pending !== undefined) {
     state.unresolved = true;
-    return { marker, pending };
+    return { marker, pending, lastEffect };
   }
   // Without an attempt of this key left on the target, a verdict on its marker is about its latest attempt.
-  return { marker, ...fromRecordedVerdict(marker) };
+  return { marker, lastEffect, ...fromRecordedVerdict(marker) };
 };
