@@ -161,6 +161,21 @@ describe('an abandoned key does not block its eSIM for long', () => {
     expect(late.body).toMatchObject({ reconciled: true, plan: { target: { id: '1' } } });
     expect(revoked(iccid)).toEqual(['1', '2']);
   });
+
+  it("the old key's recorded verdict holds even when a third key has since left an unresolved attempt there", async () => {
+    const iccid = newEsim('Installed', [bundle('b1', assignment('1', 'queued', 4), assignment('2', 'queued', 3), assignment('3', 'queued', 2))]);
+    const abandonedKey = { 'Idempotency-Key': key() };
+    esimGo.server.injectFault({ kind: 'apply-then-hang', method: 'DELETE', path: `/esims/${iccid}/bundles/b1` });
+    expect((await revoke(iccid, abandonedKey)).status).toBe(504);
+    await sleep(RECONCILE_AFTER_MS + 50);
+    // The next key settles the abandoned attempt (applied), then loses its own answer: its attempt is now unresolved.
+    esimGo.server.injectFault({ kind: 'status', status: 500, method: 'DELETE', path: `/esims/${iccid}/bundles/b1` });
+    expect((await revoke(iccid, { 'Idempotency-Key': key() })).status).toBe(502);
+    const late = await revoke(iccid, abandonedKey);
+    expect(late.status).toBe(200);
+    expect(late.body).toMatchObject({ reconciled: true, plan: { target: { id: '1' } } });
+    expect(revoked(iccid)).toEqual(['1']);
+  });
 });
 
 describe('a container that dies holding a lease', () => {

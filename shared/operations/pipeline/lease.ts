@@ -7,7 +7,7 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type KeyMarker, claimKey } from '../../attempts.js';
 import { ProblemError } from '../../errors.js';
-import { type Busy, type KnownEffect, type PendingAttempt, type TargetRecord, acquireLease } from '../../target-lease.js';
+import { type Busy, type KnownEffect, type PendingAttempt, type TargetRecord, acquireLease, readTarget } from '../../target-lease.js';
 import type { OperationOutcome } from '../definition.js';
 import type { Execution } from './execution.js';
 
@@ -55,14 +55,22 @@ export const takeLease = async (execution: Execution): Promise<LeaseClaim> => {
   }
   const marker = await claimKey(execution.freshMarker, start === undefined ? undefined : known<KeyMarker>(start.knownMarker));
   state.marker = marker;
-  const acquired = await acquireLease(execution.lease, start === undefined ? undefined : known<TargetRecord>(start.knownTarget));
+  const knownTarget = start === undefined ? undefined : known<TargetRecord>(start.knownTarget);
+  const verdict = marker.verdict?.verdict;
+  if (verdict === 'applied' || verdict === 'rejected') {
+    // Another key settled this key's latest attempt: the answer needs no provider call, so no lease, however busy the
+    // target is now. Unless this key has written again since (its own attempt is on the target): then that decides.
+    const target = knownTarget === undefined ? await readTarget(execution.lease.targetId) : (knownTarget ?? undefined);
+    const settled = fromRecordedVerdict(marker).settled;
+    if (settled !== undefined && target?.pending?.keyId !== execution.lease.holder) return { marker, settled };
+  }
+  const acquired = await acquireLease(execution.lease, knownTarget);
   if (acquired.busy) throw targetBusy(acquired);
   state.leaseHeld = true;
   const { pending, lastEffect } = acquired;
-  if (pending !== undefined) {
-    state.unresolved = true;
-    return { marker, pending, lastEffect };
-  }
-  // Without an attempt of this key left on the target, a verdict on its marker is about its latest attempt.
-  return { marker, lastEffect, ...fromRecordedVerdict(marker) };
+  if (pending !== undefined) state.unresolved = true;
+  if (pending !== undefined && pending.keyId === execution.lease.holder) return { marker, pending, lastEffect };
+  // Without an attempt of this key left on the target, a verdict on its marker is about its latest attempt, whatever
+  // another key left there since (that attempt stays for the next execution that writes).
+  return { marker, pending, lastEffect, ...fromRecordedVerdict(marker) };
 };
