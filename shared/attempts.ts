@@ -22,8 +22,9 @@ import { IDEMPOTENCY_TABLE } from './tables.js';
 /** What another key's reconciliation concluded about this key's unresolved attempt. */
 export interface RecordedVerdict {
   attempt: number;
-  verdict: 'applied' | 'absent' | 'rejected';
+  verdict: 'applied' | 'absent' | 'rejected' | 'ambiguous';
   harmlessToResend?: boolean;
+  observed?: Record<string, unknown>;
   upstream?: UpstreamAnswer | null;
   message?: string;
   details?: Record<string, unknown>;

@@ -35,6 +35,11 @@ export interface PendingAttempt {
   snapshot?: unknown;
   sentAt: string;
   sentAtMs: number;
+  /**
+   * This write was also the check of another key's unresolved attempt (a provider without reads): if its own answer
+   * is lost, which of the two took effect can no longer be told.
+   */
+  checkedAnother?: boolean;
 }
 
 /** The latest effect the gateway knows of on this target (a success, or an attempt reconciled as applied). */

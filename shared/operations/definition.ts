@@ -40,6 +40,8 @@ export interface PreviousAttempt {
    * state that looks the same whoever caused it (sTN CANCELLING) then proves nothing about this attempt.
    */
   effectBefore: boolean;
+  /** This attempt's write was also the check of another key's attempt: a final state now cannot say whose it is. */
+  checkedAnother: boolean;
 }
 
 /**
@@ -72,10 +74,11 @@ export interface WriteGate {
    * `observedAt` is when the reads behind `snapshot` started. On `proceed: true`, hand `beforeSend` to the client:
    * it records the attempt durably and refuses when the invocation cannot cover the call. `resend`: this key's
    * earlier write is being sent again; `effectBeforeEarlier`: the gateway knew of an effect on the target from before
-   * that earlier write (so a refusal now is explained by it, not by that write).
+   * that earlier write (so a refusal now is explained by it, not by that write); `earlierCheckedAnother`: that earlier
+   * write was also the check of another key's attempt (so a refusal now cannot say which of the two took effect).
    */
   beforeWrite: (attempt: { request: unknown; snapshot?: unknown; observedAt: number }) => Promise<
-    | { proceed: true; resend: boolean; beforeSend: BeforeSend; effectBeforeEarlier: boolean }
+    | { proceed: true; resend: boolean; beforeSend: BeforeSend; effectBeforeEarlier: boolean; earlierCheckedAnother: boolean }
     | { proceed: false; outcome: OperationOutcome }
   >;
   /** The unresolved attempt on this target, if any, for paths that end before the write. */
@@ -144,7 +147,7 @@ export interface OperationDefinition<Input extends Record<string, unknown> = Rec
    * For providers without a read API (reconcile answers `harmlessToResend`): what this execution's own write says
    * about another key's earlier attempt on the same target. Undefined: that key's retry re-sends as its own check.
    */
-  judgeEarlierByOwnWrite?: (outcome: OperationOutcome, earlier: PreviousAttempt) => 'applied' | 'absent' | undefined;
+  judgeEarlierByOwnWrite?: (outcome: OperationOutcome, earlier: PreviousAttempt) => 'applied' | 'absent' | 'ambiguous' | undefined;
   /** Answers what `execute` would do, changing nothing anywhere. */
   dryRun: (input: Input) => Promise<DryRunAnswer>;
 }

@@ -14,7 +14,7 @@ import { type KnownEffect, type PendingAttempt, clearPendingUpdate, markSent, re
 import type { OperationOutcome, PreviousAttempt, Reconciliation, WriteGate } from '../definition.js';
 import { isResolved } from './answer.js';
 import { SAVE_RESERVE_MS, type Execution } from './execution.js';
-import type { LeaseClaim } from './lease.js';
+import { type LeaseClaim, needsReconciliation } from './lease.js';
 import { count } from './record.js';
 
 /** If recording the attempt took longer than this, the write is not sent: `sentAt` would understate when it went. */
@@ -40,6 +40,7 @@ const asPrevious = (pending: PendingAttempt, own: boolean, lastEffect: KnownEffe
   attempt: pending.attempt,
   own,
   effectBefore: lastEffect !== undefined && lastEffect.atMs < pending.sentAtMs,
+  checkedAnother: pending.checkedAnother === true,
 });
 
 /**
@@ -62,8 +63,9 @@ const recordForeignVerdict = async (execution: Execution, pending: PendingAttemp
   logger.info('reconciled an abandoned attempt of another key', { verdict: verdict.verdict, operationId: pending.operationId });
 };
 
-const recordedVerdict = (verdict: Exclude<Reconciliation, { verdict: 'ambiguous' }>, attempt: number): RecordedVerdict => {
+const recordedVerdict = (verdict: Reconciliation, attempt: number): RecordedVerdict => {
   const at = new Date().toISOString();
+  if (verdict.verdict === 'ambiguous') return { attempt, verdict: 'ambiguous', observed: verdict.observed, at };
   if (verdict.verdict === 'applied') return { attempt, verdict: 'applied', upstream: verdict.upstream, details: verdict.details, at };
   if (verdict.verdict === 'rejected') return { attempt, verdict: 'rejected', upstream: verdict.upstream, message: verdict.message, at };
   return { attempt, verdict: 'absent', harmlessToResend: verdict.harmlessToResend, at };
@@ -74,7 +76,7 @@ export interface Gate extends WriteGate {
   resendIsTheCheck: () => boolean;
   /** Another key's attempt that only this execution's own write can judge (re-sending is the check). */
   deferredForeign: () => PendingAttempt | undefined;
-  recordDeferred: (pending: PendingAttempt, verdict: Exclude<Reconciliation, { verdict: 'ambiguous' }>) => Promise<void>;
+  recordDeferred: (pending: PendingAttempt, verdict: Reconciliation) => Promise<void>;
   /** The earlier attempt as reconciliation sees it (with what was known of the target before it). */
   previousOf: (pending: PendingAttempt) => PreviousAttempt;
 }
@@ -87,13 +89,17 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
   const own = () => pending !== undefined && pending.keyId === execution.lease.holder;
   const previousOf = (attempt: PendingAttempt) => asPrevious(attempt, attempt.keyId === execution.lease.holder, claim.lastEffect);
   let effectBeforeEarlier = false;
+  let earlierCheckedAnother = false;
 
   const beforeSend = (request: unknown, snapshot: unknown) => async () => {
     ensureTimeForCall(execution);
     const sentAtMs = Date.now();
     const marker = state.marker;
     if (marker === undefined) throw new Error('beforeSend before the lease stage');
-    await markSent(execution.lease, { keyId: execution.lease.holder, operation: definition.name, operationId: marker.operationId, attempt: marker.attempt, request, snapshot, sentAt: new Date(sentAtMs).toISOString(), sentAtMs });
+    // A write that checks another key's attempt, or re-sends one that did, carries that on: if its answer is lost
+    // too, the next check cannot say whose effect it sees.
+    const checkedAnother = deferred !== undefined || earlierCheckedAnother;
+    await markSent(execution.lease, { keyId: execution.lease.holder, operation: definition.name, operationId: marker.operationId, attempt: marker.attempt, request, snapshot, sentAt: new Date(sentAtMs).toISOString(), sentAtMs, ...(checkedAnother ? { checkedAnother } : {}) });
     state.unresolved = true;
     state.writeSent = true;
     if (Date.now() - sentAtMs > MARK_SLACK_MS) throw timeBudgetExhausted('Recording the attempt took too long to send it now.');
@@ -133,12 +139,7 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
         logger.info('reconciled an earlier attempt', { verdict: verdict.verdict, own: ownAttempt, previousAttempt: earlier.attempt, sentAt: earlier.sentAt });
         if (verdict.verdict === 'ambiguous') {
           if (ownAttempt) {
-            throw new ProblemError(
-              'reconciliation-needed',
-              'An earlier attempt with this Idempotency-Key may have reached the provider, and what the provider shows now neither proves nor rules out ' +
-                'its effect. Nothing was sent again. Check `observed`, then resolve by hand; retries with this key keep answering 409.',
-              { extensions: { observed: verdict.observed, operationId: earlier.operationId } },
-            );
+            throw needsReconciliation(verdict.observed, earlier.operationId);
           }
           throw new ProblemError('target-busy', 'An earlier attempt on this eSIM or activation, made with another Idempotency-Key, cannot be reconciled from what the provider shows; a person must resolve it. Nothing was sent.', {
             retryAfterSeconds: 60,
@@ -175,6 +176,7 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
           resend = true;
           resendIsTheCheck = verdict.verdict === 'absent' && verdict.harmlessToResend === true;
           effectBeforeEarlier = previousOf(earlier).effectBefore;
+          earlierCheckedAnother = previousOf(earlier).checkedAnother;
         } else if (verdict.verdict === 'absent' && verdict.harmlessToResend === true) {
           // The provider offers no read: this execution's own write will tell whether the earlier one took effect.
           deferred = earlier;
@@ -184,17 +186,22 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
         }
         pending = undefined;
       }
-      return { proceed: true, resend, beforeSend: beforeSend(request, snapshot), effectBeforeEarlier };
+      return { proceed: true, resend, beforeSend: beforeSend(request, snapshot), effectBeforeEarlier, earlierCheckedAnother };
     },
   };
 };
 
-/** Another key's earlier attempt that this execution's own write was the check for, judged by its outcome. */
-const judgeDeferred = (execution: Execution, outcome: OperationOutcome, earlier: PreviousAttempt): Exclude<Reconciliation, { verdict: 'ambiguous' }> => {
+/**
+ * Another key's earlier attempt that this execution's own write was the check for, judged by that write's outcome.
+ * Undecided (this write's own answer lost, or a refusal that says nothing of it): which of the two took effect can no
+ * longer be told, so it is recorded as needing a person rather than guessed.
+ */
+const judgeDeferred = (execution: Execution, outcome: OperationOutcome, earlier: PreviousAttempt): Reconciliation => {
   const judged = execution.definition.judgeEarlierByOwnWrite?.(outcome, earlier);
   if (judged === 'applied') return { verdict: 'applied', upstream: null, details: { verified: false, explanation: 'A later request on the same target found the effect of this one.' } };
   if (judged === 'absent') return { verdict: 'absent' };
-  return { verdict: 'absent', harmlessToResend: true };
+  if (judged === undefined && outcome.kind !== 'unknown') return { verdict: 'absent', harmlessToResend: true };
+  return { verdict: 'ambiguous', observed: { checkedBy: execution.state.marker?.operationId, explanation: 'Another request on the same target checked this one with its own write, and that write could not tell whose effect the provider shows.' } };
 };
 
 /**

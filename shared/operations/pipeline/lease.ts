@@ -33,6 +33,15 @@ export const targetBusy = (busy: Busy): ProblemError =>
     { retryAfterSeconds: busy.retryAfterSeconds, extensions: { reason: busy.reason } },
   );
 
+/** The answer when an earlier attempt's effect cannot be established: final for the client, a person must look. */
+export const needsReconciliation = (observed: Record<string, unknown>, operationId: string): ProblemError =>
+  new ProblemError(
+    'reconciliation-needed',
+    'An earlier attempt with this Idempotency-Key may have reached the provider, and what the provider shows now neither proves nor rules out ' +
+      'its effect. Nothing was sent again. Check `observed`, then resolve by hand; retries with this key keep answering 409.',
+    { extensions: { observed, operationId } },
+  );
+
 const known = <T>(item: Record<string, unknown> | null | undefined): T | null | undefined => (item === undefined || item === null ? item : (unmarshall(item as never) as T));
 
 /** Turns a verdict another key recorded on this key's marker into this execution's answer (or a go-ahead). */
@@ -42,6 +51,7 @@ const fromRecordedVerdict = (marker: KeyMarker): Pick<LeaseClaim, 'settled' | 'r
   const details = { ...verdict.details, reconciled: true };
   if (verdict.verdict === 'applied') return { settled: { kind: 'succeeded', upstream: verdict.upstream ?? null, details } };
   if (verdict.verdict === 'rejected' && verdict.upstream != null) return { settled: { kind: 'rejected', upstream: verdict.upstream, message: verdict.message ?? 'rejected', details } };
+  if (verdict.verdict === 'ambiguous') return { settled: { kind: 'refused', problem: needsReconciliation(verdict.observed ?? {}, marker.operationId) } };
   return { resend: verdict.harmlessToResend === true };
 };
 
@@ -57,7 +67,7 @@ export const takeLease = async (execution: Execution): Promise<LeaseClaim> => {
   state.marker = marker;
   const knownTarget = start === undefined ? undefined : known<TargetRecord>(start.knownTarget);
   const verdict = marker.verdict?.verdict;
-  if (verdict === 'applied' || verdict === 'rejected') {
+  if (verdict === 'applied' || verdict === 'rejected' || verdict === 'ambiguous') {
     // Another key settled this key's latest attempt: the answer needs no provider call, so no lease, however busy the
     // target is now. Unless this key has written again since (its own attempt is on the target): then that decides.
     const target = knownTarget === undefined ? await readTarget(execution.lease.targetId) : (knownTarget ?? undefined);

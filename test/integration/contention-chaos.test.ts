@@ -1,0 +1,52 @@
+/**
+ * A small contention run in every `npm test` (the full one, 1,000 keys on 50 targets, is `npm run chaos`): many keys
+ * on few targets over HTTP and SQS at once, faults in the providers and DynamoDB on every other attempt, verdicts from
+ * the simulators' own records (test/chaos/contention.ts). With the target lease: no violation. The same run with the
+ * lease switched off (every request its own target) must show what the lease prevents.
+ */
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import type { ChaosSimulators } from '../chaos/chaos.js';
+import { type ContentionOptions, describeViolations, runContention } from '../chaos/contention.js';
+import { configureEnvironment, newTable, startEsimGo, startMonogoto, startStn } from '../support/harness.js';
+
+const UPSTREAM_TIMEOUT_MS = 200;
+const RECONCILE_AFTER_MS = 1000;
+let simulators: ChaosSimulators;
+
+beforeAll(async () => {
+  const [monogoto, esimGo, stn] = await Promise.all([startMonogoto({ seed: false }), startEsimGo({ seed: false, requestsPerSecond: 10_000 }), startStn({ seed: false, requestsPerSecond: 10_000 })]);
+  simulators = { monogoto, esimGo, stn };
+  configureEnvironment({
+    IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')),
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+    UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+    RECONCILE_AFTER_MS: String(RECONCILE_AFTER_MS),
+    ESIM_GO_REQUESTS_PER_SECOND: '1000',
+  });
+});
+afterAll(async () => Promise.all(Object.values(simulators).map((simulator) => simulator.server.stop())));
+
+const options: Omit<ContentionOptions, 'lease'> = { seed: 20261201, keys: 96, targets: 12, concurrency: 48, upstreamTimeoutMs: UPSTREAM_TIMEOUT_MS, reconcileAfterMs: RECONCILE_AFTER_MS, keyDeadlineMs: 40_000 };
+
+const brief = (report: Awaited<ReturnType<typeof runContention>>) => JSON.stringify({ ...report, traces: report.traces.length });
+
+it('keeps every key to its own single effect and no eSIM handed back, with keys contending for few targets', { timeout: 60_000 }, async () => {
+  const report = await runContention(simulators, { ...options, lease: true });
+  console.log(`contention (lease on): ${brief(report)}`);
+  if (report.traces.length > 0) console.log(describeViolations(report));
+  expect(report.violations).toEqual(Object.fromEntries(Object.keys(report.violations).map((rule) => [rule, 0])));
+  expect(report.unfinished).toEqual([]);
+  expect(report.contractErrors).toEqual([]);
+  // The run did contend: keys were told the target was busy, and several kinds of fault struck.
+  expect(report.targetBusy).toBeGreaterThan(0);
+  expect(Object.keys(report.faultsStruck).length).toBeGreaterThanOrEqual(6);
+  expect(report.needsPerson).toBeLessThanOrEqual(2);
+});
+
+it('shows double effects or an eSIM handed back when the lease is switched off (the same traffic)', { timeout: 60_000 }, async () => {
+  const report = await runContention(simulators, { ...options, lease: false });
+  console.log(`contention (lease off): ${brief(report)}`);
+  const broken = report.violations['double-effect'] + report.violations['success-without-own-effect'] + report.violations['shared-effect'] + report.violations['esim-handed-back'];
+  expect(broken).toBeGreaterThan(0);
+  expect(report.violations['esim-handed-back']).toBeGreaterThan(0);
+});
