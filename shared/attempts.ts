@@ -116,11 +116,12 @@ export const claimKey = async (fresh: KeyMarker, known?: KeyMarker | null): Prom
       await documentClient.send(new UpdateCommand({
         TableName: tableName(),
         Key: { [IDEMPOTENCY_TABLE.partitionKey]: fresh.id },
-        UpdateExpression: 'SET attempt = :next',
+        // The lifetime is refreshed with each attempt, as the target's is: an attempt must not outlive its key's marker.
+        UpdateExpression: 'SET attempt = :next, expiration = :expiration',
         ConditionExpression: 'attempt = :current',
-        ExpressionAttributeValues: { ':next': existing.attempt + 1, ':current': existing.attempt },
+        ExpressionAttributeValues: { ':next': existing.attempt + 1, ':current': existing.attempt, ':expiration': keyExpiration() },
       }));
-      return { ...existing, attempt: existing.attempt + 1 };
+      return { ...existing, attempt: existing.attempt + 1, expiration: keyExpiration() };
     } catch (error) {
       if (error instanceof ProblemError) throw error;
       if (!(error instanceof ConditionalCheckFailedException)) throw storeUnavailable(error);

@@ -105,7 +105,8 @@ const sendFinalSeparately = async (command: UpdateItemCommand | DeleteItemComman
     }
   }
   const own = await sendOwn(command);
-  await Promise.allSettled([release === undefined ? undefined : dynamoDBClient.send(new UpdateItemCommand(release)), final.audit === undefined ? undefined : writeAudit(final.audit)]);
+  const alongside = release === undefined ? [] : [release, ...(final.withRelease ?? [])];
+  await Promise.allSettled([...alongside.map((update) => dynamoDBClient.send(new UpdateItemCommand(update))), final.audit === undefined ? undefined : writeAudit(final.audit)]);
   return own;
 };
 
@@ -115,7 +116,7 @@ const reasonCode = (error: unknown, index: number): string | undefined =>
 const sendFinalWrite = async (command: UpdateItemCommand | DeleteItemCommand, final: NonNullable<JoinedWrites['final']>): Promise<unknown> => {
   const own = asTransactItem(command);
   if (transactionsUnsupported || own === undefined) return sendFinalSeparately(command, final);
-  const release: TransactWriteItem[] = final.release === undefined ? [] : [{ Update: final.release }];
+  const release: TransactWriteItem[] = final.release === undefined ? [] : [{ Update: final.release }, ...(final.withRelease ?? []).map((Update) => ({ Update }))];
   const audit: TransactWriteItem[] = final.audit === undefined ? [] : [{ Update: final.audit.update }];
   try {
     return await dynamoDBClient.send(new TransactWriteItemsCommand({ TransactItems: [own, ...release, ...audit] }));

@@ -9,6 +9,7 @@
  * Successes and definitive refusals are returned (the idempotency layer saves and replays them); every other ending
  * is thrown (the key is released and a retry may run).
  */
+import { verdictUpdate } from '../attempts.js';
 import { ProblemError } from '../errors.js';
 import { LeaseLostError, releaseUpdate } from '../target-lease.js';
 import { type StoredResponse, answerFor, statusOf } from './pipeline/answer.js';
@@ -56,6 +57,9 @@ export const runOperation = async (execution: Execution): Promise<StoredResponse
     throw error;
   } finally {
     // Joined to Powertools' final write (the answer's save, or the key's release), conditional on still holding it.
-    if (state.leaseHeld) execution.joined.final = { ...execution.joined.final, release: releaseUpdate(execution.lease, !state.unresolved, state.effect) };
+    if (state.leaseHeld) {
+      const withRelease = state.ownVerdict === undefined ? [] : [verdictUpdate(execution.lease.holder, state.ownVerdict)];
+      execution.joined.final = { ...execution.joined.final, release: releaseUpdate(execution.lease, !state.unresolved, state.effect), withRelease };
+    }
   }
 };

@@ -310,6 +310,27 @@ describe('4. no execution outlives its invocation', () => {
   });
 });
 
+describe('4b. a save that lands after the deadline', () => {
+  it("is read by the retry that took the key over, which answers it instead of revoking again", async () => {
+    const iccid = newEsim('Installed', [bundle('b1', assignment('1', 'queued', 3), assignment('2', 'queued', 2), assignment('3', 'queued', 1))]);
+    const headers = { 'Idempotency-Key': key() };
+    // The first execution's revoke succeeds, but its save reaches DynamoDB only after its invocation ended...
+    delayDynamoDB('TransactWriteItemsCommand', { matching: '"COMPLETED"', ms: 1900 });
+    const abandoned = revoke(iccid, headers, { budgetMs: 1800 }).then(
+      (answer) => answer.status,
+      (error: Error) => error.name,
+    );
+    await sleep(1830);
+    // ...in the middle of the retry taking the target over (its lease write is slow), after the retry read the target.
+    delayDynamoDB('UpdateItemCommand', { matching: ':holder', ms: 400 });
+    const retried = await revoke(iccid, headers);
+    await abandoned;
+    expect(retried.status).toBe(200);
+    expect(retried.body.reconciled).toBe(true);
+    expect(revoked(iccid)).toEqual(['1']);
+  });
+});
+
 describe('5. every execution of a key checks its marker', () => {
   it('the same key for another eSIM after a lost revoke that handed the eSIM back is refused; the genuine retry keeps its operation id', async () => {
     const iccid = newEsim('Released', [bundle('b1', assignment('1', 'queued', 3))]);

@@ -36,13 +36,13 @@ afterAll(async () => simulator.server.stop());
 beforeEach(() => clearDynamoDBFaults());
 
 describe('DynamoDB calls per request', () => {
-  it('a new key: lock + key marker + target lease in one transaction, the write-ahead record, then answer + lease release + audit in one', async () => {
+  it('a new key: lock + key marker + target lease in one transaction, the write-ahead record, then answer + lease release + own verdict + audit in one', async () => {
     const id = fresh();
     let answer: Awaited<ReturnType<typeof cancel>> | undefined;
     const calls = await countDynamoDBCalls(async () => (answer = await cancel(id, { 'Idempotency-Key': `new-${id}` })));
     expect(answer?.status).toBe(200);
     expect(calls.commands).toEqual(['TransactWriteItemsCommand', 'UpdateItemCommand', 'TransactWriteItemsCommand']);
-    expect(calls.itemsWritten).toBe(7);
+    expect(calls.itemsWritten).toBe(8);
     const record = await readOperation(answer?.body.operationId as string);
     expect(record).toMatchObject({ status: 'in_progress', httpStatus: 200, attempts: [expect.objectContaining({ attempt: 1, status: 'in_progress', upstreamStatus: 200 })] });
   });

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
-import { type KeyMarker, markerId, newKeyMarker, payloadHash } from '../../attempts.js';
+import { type KeyMarker, type RecordedVerdict, markerId, newKeyMarker, payloadHash } from '../../attempts.js';
 import { type KnownEffect, type Lease, newLease, targetId } from '../../target-lease.js';
 import type { OperationDefinition } from '../definition.js';
 import type { Recorder } from './recorder.js';
@@ -24,7 +24,12 @@ export const SAVE_RESERVE_MS = 250;
  */
 export interface JoinedWrites {
   start?: { items: TransactWriteItem[]; result?: StartResult };
-  final?: { release?: Update; audit?: { update: Update; onSeparateFailure: (error: unknown) => void } };
+  final?: {
+    release?: Update;
+    /** Written only together with the release: this key's own effect on its marker (see `settleTarget`). */
+    withRelease?: Update[];
+    audit?: { update: Update; onSeparateFailure: (error: unknown) => void };
+  };
 }
 
 /**
@@ -56,6 +61,8 @@ export interface Execution<Input extends Record<string, unknown> = Record<string
     writeSent: boolean;
     /** The effect this execution established on the target (recorded with the lease's release). */
     effect?: KnownEffect;
+    /** This key's own success, recorded on its marker with the release (a backstop for the saved answer). */
+    ownVerdict?: RecordedVerdict;
   };
 }
 

@@ -4,7 +4,7 @@
  * that started after that attempt can no longer land; then it hands the client a `beforeSend` hook that records the
  * attempt durably, within the lease and the invocation's time, right before the request goes out.
  */
-import { ConditionalCheckFailedException, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactWriteItemsCommand, TransactionCanceledException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type RecordedVerdict, storeUnavailable, verdictUpdate } from '../../attempts.js';
 import { config } from '../../config.js';
 import { dynamoDBClient } from '../../dynamodb.js';
@@ -52,6 +52,14 @@ const recordForeignVerdict = async (execution: Execution, pending: PendingAttemp
   try {
     await dynamoDBClient.send(new TransactWriteItemsCommand({ TransactItems: items }));
   } catch (error) {
+    if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed' && clear) {
+      // The other key's marker is gone (its lifetime ended): by the expiry rule it is no key any more; only its
+      // attempt is left to clear from the target.
+      await dynamoDBClient.send(new UpdateItemCommand(clearPendingUpdate(execution.lease, pending, verdict.verdict === 'applied'))).catch((inner: unknown) => {
+        throw storeUnavailable(inner, 'The reconciliation verdict');
+      });
+      return;
+    }
     if ((error as Error).name !== 'UnknownOperationException') throw storeUnavailable(error, 'The reconciliation verdict');
     // No transactions (dynalite): the verdict first, so a crash in between leaves the attempt to be judged again.
     try {
@@ -88,7 +96,9 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
   let resendIsTheCheck = claim.resend === true;
   const own = () => pending !== undefined && pending.keyId === execution.lease.holder;
   const previousOf = (attempt: PendingAttempt) => asPrevious(attempt, attempt.keyId === execution.lease.holder, claim.lastEffect);
-  let effectBeforeEarlier = false;
+  // Re-sending after another key judged this key's attempt "absent, the re-send is the check": any effect another key
+  // has since had on the target explains a refusal.
+  let effectBeforeEarlier = claim.resend === true && claim.lastEffect !== undefined && claim.lastEffect.operationId !== claim.marker.operationId;
   let earlierCheckedAnother = false;
 
   const beforeSend = (request: unknown, snapshot: unknown) => async () => {
@@ -178,7 +188,10 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
           effectBeforeEarlier = previousOf(earlier).effectBefore;
           earlierCheckedAnother = previousOf(earlier).checkedAnother;
         } else if (verdict.verdict === 'absent' && verdict.harmlessToResend === true) {
-          // The provider offers no read: this execution's own write will tell whether the earlier one took effect.
+          // The provider offers no read: this execution's own write will tell whether the earlier one took effect. Until
+          // it has, that key's verdict is "cannot tell": its attempt is replaced on the target by this one's, and should
+          // this execution end before judging it, a person must look rather than anyone guess.
+          await recordForeignVerdict(execution, earlier, recordedVerdict({ verdict: 'ambiguous', observed: { checkedBy: claim.marker.operationId } }, earlier.attempt), false);
           deferred = earlier;
         } else {
           await recordForeignVerdict(execution, earlier, recordedVerdict(verdict, earlier.attempt));
@@ -217,7 +230,12 @@ export const settleTarget = async (execution: Execution, gate: Gate, outcome: Op
   state.unresolved =
     gate.pendingAttempt() !== undefined || (state.writeSent && !isResolved(outcome)) || (deferred !== undefined && !state.writeSent) || (gate.resendIsTheCheck() && !final);
   // Any time before the release is earlier than every later attempt's sentAt: the target is serialized.
-  if (outcome.kind === 'succeeded' && state.marker !== undefined) state.effect = { operationId: state.marker.operationId, atMs: Date.now() };
+  if (outcome.kind === 'succeeded' && state.marker !== undefined) {
+    state.effect = { operationId: state.marker.operationId, atMs: Date.now() };
+    // Saved on the marker with the release too: should this save land after a retry took the key over (a slow
+    // write past the deadline), that retry reads it under its lease and answers it instead of sending again.
+    state.ownVerdict = { attempt: state.marker.attempt, verdict: 'applied', upstream: outcome.upstream, details: outcome.details, at: new Date().toISOString() };
+  }
   if (deferred !== undefined && state.writeSent) {
     const verdict = judgeDeferred(execution, outcome, gate.previousOf(deferred));
     if (verdict.verdict === 'applied') state.effect = { operationId: deferred.operationId, atMs: deferred.sentAtMs };

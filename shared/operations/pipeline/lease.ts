@@ -5,7 +5,7 @@
  * with an answer when another key's reconciliation already settled this key's earlier attempt.
  */
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type KeyMarker, claimKey } from '../../attempts.js';
+import { type KeyMarker, claimKey, readKeyMarker } from '../../attempts.js';
 import { ProblemError } from '../../errors.js';
 import { type Busy, type KnownEffect, type PendingAttempt, type TargetRecord, acquireLease, readTarget } from '../../target-lease.js';
 import type { OperationOutcome } from '../definition.js';
@@ -80,7 +80,11 @@ export const takeLease = async (execution: Execution): Promise<LeaseClaim> => {
   const { pending, lastEffect } = acquired;
   if (pending !== undefined) state.unresolved = true;
   if (pending !== undefined && pending.keyId === execution.lease.holder) return { marker, pending, lastEffect };
+  // Verdicts are written under the lease, so the marker is read again now that this execution holds it: another key
+  // (or this key's own save, landing late after its invocation) may have settled the attempt since it was claimed.
+  const settledMarker = { ...marker, verdict: (await readKeyMarker(marker.id))?.verdict };
+  state.marker = settledMarker;
   // Without an attempt of this key left on the target, a verdict on its marker is about its latest attempt, whatever
   // another key left there since (that attempt stays for the next execution that writes).
-  return { marker, pending, lastEffect, ...fromRecordedVerdict(marker) };
+  return { marker: settledMarker, pending, lastEffect, ...fromRecordedVerdict(settledMarker) };
 };
