@@ -103,6 +103,15 @@ export const outcomePending = (retryAfterSeconds: number, cause?: unknown, exten
     { retryAfterSeconds, cause, extensions },
   );
 
+/** The answer when an earlier attempt's effect cannot be established: final for the client, a person must look. */
+export const needsReconciliation = (observed: Record<string, unknown>, operationId: string): ProblemError =>
+  new ProblemError(
+    'reconciliation-needed',
+    'An earlier attempt with this Idempotency-Key may have reached the provider, and what the provider shows now neither proves nor rules out ' +
+      'its effect. Nothing was sent again. Check `observed`, then resolve by hand; retries with this key keep answering 409.',
+    { extensions: { observed, operationId } },
+  );
+
 /** Seconds a client should wait before retrying a key that is still in flight. */
 export const IN_FLIGHT_RETRY_AFTER_SECONDS = 2;
 

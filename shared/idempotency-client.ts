@@ -149,9 +149,6 @@ export const withJoinedWrites = async <T>(joined: JoinedWrites, work: () => Prom
   }
 };
 
-/** Records an audit entry on its own (outside an idempotent execution). */
-export const writeAuditEntry = (update: Update, onFailure: (error: unknown) => void): Promise<void> => writeAudit({ update, onSeparateFailure: onFailure });
-
 const send = (async (command: unknown, ...rest: unknown[]) => {
   const joined = executions.getStore();
   if (joined !== undefined) {

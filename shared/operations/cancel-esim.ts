@@ -1,8 +1,8 @@
 /** Monogoto: cancel the current matching ID of a released eSIM (POST /api/v1/eSIM/cancel). */
 import * as z from '../zod.js';
+import { needsReconciliation } from '../errors.js';
 import { monogotoClient } from '../providers/monogoto/index.js';
 import { defineOperation } from './definition.js';
-import { needsReconciliation } from './pipeline/lease.js';
 import { dryRunField, iccidField, required } from './fields.js';
 
 const path = z.strictObject({ iccid: iccidField });

@@ -400,6 +400,21 @@ describe('9. an expired key is a new key, whether or not the TTL sweeper has run
     return { iccid, first, again };
   };
 
+  it("another key's attempt left after its key's marker was swept does not block the eSIM (Monogoto, no read API)", async () => {
+    const iccid = nextIccid();
+    monogoto.addEsim({ iccid, state: 'released', matchingId: 'SWEPT' });
+    const cancel = (headers: Record<string, string>) => invoke(cancelHandler, cancelDefinition, { method: 'POST', path: `/v1/monogoto/esims/${iccid}/cancel`, headers, body: { matchingId: 'SWEPT' } });
+    const gone = { 'Idempotency-Key': key() };
+    monogoto.server.injectFault({ kind: 'hang', path: '/api/v1/eSIM/cancel', matching: iccid });
+    expect((await cancel(gone)).status).toBe(504);
+    const { markerId } = await import('../../shared/attempts.js');
+    await remove([markerId('cancel-esim', { caller: LOCAL_CALLER_ARN, key: gone['Idempotency-Key'] })]);
+    await sleep(RECONCILE_AFTER_MS + 50);
+    const next = await cancel({ 'Idempotency-Key': key() });
+    expect(next.status).toBe(200);
+    expect(monogoto.cancellations().filter((cancellation) => cancellation.iccid === iccid)).toHaveLength(1);
+  });
+
   it('expired but not yet swept behaves exactly as swept: a new operation, no reconciliation with the old attempt', async () => {
     const notSwept = await afterLifetime(expire);
     const swept = await afterLifetime(remove);

@@ -8,13 +8,13 @@ import { ConditionalCheckFailedException, TransactWriteItemsCommand, Transaction
 import { type RecordedVerdict, storeUnavailable, verdictUpdate } from '../../attempts.js';
 import { config } from '../../config.js';
 import { dynamoDBClient } from '../../dynamodb.js';
-import { ProblemError } from '../../errors.js';
+import { ProblemError, needsReconciliation } from '../../errors.js';
 import { logger } from '../../observability.js';
 import { type KnownEffect, type PendingAttempt, clearPendingUpdate, markSent, reconcileWindowMs } from '../../target-lease.js';
 import type { OperationOutcome, PreviousAttempt, Reconciliation, WriteGate } from '../definition.js';
 import { isResolved } from './answer.js';
 import { SAVE_RESERVE_MS, type Execution } from './execution.js';
-import { type LeaseClaim, needsReconciliation } from './lease.js';
+import type { LeaseClaim } from './lease.js';
 import { count } from './record.js';
 
 /** If recording the attempt took longer than this, the write is not sent: `sentAt` would understate when it went. */
@@ -52,9 +52,10 @@ const recordForeignVerdict = async (execution: Execution, pending: PendingAttemp
   try {
     await dynamoDBClient.send(new TransactWriteItemsCommand({ TransactItems: items }));
   } catch (error) {
-    if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed' && clear) {
-      // The other key's marker is gone (its lifetime ended): by the expiry rule it is no key any more; only its
-      // attempt is left to clear from the target.
+    if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
+      // The other key's marker is gone (its lifetime ended): by the expiry rule it is no key any more, so there is no
+      // verdict to keep for it; only its attempt may be left to clear from the target.
+      if (!clear) return;
       await dynamoDBClient.send(new UpdateItemCommand(clearPendingUpdate(execution.lease, pending, verdict.verdict === 'applied'))).catch((inner: unknown) => {
         throw storeUnavailable(inner, 'The reconciliation verdict');
       });
@@ -136,7 +137,6 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
       }
       await recordForeignVerdict(execution, pending, recordedVerdict({ verdict: 'applied', upstream: evidence.upstream, details: evidence.details }, pending.attempt));
       pending = undefined;
-      state.unresolved = false;
       return undefined;
     },
     beforeWrite: async ({ request, snapshot, observedAt }) => {
@@ -176,11 +176,9 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
         }
         if (ownAttempt) {
           if (verdict.verdict === 'applied') {
-            state.unresolved = false;
             return { proceed: false, outcome: { kind: 'succeeded', upstream: verdict.upstream, details: { ...verdict.details, reconciled: true } } satisfies OperationOutcome };
           }
           if (verdict.verdict === 'rejected') {
-            state.unresolved = false;
             return { proceed: false, outcome: { kind: 'rejected', upstream: verdict.upstream, message: verdict.message, details: { reconciled: true } } satisfies OperationOutcome };
           }
           resend = true;
@@ -195,7 +193,6 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
           deferred = earlier;
         } else {
           await recordForeignVerdict(execution, earlier, recordedVerdict(verdict, earlier.attempt));
-          state.unresolved = false;
         }
         pending = undefined;
       }

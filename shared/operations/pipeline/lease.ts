@@ -6,7 +6,7 @@
  */
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type KeyMarker, claimKey, readKeyMarker } from '../../attempts.js';
-import { ProblemError } from '../../errors.js';
+import { ProblemError, needsReconciliation } from '../../errors.js';
 import { type Busy, type KnownEffect, type PendingAttempt, type TargetRecord, acquireLease, readTarget } from '../../target-lease.js';
 import type { OperationOutcome } from '../definition.js';
 import type { Execution } from './execution.js';
@@ -31,15 +31,6 @@ export const targetBusy = (busy: Busy): ProblemError =>
       : 'An earlier attempt on this eSIM or activation, made with another Idempotency-Key, has an outcome that is not known yet. Nothing was sent; ' +
           'once the provider can no longer be applying it, the gateway reconciles it and this request can proceed. Retry after the indicated delay.',
     { retryAfterSeconds: busy.retryAfterSeconds, extensions: { reason: busy.reason } },
-  );
-
-/** The answer when an earlier attempt's effect cannot be established: final for the client, a person must look. */
-export const needsReconciliation = (observed: Record<string, unknown>, operationId: string): ProblemError =>
-  new ProblemError(
-    'reconciliation-needed',
-    'An earlier attempt with this Idempotency-Key may have reached the provider, and what the provider shows now neither proves nor rules out ' +
-      'its effect. Nothing was sent again. Check `observed`, then resolve by hand; retries with this key keep answering 409.',
-    { extensions: { observed, operationId } },
   );
 
 const known = <T>(item: Record<string, unknown> | null | undefined): T | null | undefined => (item === undefined || item === null ? item : (unmarshall(item as never) as T));
