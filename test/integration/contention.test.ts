@@ -10,6 +10,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { LOCAL_CALLER_ARN, lambdaContext } from '../../infra/local/apigw-event.js';
 import { withLuhnCheckDigit } from '../../shared/iccid.js';
+import { createOperationHandler } from '../../shared/handler.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
 import { type EsimGoSimulator, type SimBundle, assignment } from '../simulators/esim-go/simulator.js';
 import type { MonogotoSimulator } from '../simulators/monogoto/simulator.js';
@@ -97,6 +98,19 @@ describe('1. work on one eSIM is serialized across keys', () => {
     expect(revoked(iccid)).toHaveLength(1);
     expect(inAccount(iccid)).toBe(true);
     expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+  });
+
+  it('the same two revokes with the lease switched off both pass the guard and hand the eSIM back (what the lease prevents)', async () => {
+    const iccid = newEsim('Released', [bundle('b1', assignment('1', 'queued', 3)), bundle('b2', assignment('2', 'queued', 2))]);
+    const unleased = createOperationHandler({ ...revokeDefinition, lease: () => randomUUID() } as OperationDefinition) as unknown as Handler;
+    // Both plans are read before either revokes, however loaded the machine: each read is evaluated on arrival and
+    // answered 600 ms later, so the second read comes in while the first key still waits for its answer.
+    esimGo.server.injectFault({ kind: 'stale-answer', method: 'GET', path: `/esims/${iccid}/bundles`, latencyMs: 600, times: 2 });
+    const send = (name: string) => invoke(unleased, revokeDefinition, { method: 'DELETE', path: `/v1/esim-go/esims/${iccid}/bundles/${name}`, headers: { 'Idempotency-Key': key() } });
+    const answers = await Promise.all([send('b1'), send('b2')]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(revoked(iccid).sort()).toEqual(['1', '2']);
+    expect(inAccount(iccid)).toBe(false);
   });
 
   it('two queue records of one batch for one eSIM never run at once: one revokes, the other is retried later', async () => {
