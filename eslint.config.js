@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**', 'infra/local/main.ts'],
+    files: ['test/**', 'testkit/**', 'infra/local/main.ts'],
     rules: { 'no-console': 'off' },
   },
 );

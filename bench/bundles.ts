@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { esbuildOptions } from '../infra/bundling.js';
 import { PROJECT_ROOT, functionEntry } from '../infra/functions.js';
-import { providerClientsIn } from '../test/support/provider-markers.js';
+import { providerClientsIn } from '../testkit/provider-markers.js';
 import { median } from './stats.js';
 
 const OUT = join(PROJECT_ROOT, 'cdk.out', 'bench');

@@ -7,8 +7,8 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { dynamoDBClient } from '../shared/dynamodb.js';
 import { lambdaContext } from '../infra/local/apigw-event.js';
 import { toSqsRecord } from '../infra/local/events.js';
-import { activation } from '../test/simulators/stn/simulator.js';
-import type { startStn } from '../test/support/harness.js';
+import { activation } from '../sandbox/stn/simulator.js';
+import type { startStn } from '../testkit/harness.js';
 import { median } from './stats.js';
 
 type QueueHandler = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse>;

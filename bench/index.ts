@@ -5,8 +5,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { startDynamoDbLocal } from '../test/support/dynamodb-local.js';
-import { useScriptEnvironment } from '../test/support/script-env.js';
+import { startDynamoDbLocal } from '../testkit/dynamodb-local.js';
+import { useScriptEnvironment } from '../testkit/script-env.js';
 import { type ChartBar, renderChart } from './chart.js';
 
 useScriptEnvironment('bench', {
@@ -21,15 +21,15 @@ try {
   // DynamoDB Local's JVM is several times slower until its JIT has warmed up: warm it before any section measures.
   const { measureStore } = await import('./store.js');
   await measureStore(dynamo.endpoint, 200);
-  const harness = await import('../test/support/harness.js');
+  const harness = await import('../testkit/harness.js');
   harness.configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await harness.newTable(dynamo.endpoint) });
   const [stn, esimGo] = await Promise.all([harness.startStn({ seed: false, requestsPerSecond: 100_000 }), harness.startEsimGo({ requestsPerSecond: 100_000 })]);
   const { measureEvents } = await import('./events.js');
-  const { countDynamoDBCalls } = await import('../test/support/dynamodb-calls.js');
+  const { countDynamoDBCalls } = await import('../testkit/dynamodb-calls.js');
   const { lambdaContext } = await import('../infra/local/apigw-event.js');
   const stnHandler = (await import('../functions/cancel-activation/index.js')).handler as never;
   const { cancelActivation } = await import('../shared/operations/cancel-activation.js');
-  const { activation } = await import('../test/simulators/stn/simulator.js');
+  const { activation } = await import('../sandbox/stn/simulator.js');
 
   // DynamoDB calls per request, on DynamoDB Local.
   const id = 'benchDynamoCalls01';

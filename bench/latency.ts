@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { StnClient } from '../shared/providers/stn/client.js';
-import { STN_SANDBOX_API_KEY, activation, createStnSimulator } from '../test/simulators/stn/simulator.js';
+import { STN_SANDBOX_API_KEY, activation, createStnSimulator } from '../sandbox/stn/simulator.js';
 import { percentile } from './stats.js';
 
 const startRunner = async (env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> => {

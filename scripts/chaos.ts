@@ -7,8 +7,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startDynamoDbLocal } from '../test/support/dynamodb-local.js';
-import { useScriptEnvironment } from '../test/support/script-env.js';
+import { startDynamoDbLocal } from '../testkit/dynamodb-local.js';
+import { useScriptEnvironment } from '../testkit/script-env.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,9 +38,9 @@ useScriptEnvironment('chaos', {
 const dynamo = await startDynamoDbLocal();
 try {
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-  const { configureEnvironment, newTable, startEsimGo, startMonogoto, startStn } = await import('../test/support/harness.js');
-  const { runChaos } = await import('../test/chaos/chaos.js');
-  const { describeViolations, runContention } = await import('../test/chaos/contention.js');
+  const { configureEnvironment, newTable, startEsimGo, startMonogoto, startStn } = await import('../testkit/harness.js');
+  const { runChaos } = await import('../testkit/chaos/chaos.js');
+  const { describeViolations, runContention } = await import('../testkit/chaos/contention.js');
   configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(dynamo.endpoint) });
   const [monogoto, esimGo, stn] = await Promise.all([startMonogoto({ seed: false }), startEsimGo({ seed: false, requestsPerSecond: 10_000 }), startStn({ seed: false, requestsPerSecond: 10_000 })]);
   const simulators = { monogoto, esimGo, stn };
@@ -95,7 +95,7 @@ try {
     '0.03 (failures and latency; three times that on the answer\'s save), and 5 % of client attempts get a budget too short for a slow',
     'provider (abandoned executions). Clients retry with the same key and payload, honouring Retry-After at 250 ms per second. The',
     'lease-off run is the same traffic with every request its own lease (`lease: () => randomUUID()`). Verdicts come from the',
-    'simulators\' own records (test/chaos/contention.ts).',
+    'simulators\' own records (testkit/chaos/contention.ts).',
     '',
     '| run | keys | targets | HTTP requests / SQS deliveries | final answers | needs a person | 409 target-busy | faults struck | abandoned executions | double effects | successes without their own effect | shared effects | eSIM handed back | other violations | unfinished | duration |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',

@@ -5,10 +5,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { LoadReport } from '../test/reliability/load.js';
-import type { StnSimulator } from '../test/simulators/stn/simulator.js';
-import { startDynamoDbLocal } from '../test/support/dynamodb-local.js';
-import { useScriptEnvironment } from '../test/support/script-env.js';
+import type { LoadReport } from '../testkit/reliability/load.js';
+import type { StnSimulator } from '../sandbox/stn/simulator.js';
+import { startDynamoDbLocal } from '../testkit/dynamodb-local.js';
+import { useScriptEnvironment } from '../testkit/script-env.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10000' }, phase: { type: 'string', default: 'all' } } });
 const runs = Number(values.runs);
@@ -17,8 +17,8 @@ const runs = Number(values.runs);
 const loadPhase = async () => {
   Object.assign(process.env, { PORT: '0', MONOGOTO_BASE_URL: '', ESIM_GO_BASE_URL: '', STN_BASE_URL: '', DYNAMODB_ENDPOINT: '' });
   const { startLocalGateway } = await import('../infra/local/runner.js');
-  const { runLoad } = await import('../test/reliability/load.js');
-  const { activation } = await import('../test/simulators/stn/simulator.js');
+  const { runLoad } = await import('../testkit/reliability/load.js');
+  const { activation } = await import('../sandbox/stn/simulator.js');
   const gateway = await startLocalGateway({ port: 0 });
   const stn = gateway.sandboxes.find((sandbox) => sandbox.provider === 'stn')?.simulator as StnSimulator;
   const ids = Array.from({ length: 100 }, (_, index) => `soak${String(index).padStart(4, '0')}x`);
@@ -44,8 +44,8 @@ const lines: string[] = [];
 try {
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
   const fc = (await import('fast-check')).default;
-  const harness = await import('../test/support/harness.js');
-  const { fuzzCase, holds, sendFuzzCase } = await import('../test/reliability/fuzz.js');
+  const harness = await import('../testkit/harness.js');
+  const { fuzzCase, holds, sendFuzzCase } = await import('../testkit/reliability/fuzz.js');
   const { createOperationHandler } = await import('../shared/handler.js');
   const { operations } = await import('../shared/operations/index.js');
   harness.configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await harness.newTable(dynamo.endpoint) });

@@ -4,10 +4,10 @@
  * against those records as pasted.
  */
 import type { ProviderName } from '../../shared/operations/definition.js';
-import { ESIM_GO_SANDBOX_API_KEY, type EsimGoSimulator, createEsimGoSimulator } from '../../test/simulators/esim-go/simulator.js';
-import { MONOGOTO_SANDBOX_CREDENTIALS, type MonogotoSimulator, createMonogotoSimulator } from '../../test/simulators/monogoto/simulator.js';
-import type { SimulatorServer } from '../../test/simulators/server.js';
-import { STN_SANDBOX_API_KEY, type StnSimulator, createStnSimulator } from '../../test/simulators/stn/simulator.js';
+import { ESIM_GO_SANDBOX_API_KEY, type EsimGoSimulator, createEsimGoSimulator } from '../../sandbox/esim-go/simulator.js';
+import { MONOGOTO_SANDBOX_CREDENTIALS, type MonogotoSimulator, createMonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
+import type { SimulatorServer } from '../../sandbox/server.js';
+import { STN_SANDBOX_API_KEY, type StnSimulator, createStnSimulator } from '../../sandbox/stn/simulator.js';
 
 export interface RunningSandbox {
   provider: ProviderName;

@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalGateway } from '../../infra/local/runner.js';
-import { ESIM_GO_SANDBOX_API_KEY } from '../simulators/esim-go/simulator.js';
-import { MONOGOTO_SANDBOX_CREDENTIALS } from '../simulators/monogoto/simulator.js';
-import { STN_SANDBOX_API_KEY, type StnSimulator, activation } from '../simulators/stn/simulator.js';
-import { runLoad } from '../reliability/load.js';
+import { ESIM_GO_SANDBOX_API_KEY } from '../../sandbox/esim-go/simulator.js';
+import { MONOGOTO_SANDBOX_CREDENTIALS } from '../../sandbox/monogoto/simulator.js';
+import { STN_SANDBOX_API_KEY, type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
+import { runLoad } from '../../testkit/reliability/load.js';
 
 let gateway: LocalGateway;
 const logged: string[] = [];

@@ -9,7 +9,7 @@ import { expect, it } from 'vitest';
 import { esbuildOptions } from '../../infra/bundling.js';
 import { functionEntry } from '../../infra/functions.js';
 import { routes } from '../../shared/http/routes.js';
-import { PROVIDER_MARKERS, providerClientsIn } from '../support/provider-markers.js';
+import { PROVIDER_MARKERS, providerClientsIn } from '../../testkit/provider-markers.js';
 
 /** Functions that call no provider. */
 const PROVIDERLESS = ['get-operation', 'openapi'];

@@ -16,8 +16,8 @@ import { lambdaContext } from '../../infra/local/apigw-event.js';
 import { esbuildOptions } from '../../infra/bundling.js';
 import { functionEntry } from '../../infra/functions.js';
 import { cancelActivation } from '../../shared/operations/cancel-activation.js';
-import { type StnSimulator, activation } from '../simulators/stn/simulator.js';
-import { type Handler, apiGatewayEvent, configureEnvironment, newTable, startStn } from '../support/harness.js';
+import { type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
+import { type Handler, apiGatewayEvent, configureEnvironment, newTable, startStn } from '../../testkit/harness.js';
 
 const PROFILE_KEY_ID = 'AKIASHAREDPROFILE001';
 

@@ -1,8 +1,8 @@
 /** The cancel-activation handler in-process, against DynamoDB Local and the sTN simulator over HTTP. */
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
-import { STN_SANDBOX_API_KEY, type StnSimulator, activation } from '../simulators/stn/simulator.js';
-import { type Answer, type Handler, invoke, loadOperation, startStn } from '../support/harness.js';
+import { STN_SANDBOX_API_KEY, type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
+import { type Answer, type Handler, invoke, loadOperation, startStn } from '../../testkit/harness.js';
 
 let simulator: StnSimulator;
 let handler: Handler;

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { withLuhnCheckDigit } from '../../shared/iccid.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
-import type { MonogotoSimulator } from '../simulators/monogoto/simulator.js';
-import { type Answer, type Handler, configureEnvironment, invoke, newTable, startMonogoto } from '../support/harness.js';
+import type { MonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
+import { type Answer, type Handler, configureEnvironment, invoke, newTable, startMonogoto } from '../../testkit/harness.js';
 
 let simulator: MonogotoSimulator;
 let handler: Handler;

@@ -4,8 +4,8 @@
  * The same traffic without reconciliation must show the double effects it prevents.
  */
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { type ChaosSimulators, runChaos } from '../chaos/chaos.js';
-import { configureEnvironment, newTable, startEsimGo, startMonogoto, startStn } from '../support/harness.js';
+import { type ChaosSimulators, runChaos } from '../../testkit/chaos/chaos.js';
+import { configureEnvironment, newTable, startEsimGo, startMonogoto, startStn } from '../../testkit/harness.js';
 
 const UPSTREAM_TIMEOUT_MS = 200;
 let simulators: ChaosSimulators;

@@ -1,13 +1,13 @@
 /**
  * A small contention run in every `npm test` (the full one, 1,000 keys on 50 targets, is `npm run chaos`): many keys
  * on few targets over HTTP and SQS at once, faults in the providers and DynamoDB on every other attempt, verdicts from
- * the simulators' own records (test/chaos/contention.ts). With the target lease: no violation. The same run with the
+ * the simulators' own records (testkit/chaos/contention.ts). With the target lease: no violation. The same run with the
  * lease switched off (every request its own target) must show what the lease prevents.
  */
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import type { ChaosSimulators } from '../chaos/chaos.js';
-import { type ContentionOptions, describeViolations, runContention } from '../chaos/contention.js';
-import { configureEnvironment, newTable, startEsimGo, startMonogoto, startStn } from '../support/harness.js';
+import type { ChaosSimulators } from '../../testkit/chaos/chaos.js';
+import { type ContentionOptions, describeViolations, runContention } from '../../testkit/chaos/contention.js';
+import { configureEnvironment, newTable, startEsimGo, startMonogoto, startStn } from '../../testkit/harness.js';
 
 const UPSTREAM_TIMEOUT_MS = 200;
 const RECONCILE_AFTER_MS = 1000;

@@ -12,11 +12,11 @@ import { LOCAL_CALLER_ARN, lambdaContext } from '../../infra/local/apigw-event.j
 import { withLuhnCheckDigit } from '../../shared/iccid.js';
 import { createOperationHandler } from '../../shared/handler.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
-import { type EsimGoSimulator, type SimBundle, assignment } from '../simulators/esim-go/simulator.js';
-import type { MonogotoSimulator } from '../simulators/monogoto/simulator.js';
-import { type StnSimulator, activation } from '../simulators/stn/simulator.js';
-import { clearDynamoDBFaults, delayDynamoDB, failDynamoDB } from '../support/dynamodb-faults.js';
-import { type Answer, type Handler, configureEnvironment, invoke, newTable, startEsimGo, startMonogoto, startStn } from '../support/harness.js';
+import { type EsimGoSimulator, type SimBundle, assignment } from '../../sandbox/esim-go/simulator.js';
+import type { MonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
+import { type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
+import { clearDynamoDBFaults, delayDynamoDB, failDynamoDB } from '../../testkit/dynamodb-faults.js';
+import { type Answer, type Handler, configureEnvironment, invoke, newTable, startEsimGo, startMonogoto, startStn } from '../../testkit/harness.js';
 
 const RECONCILE_AFTER_MS = 800;
 let esimGo: EsimGoSimulator;
@@ -451,7 +451,7 @@ describe('10. a wrong eSIM Go API key is not saved as a refusal', () => {
       expect(refused.status).toBe(502);
       expect(refused.body.type).toMatch(/upstream-auth-failed$/);
     } finally {
-      esimGo.setApiKey((await import('../simulators/esim-go/simulator.js')).ESIM_GO_SANDBOX_API_KEY);
+      esimGo.setApiKey((await import('../../sandbox/esim-go/simulator.js')).ESIM_GO_SANDBOX_API_KEY);
     }
     const fixed = await revoke(iccid, headers);
     expect(fixed.status).toBe(200);

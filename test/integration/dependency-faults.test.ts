@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, beforeEach, expect, inject, it } from 'vitest';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
-import { type StnSimulator, activation } from '../simulators/stn/simulator.js';
-import { clearDynamoDBFaults, failDynamoDB } from '../support/dynamodb-faults.js';
-import { type Handler, configureEnvironment, invoke, newTable, startStn } from '../support/harness.js';
+import { type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
+import { clearDynamoDBFaults, failDynamoDB } from '../../testkit/dynamodb-faults.js';
+import { type Handler, configureEnvironment, invoke, newTable, startStn } from '../../testkit/harness.js';
 import { unusedPort } from '../support/ports.js';
 
 let stn: StnSimulator;

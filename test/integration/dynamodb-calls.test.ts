@@ -5,10 +5,10 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
-import { type StnSimulator, activation } from '../simulators/stn/simulator.js';
-import { countDynamoDBCalls } from '../support/dynamodb-calls.js';
-import { clearDynamoDBFaults, failIdempotencyResultWrite } from '../support/dynamodb-faults.js';
-import { type Handler, invoke, loadOperation, startStn } from '../support/harness.js';
+import { type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
+import { countDynamoDBCalls } from '../../testkit/dynamodb-calls.js';
+import { clearDynamoDBFaults, failIdempotencyResultWrite } from '../../testkit/dynamodb-faults.js';
+import { type Handler, invoke, loadOperation, startStn } from '../../testkit/harness.js';
 
 let simulator: StnSimulator;
 let handler: Handler;

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
-import type { MonogotoSimulator } from '../simulators/monogoto/simulator.js';
-import { type Handler, configureEnvironment, invoke, startMonogoto } from '../support/harness.js';
+import type { MonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
+import { type Handler, configureEnvironment, invoke, startMonogoto } from '../../testkit/harness.js';
 import { unusedPort } from '../support/ports.js';
 
 let simulator: MonogotoSimulator;

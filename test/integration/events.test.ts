@@ -12,8 +12,8 @@ import { resetConfigCache } from '../../shared/config.js';
 import { localDeadLetters } from '../../shared/dead-letter.js';
 import { localOutcomeEvents, stableEventId } from '../../shared/events.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
-import { type StnSimulator, activation } from '../simulators/stn/simulator.js';
-import { type Handler, configureEnvironment, invoke, newTable, startStn } from '../support/harness.js';
+import { type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
+import { type Handler, configureEnvironment, invoke, newTable, startStn } from '../../testkit/harness.js';
 
 type QueueHandler = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse>;
 

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createOperationHandler } from '../../shared/handler.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
 import { operations } from '../../shared/operations/index.js';
-import { fuzzCase, holds, sendFuzzCase } from '../reliability/fuzz.js';
-import type { SimulatorServer } from '../simulators/server.js';
-import { type Handler, configureEnvironment, newTable, startEsimGo, startMonogoto, startStn } from '../support/harness.js';
+import { fuzzCase, holds, sendFuzzCase } from '../../testkit/reliability/fuzz.js';
+import type { SimulatorServer } from '../../sandbox/server.js';
+import { type Handler, configureEnvironment, newTable, startEsimGo, startMonogoto, startStn } from '../../testkit/harness.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 let servers: SimulatorServer[] = [];

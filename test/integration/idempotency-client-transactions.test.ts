@@ -9,8 +9,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type * as Audit from '../../shared/audit.js';
 import type * as IdempotencyClient from '../../shared/idempotency-client.js';
-import { countDynamoDBCalls } from '../support/dynamodb-calls.js';
-import { configureEnvironment, newTable } from '../support/harness.js';
+import { countDynamoDBCalls } from '../../testkit/dynamodb-calls.js';
+import { configureEnvironment, newTable } from '../../testkit/harness.js';
 
 let subject: typeof IdempotencyClient;
 let audit: typeof Audit;

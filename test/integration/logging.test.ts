@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, expect, inject, it, vi } from 'vitest';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
-import { MONOGOTO_SANDBOX_CREDENTIALS, type MonogotoSimulator } from '../simulators/monogoto/simulator.js';
-import { type Handler, apiGatewayEvent, configureEnvironment, newTable, startMonogoto } from '../support/harness.js';
+import { MONOGOTO_SANDBOX_CREDENTIALS, type MonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
+import { type Handler, apiGatewayEvent, configureEnvironment, newTable, startMonogoto } from '../../testkit/harness.js';
 import { lambdaContext } from '../../infra/local/apigw-event.js';
 
 // Before any import creates the shared logger (the harness imports the definitions, which import it).

@@ -7,11 +7,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { withLuhnCheckDigit } from '../../shared/iccid.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
-import { type EsimGoSimulator, assignment } from '../simulators/esim-go/simulator.js';
-import type { MonogotoSimulator } from '../simulators/monogoto/simulator.js';
-import { type StnSimulator, activation } from '../simulators/stn/simulator.js';
-import { clearDynamoDBFaults, failIdempotencyResultWrite } from '../support/dynamodb-faults.js';
-import { type Answer, type Handler, configureEnvironment, invoke, newTable, startEsimGo, startMonogoto, startStn } from '../support/harness.js';
+import { type EsimGoSimulator, assignment } from '../../sandbox/esim-go/simulator.js';
+import type { MonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
+import { type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
+import { clearDynamoDBFaults, failIdempotencyResultWrite } from '../../testkit/dynamodb-faults.js';
+import { type Answer, type Handler, configureEnvironment, invoke, newTable, startEsimGo, startMonogoto, startStn } from '../../testkit/harness.js';
 
 interface Loaded {
   handler: Handler;

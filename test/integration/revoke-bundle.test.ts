@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
-import type { EsimGoSimulator } from '../simulators/esim-go/simulator.js';
-import { type Answer, type Handler, forgetTargets, invoke, loadOperation, startEsimGo } from '../support/harness.js';
+import type { EsimGoSimulator } from '../../sandbox/esim-go/simulator.js';
+import { type Answer, type Handler, forgetTargets, invoke, loadOperation, startEsimGo } from '../../testkit/harness.js';
 
 let simulator: EsimGoSimulator;
 let handler: Handler;

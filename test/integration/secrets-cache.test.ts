@@ -6,8 +6,8 @@
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { STN_SANDBOX_API_KEY, type StnSimulator, activation } from '../simulators/stn/simulator.js';
-import { type Handler, configureEnvironment, invoke, loadOperation, startStn } from '../support/harness.js';
+import { STN_SANDBOX_API_KEY, type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
+import { type Handler, configureEnvironment, invoke, loadOperation, startStn } from '../../testkit/harness.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:stn-abc123';

@@ -1,6 +1,6 @@
 /** Vitest global setup of the integration tier: one DynamoDB Local for every test file. */
 import type { TestProject } from 'vitest/node';
-import { startDynamoDbLocal } from './dynamodb-local.js';
+import { startDynamoDbLocal } from '../../testkit/dynamodb-local.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -7,7 +7,7 @@ import { readConfig, resetConfigCache } from '../../shared/config.js';
 import { callerIdentity, parseRequest, scopedIdentity } from '../../shared/http/request.js';
 import { cancelEsim } from '../../shared/operations/cancel-esim.js';
 import { withLuhnCheckDigit } from '../../shared/iccid.js';
-import { apiGatewayEvent } from '../support/harness.js';
+import { apiGatewayEvent } from '../../testkit/harness.js';
 
 const taskA = 'arn:aws:sts::123456789012:assumed-role/OrderService/ecs-task-0a1b2c';
 const taskB = 'arn:aws:sts::123456789012:assumed-role/OrderService/ecs-task-9f8e7d';

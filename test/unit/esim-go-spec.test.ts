@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { EsimGoClient } from '../../shared/providers/esim-go/client.js';
 import { SPEC_COMPONENTS } from '../../shared/providers/esim-go/schemas.js';
 import { RateLimiter } from '../../shared/providers/rate-limit.js';
-import { ESIM_GO_SANDBOX_API_KEY, createEsimGoSimulator } from '../simulators/esim-go/simulator.js';
+import { ESIM_GO_SANDBOX_API_KEY, createEsimGoSimulator } from '../../sandbox/esim-go/simulator.js';
 
 type Schema = { type?: string; properties?: Record<string, Schema>; items?: Schema; $ref?: string };
 type Operation = { parameters?: Array<{ in: string; name: string; schema?: { type?: string; enum?: string[] } }>; responses: Record<string, { content?: Record<string, { schema: Schema }> }>; security?: Array<Record<string, unknown>> };

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MonogotoClient, classifyExecution } from '../../shared/providers/monogoto/client.js';
 import { unusedPort } from '../support/ports.js';
-import { MONOGOTO_SANDBOX_CREDENTIALS, MONOGOTO_SANDBOX_ESIMS, createMonogotoSimulator } from '../simulators/monogoto/simulator.js';
+import { MONOGOTO_SANDBOX_CREDENTIALS, MONOGOTO_SANDBOX_ESIMS, createMonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
 
 const simulator = createMonogotoSimulator({ tokenTtlSeconds: 3600 });
 const released = MONOGOTO_SANDBOX_ESIMS.find((esim) => esim.state === 'released');

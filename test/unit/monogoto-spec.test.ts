@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelRequestSchema, esimErrorSchema, executionResponseSchema } from '../../shared/providers/monogoto/schemas.js';
-import { MONOGOTO_SANDBOX_CREDENTIALS, createMonogotoSimulator } from '../simulators/monogoto/simulator.js';
+import { MONOGOTO_SANDBOX_CREDENTIALS, createMonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
 
 interface Fragment {
   paths: Record<string, { post: { requestBody: { content: { 'application/json': { schema: { properties: Record<string, unknown> } } } }; responses: Record<string, { content: { 'application/json': { schema: object } } }> } }>;

@@ -4,7 +4,7 @@ import { ProblemError } from '../../shared/errors.js';
 import { parseIdempotencyKey, parseRequest } from '../../shared/http/request.js';
 import { cancelEsim } from '../../shared/operations/cancel-esim.js';
 import { withLuhnCheckDigit } from '../../shared/iccid.js';
-import { apiGatewayEvent } from '../support/harness.js';
+import { apiGatewayEvent } from '../../testkit/harness.js';
 
 const iccid = withLuhnCheckDigit('894400000000000001');
 const path = `/v1/monogoto/esims/${iccid}/cancel`;

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StnClient } from '../../shared/providers/stn/client.js';
 import { providerEnvironment, stnErrorMessage } from '../../shared/providers/stn/schemas.js';
-import { STN_SANDBOX_API_KEY, createStnSimulator } from '../simulators/stn/simulator.js';
+import { STN_SANDBOX_API_KEY, createStnSimulator } from '../../sandbox/stn/simulator.js';
 
 const simulator = createStnSimulator();
 const client = (apiKey = STN_SANDBOX_API_KEY) => new StnClient({ baseUrl: simulator.server.url, timeoutMs: 1000, apiKey: async () => apiKey });

@@ -10,7 +10,7 @@
  *   wrong matchingId, which Monogoto does not document separately), 401 without a valid bearer token.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { withLuhnCheckDigit } from '../../../shared/iccid.js';
+import { withLuhnCheckDigit } from '../../shared/iccid.js';
 import { type SimRequest, type SimResponse, SimulatorServer } from '../server.js';
 
 export type MonogotoEsimState = 'available' | 'released';

@@ -45,11 +45,11 @@ import { cancelActivation } from '../../shared/operations/cancel-activation.js';
 import { cancelEsim } from '../../shared/operations/cancel-esim.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
 import { revokeBundle } from '../../shared/operations/revoke-bundle.js';
-import { assignment } from '../simulators/esim-go/simulator.js';
-import type { Fault, SimRequest } from '../simulators/server.js';
-import { activation } from '../simulators/stn/simulator.js';
-import { clearDynamoDBFaults, delayDynamoDB, dynamoDBFaultsStruck, setDynamoDBChaos } from '../support/dynamodb-faults.js';
-import { type Answer, type Handler, type HttpCall, invoke } from '../support/harness.js';
+import { assignment } from '../../sandbox/esim-go/simulator.js';
+import type { Fault, SimRequest } from '../../sandbox/server.js';
+import { activation } from '../../sandbox/stn/simulator.js';
+import { clearDynamoDBFaults, delayDynamoDB, dynamoDBFaultsStruck, setDynamoDBChaos } from '../dynamodb-faults.js';
+import { type Answer, type Handler, type HttpCall, invoke } from '../harness.js';
 import { type ChaosSimulators, random } from './chaos.js';
 
 export interface ContentionOptions {

@@ -1,5 +1,5 @@
 /** Counts the DynamoDB calls one request makes, and the items they write, through the SDK middleware of the shared client. */
-import { dynamoDBClient } from '../../shared/dynamodb.js';
+import { dynamoDBClient } from '../shared/dynamodb.js';
 
 const calls: Array<{ command: string; itemsWritten: number }> = [];
 let installed = false;

@@ -13,12 +13,12 @@ import { cancelActivation } from '../../shared/operations/cancel-activation.js';
 import { cancelEsim } from '../../shared/operations/cancel-esim.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
 import { revokeBundle } from '../../shared/operations/revoke-bundle.js';
-import { type EsimGoSimulator, assignment } from '../simulators/esim-go/simulator.js';
-import type { MonogotoSimulator } from '../simulators/monogoto/simulator.js';
-import type { Fault } from '../simulators/server.js';
-import { type StnSimulator, activation } from '../simulators/stn/simulator.js';
-import { clearDynamoDBFaults, failIdempotencyResultWrite } from '../support/dynamodb-faults.js';
-import { type Answer, type Handler, invoke } from '../support/harness.js';
+import { type EsimGoSimulator, assignment } from '../../sandbox/esim-go/simulator.js';
+import type { MonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
+import type { Fault } from '../../sandbox/server.js';
+import { type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
+import { clearDynamoDBFaults, failIdempotencyResultWrite } from '../dynamodb-faults.js';
+import { type Answer, type Handler, invoke } from '../harness.js';
 
 export interface ChaosSimulators {
   monogoto: MonogotoSimulator;

@@ -9,8 +9,8 @@ import fc from 'fast-check';
 import { lambdaContext, matchResource, toApiGatewayEvent } from '../../infra/local/apigw-event.js';
 import { parseRequest } from '../../shared/http/request.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
-import type { SimulatorServer } from '../simulators/server.js';
-import type { Handler } from '../support/harness.js';
+import type { SimulatorServer } from '../../sandbox/server.js';
+import type { Handler } from '../harness.js';
 
 const segment = fc.oneof(
   fc.stringMatching(/^89\d{17,18}$/),

@@ -2,7 +2,7 @@
  * Fault injection in the data layer: makes chosen DynamoDB commands of this process fail or slow, through the SDK's
  * own middleware stack on the shared client the handlers use (real requests otherwise reach DynamoDB Local).
  */
-import { dynamoDBClient } from '../../shared/dynamodb.js';
+import { dynamoDBClient } from '../shared/dynamodb.js';
 
 interface PendingFault {
   /** `fail` throws a server error instead of sending; `delay` sends after `ms` (`before`) or answers `ms` late (`after`). */

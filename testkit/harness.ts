@@ -6,13 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { LOCAL_CALLER_ARN, lambdaContext, matchResource, toApiGatewayEvent } from '../../infra/local/apigw-event.js';
-import { dynamoClient, ensureTables } from '../../infra/local/dynamodb.js';
-import type { OperationDefinition } from '../../shared/operations/definition.js';
-import { assertMatchesContract } from './contract.js';
-import { ESIM_GO_SANDBOX_API_KEY, createEsimGoSimulator } from '../simulators/esim-go/simulator.js';
-import { MONOGOTO_SANDBOX_CREDENTIALS, createMonogotoSimulator } from '../simulators/monogoto/simulator.js';
-import { STN_SANDBOX_API_KEY, createStnSimulator } from '../simulators/stn/simulator.js';
+import { LOCAL_CALLER_ARN, lambdaContext, matchResource, toApiGatewayEvent } from '../infra/local/apigw-event.js';
+import { dynamoClient, ensureTables } from '../infra/local/dynamodb.js';
+import type { OperationDefinition } from '../shared/operations/definition.js';
+import { assertMatchesContract } from '../test/support/contract.js';
+import { ESIM_GO_SANDBOX_API_KEY, createEsimGoSimulator } from '../sandbox/esim-go/simulator.js';
+import { MONOGOTO_SANDBOX_CREDENTIALS, createMonogotoSimulator } from '../sandbox/monogoto/simulator.js';
+import { STN_SANDBOX_API_KEY, createStnSimulator } from '../sandbox/stn/simulator.js';
 
 export type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -48,7 +48,7 @@ export const newTable = async (endpoint: string): Promise<string> => {
  * world then no longer holds what the gateway remembers about its targets (an unresolved attempt keeps a target busy).
  */
 export const forgetTargets = async (): Promise<void> => {
-  const { documentClient } = await import('../../shared/dynamodb.js');
+  const { documentClient } = await import('../shared/dynamodb.js');
   const { ScanCommand, DeleteCommand } = await import('@aws-sdk/lib-dynamodb');
   const table = process.env.IDEMPOTENCY_TABLE_NAME;
   const { Items = [] } = await documentClient.send(new ScanCommand({ TableName: table, FilterExpression: 'begins_with(id, :prefix)', ExpressionAttributeValues: { ':prefix': 'target#' } }));
