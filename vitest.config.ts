@@ -24,6 +24,7 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           env,
           globalSetup: ['test/support/dynamodb-local.global.ts'],
+          setupFiles: ['test/support/local-sinks.setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -28,7 +28,7 @@ try {
   const { countDynamoDBCalls } = await import('../testkit/dynamodb-calls.js');
   const { lambdaContext } = await import('../infra/local/apigw-event.js');
   const stnHandler = (await import('../functions/cancel-activation/index.js')).handler as never;
-  const { cancelActivation } = await import('../shared/operations/cancel-activation.js');
+  const { cancelActivation } = await import('../shared/operations/cancel-activation/index.js');
   const { activation } = await import('../sandbox/stn/simulator.js');
 
   // DynamoDB calls per request, on DynamoDB Local.

@@ -4,9 +4,12 @@
  */
 import { App } from 'aws-cdk-lib';
 import { z } from 'zod';
+import { describeFieldErrors, fieldErrorsFromIssues } from '../shared/errors.js';
 import { routes } from '../shared/http/routes.js';
-import { operations } from '../shared/operations/index.js';
-import { GatewayStack, baseUrlContextKey } from './stack.js';
+import { contracts } from '../shared/operations/contracts.js';
+import { providers } from '../shared/providers/registry.js';
+import { baseUrlContextKey } from './constructs/operation-service.js';
+import { GatewayStack } from './stack.js';
 import { timeBudgetProblem } from './time-budget.js';
 
 const app = new App();
@@ -15,7 +18,6 @@ const list = z
   .transform((value) => (Array.isArray(value) ? value : value.split(',')).map((item) => item.trim()).filter((item) => item !== ''));
 const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
 const count = z.coerce.number().int().positive();
-const providers = [...new Set(operations.map((definition) => definition.provider))];
 
 const contextSchema = z.object({
   ...Object.fromEntries(providers.map((provider) => [baseUrlContextKey(provider), z.url().optional()])),
@@ -33,19 +35,20 @@ const contextSchema = z.object({
 const raw = Object.fromEntries(Object.keys(contextSchema.shape).map((key) => [key, app.node.tryGetContext(key) as unknown]).filter(([, value]) => value !== undefined && value !== ''));
 const parsed = contextSchema
   .superRefine((value, context) => {
-    const problem = timeBudgetProblem(operations, (value.upstreamTimeoutMs as number | undefined) ?? 8000);
+    const problem = timeBudgetProblem(contracts, (value.upstreamTimeoutMs as number | undefined) ?? 8000);
     if (problem !== undefined) context.addIssue({ code: 'custom', path: ['upstreamTimeoutMs'], message: problem });
   })
   .safeParse(raw);
 if (!parsed.success) {
-  throw new Error(`Invalid CDK context: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  throw new Error(`Invalid CDK context: ${describeFieldErrors(fieldErrorsFromIssues(parsed.error.issues, { root: 'context' }))}`);
 }
-const context = parsed.data as z.infer<typeof contextSchema> & Record<string, string | undefined>;
+const context = parsed.data;
+const baseUrls = parsed.data as Record<string, unknown>;
 
 new GatewayStack(app, 'SimCancelGateway', {
   routes,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
-  providerBaseUrls: Object.fromEntries(providers.map((provider) => [provider, context[baseUrlContextKey(provider)]])),
+  providerBaseUrls: Object.fromEntries(providers.map((provider) => [provider.name, baseUrls[baseUrlContextKey(provider)] as string | undefined])),
   upstreamTimeoutMs: context.upstreamTimeoutMs,
   idempotencyTtlSeconds: context.idempotencyTtlSeconds,
   operationsRetentionDays: context.operationsRetentionDays,

@@ -3,35 +3,34 @@
  * operation (routes read from the operation definitions), the idempotency table and one Secrets Manager
  * secret per provider.
  */
-import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { AccessLogFormat, AuthorizationType, type JsonSchema, JsonSchemaVersion, LambdaIntegration, LogGroupLogDestination, MethodLoggingLevel, type RequestValidator, RestApi } from 'aws-cdk-lib/aws-apigateway';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat, AuthorizationType, LambdaIntegration, LogGroupLogDestination, MethodLoggingLevel, type RequestValidator, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
-import { z } from 'zod';
 import { MAX_BODY_BYTES } from '../shared/http/request.js';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
-import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
-import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { requestedDetailType } from '../shared/events.js';
 import type { RouteDefinition } from '../shared/http/routes.js';
-import type { OperationDefinition, ProviderName } from '../shared/operations/definition.js';
+import type { OperationContract } from '../shared/operations/definition.js';
+import type { AnyProvider } from '../shared/providers/provider.js';
+import { providers as registeredProviders } from '../shared/providers/registry.js';
 import { IDEMPOTENCY_TABLE, OPERATIONS_TABLE } from '../shared/tables.js';
 import { acknowledgeFindings } from './nag.js';
 import { addProblemResponses, resourcePolicy } from './api-access.js';
 import { type MonitoredOperation, Monitoring } from './constructs/monitoring.js';
-import { FUNCTION_TIMEOUT, OperationFunction } from './constructs/operation-function.js';
+import { OperationFunction } from './constructs/operation-function.js';
+import { OperationService, pascal } from './constructs/operation-service.js';
 import { functionEntry } from './functions.js';
 import { timeBudgetProblem } from './time-budget.js';
 
 export interface GatewayStackProps extends StackProps {
   routes: readonly RouteDefinition[];
-  /** Base URLs per provider; the providers' production URLs when absent. */
-  providerBaseUrls?: Partial<Record<ProviderName, string>>;
+  /** The providers to deploy for (their secrets, limits and settings); every registered one by default. */
+  providers?: readonly AnyProvider[];
+  /** Base URLs per provider name; the providers' production URLs when absent. */
+  providerBaseUrls?: Partial<Record<string, string | undefined>>;
   upstreamTimeoutMs?: number;
   idempotencyTtlSeconds?: number;
   operationsRetentionDays?: number;
@@ -43,44 +42,11 @@ export interface GatewayStackProps extends StackProps {
   alarmEmail?: string;
   /** Attach a WAF web ACL (AWS managed common rules and IP reputation, 16 KiB body limit) to the stage. */
   enableWaf?: boolean;
-  /** Reserve each provider function's concurrency (see PROVIDER_LIMITS); off for accounts with a small quota. */
+  /** Reserve each function's share of its provider's containers (ProviderLimits); off for accounts with a small quota. */
   reserveConcurrency?: boolean;
   /** Source-mapped stack traces in the functions' logs, at a cold-start cost (see OperationFunctionProps). */
   sourceMaps?: boolean;
 }
-
-/** What each provider's secret holds; the generated key is a placeholder to overwrite after the first deploy. */
-const SECRET_SHAPES: Record<ProviderName, { template: Record<string, string>; generatedKey: string }> = {
-  monogoto: { template: { username: 'set-me' }, generatedKey: 'password' },
-  'esim-go': { template: {}, generatedKey: 'apiKey' },
-  stn: { template: {}, generatedKey: 'apiKey' },
-};
-
-/**
- * Concurrency per provider, so the fleet cannot exceed a provider's rate limit:
- * - `reserved`: the function's reserved concurrency, a hard cap on containers (HTTP and queue together);
- * - `queueFunctions`: each event source mapping's maximum concurrency (Lambda's minimum is 2). A function has two
- *   mappings (its queue and its events queue), so queues may take twice this, which stays under `reserved` to leave
- *   room for HTTP callers;
- * - `recordsPerFunction`: records of one batch processed at once in one container;
- * - `requestsPerSecond`: the client's own per-container rate limit.
- * The provider's rate is bounded by `reserved`, whatever the mappings allow: eSIM Go allows 10 requests/second per IP
- * and a revoke makes 3 (two reads, one write): 5 containers x 2 requests/s = 10 requests/s at most, fleet-wide, HTTP
- * and both queues together. Monogoto's portal API allows 60/min on the Standard plan, 300 on Business; sTN publishes
- * no number: both get 5 containers, and a 429 is answered 503 with Retry-After (and retried on queues). Queues take
- * at most 2 x 2 = 4 of the 5 containers of each.
- */
-export const PROVIDER_LIMITS: Record<ProviderName, { reserved: number; queueFunctions: number; recordsPerFunction: number; requestsPerSecond?: number }> = {
-  monogoto: { reserved: 5, queueFunctions: 2, recordsPerFunction: 5 },
-  'esim-go': { reserved: 5, queueFunctions: 2, recordsPerFunction: 2, requestsPerSecond: 2 },
-  stn: { reserved: 5, queueFunctions: 2, recordsPerFunction: 5 },
-};
-
-/** CDK context key that sets a provider's base URL: monogotoBaseUrl, esimGoBaseUrl, stnBaseUrl. */
-export const baseUrlContextKey = (provider: ProviderName): string => `${provider.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase())}BaseUrl`;
-
-const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, letter: string) => letter.toUpperCase());
-const envPrefix = (provider: ProviderName) => provider.toUpperCase().replace('-', '_');
 
 export class GatewayStack extends Stack {
   readonly api: RestApi;
@@ -137,98 +103,48 @@ export class GatewayStack extends Stack {
       OPERATIONS_TABLE_NAME: this.operationsTable.tableName,
       OPERATIONS_RETENTION_DAYS: String(props.operationsRetentionDays ?? 400),
     };
-    const secrets = new Map<ProviderName, Secret>();
+    const providers = props.providers ?? registeredProviders;
+    const secrets = new Map<string, Secret>();
+    for (const provider of providers) {
+      secrets.set(
+        provider.name,
+        new Secret(this, `${pascal(provider.name)}Credentials`, {
+          description: `${provider.label} API credentials for sim-cancel-gateway; set the real values after the first deploy`,
+          generateSecretString: { secretStringTemplate: JSON.stringify(provider.secret.template), generateStringKey: provider.secret.generatedKey },
+        }),
+      );
+    }
     const monitored: MonitoredOperation[] = [];
     const readers: OperationFunction[] = [];
     for (const route of props.routes) {
-      const definition = route.operation;
-      if (definition === undefined) {
+      const contract = route.operation;
+      if (contract === undefined) {
         const reader = new OperationFunction(this, `${pascal(route.name)}Function`, { entry: functionEntry(route.name), description: route.summary, environment: shared, sourceMaps: props.sourceMaps });
         readers.push(reader);
         this.operationsTable.grantReadData(reader);
         this.api.root.resourceForPath(route.path).addMethod(route.method, new LambdaIntegration(reader), {
           operationName: route.name,
           requestValidator: this.validator,
-          requestParameters: { 'method.request.path.operationId': true },
+          requestParameters: Object.fromEntries((route.pathParameters ?? []).map((name) => [`method.request.path.${name}`, true])),
         });
         continue;
       }
-      const provider = definition.provider;
-      let secret = secrets.get(provider);
-      if (secret === undefined) {
-        secret = new Secret(this, `${pascal(provider)}Credentials`, {
-          description: `${provider} API credentials for sim-cancel-gateway; set the real values after the first deploy`,
-          generateSecretString: { secretStringTemplate: JSON.stringify(SECRET_SHAPES[provider].template), generateStringKey: SECRET_SHAPES[provider].generatedKey },
-        });
-        secrets.set(provider, secret);
-      }
-      const name = pascal(definition.name);
-      const deadLetters = new Queue(this, `${name}DeadLetters`, { retentionPeriod: Duration.days(14), encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true });
-      const consumedQueue = (id: string) =>
-        new Queue(this, id, {
-          // At least six times the function timeout, as Lambda recommends for SQS event sources.
-          visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6 + 12),
-          deadLetterQueue: { queue: deadLetters, maxReceiveCount: 5 },
-          encryption: QueueEncryption.SQS_MANAGED,
-          enforceSSL: true,
-        });
-      // Messages sent straight to the operation: scoped by their SQS sender.
-      const queue = consumedQueue(`${name}Queue`);
-      // Events from the operation's rule only (its policy below): the one queue whose records are read as bus events.
-      const eventsQueue = consumedQueue(`${name}EventsQueue`);
-      const baseUrl = props.providerBaseUrls?.[provider];
-      const fn = new OperationFunction(this, `${name}Function`, {
-        entry: functionEntry(definition.name),
-        description: definition.summary,
+      const provider = providers.find((candidate) => candidate.name === contract.provider);
+      if (provider === undefined) throw new Error(`${contract.name} names provider ${contract.provider}, which has no descriptor`);
+      const service = new OperationService(this, `${pascal(contract.name)}Service`, {
+        contract,
+        provider,
+        containers: props.reserveConcurrency === false ? undefined : containerShare(provider, contract, props.routes),
+        secret: secrets.get(provider.name) as Secret,
+        api: this.api,
+        validator: this.validator,
+        bus: this.bus,
+        tables: { idempotency: this.idempotencyTable, operations: this.operationsTable },
+        environment: { ...shared, IDEMPOTENCY_TTL_SECONDS: String(props.idempotencyTtlSeconds ?? 86400), UPSTREAM_TIMEOUT_MS: String(props.upstreamTimeoutMs ?? 8000) },
+        baseUrl: props.providerBaseUrls?.[provider.name],
         sourceMaps: props.sourceMaps,
-        reservedConcurrentExecutions: props.reserveConcurrency === false ? undefined : PROVIDER_LIMITS[provider].reserved,
-        environment: {
-          ...shared,
-          IDEMPOTENCY_TTL_SECONDS: String(props.idempotencyTtlSeconds ?? 86400),
-          UPSTREAM_TIMEOUT_MS: String(props.upstreamTimeoutMs ?? 8000),
-          EVENT_BUS_NAME: this.bus.eventBusName,
-          DEAD_LETTER_QUEUE_URL: deadLetters.queueUrl,
-          EVENTS_QUEUE_ARN: eventsQueue.queueArn,
-          BATCH_CONCURRENCY: String(PROVIDER_LIMITS[provider].recordsPerFunction),
-          ...(PROVIDER_LIMITS[provider].requestsPerSecond === undefined ? {} : { [`${envPrefix(provider)}_REQUESTS_PER_SECOND`]: String(PROVIDER_LIMITS[provider].requestsPerSecond) }),
-          [`${envPrefix(provider)}_SECRET_ARN`]: secret.secretArn,
-          ...(baseUrl === undefined ? {} : { [`${envPrefix(provider)}_BASE_URL`]: baseUrl }),
-        },
       });
-      for (const setting of definition.requiredConfig ?? []) {
-        if (setting === `${envPrefix(provider)}_BASE_URL` && baseUrl === undefined) {
-          Annotations.of(fn).addWarning(`${definition.name} needs ${setting}: deploy with -c ${baseUrlContextKey(provider)}=https://... or its first invocation fails`);
-        }
-      }
-      this.idempotencyTable.grantReadWriteData(fn);
-      this.operationsTable.grantReadWriteData(fn);
-      this.bus.grantPutEventsTo(fn);
-      deadLetters.grantSendMessages(fn);
-      secret.grantRead(fn);
-      for (const source of [queue, eventsQueue]) {
-        fn.addEventSource(new SqsEventSource(source, { batchSize: 10, maxBatchingWindow: Duration.seconds(1), reportBatchItemFailures: true, maxConcurrency: PROVIDER_LIMITS[provider].queueFunctions }));
-      }
-      const rule = new Rule(this, `${name}RequestedRule`, {
-        eventBus: this.bus,
-        description: `Routes "${requestedDetailType(definition.eventName)}" events to the ${definition.name} events queue`,
-        eventPattern: { detailType: [requestedDetailType(definition.eventName)] },
-        targets: [new SqsQueue(eventsQueue)],
-      });
-      // The target adds an Allow for events.amazonaws.com from this rule; the Deny makes the rule the only sender,
-      // whoever else IAM allows (ArnNotEquals also matches a request without aws:SourceArn), so a record of this
-      // queue is always a bus event and can be scoped by its event source.
-      eventsQueue.addToResourcePolicy(
-        new PolicyStatement({
-          sid: 'OnlyTheRequestedRuleSends',
-          effect: Effect.DENY,
-          principals: [new AnyPrincipal()],
-          actions: ['sqs:SendMessage'],
-          resources: [eventsQueue.queueArn],
-          conditions: { ArnNotEquals: { 'aws:SourceArn': rule.ruleArn } },
-        }),
-      );
-      monitored.push({ name: definition.name, provider, fn, deadLetters });
-      this.api.root.resourceForPath(route.path).addMethod(route.method, new LambdaIntegration(fn), { operationName: definition.name, ...this.validation(definition) });
+      monitored.push({ name: contract.name, provider: provider.name, fn: service.fn, deadLetters: service.deadLetters });
     }
 
     this.monitoring = new Monitoring(this, 'Monitoring', { api: this.api, tables: [this.idempotencyTable, this.operationsTable], operations: monitored, readers, alarmEmail: props.alarmEmail });
@@ -239,24 +155,6 @@ export class GatewayStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName });
     for (const [provider, secret] of secrets) new CfnOutput(this, `${pascal(provider)}SecretArn`, { value: secret.secretArn });
-  }
-
-  /**
-   * API Gateway request validation from the operation's own schemas (no hand-written copy): required path and
-   * query parameters, and the JSON body model where the body is required. The handler validates everything again
-   * (and more precisely); this stops malformed requests before they cost an invocation.
-   */
-  private validation(definition: OperationDefinition) {
-    const parameters: Record<string, boolean> = {};
-    for (const name of Object.keys(definition.request.path.shape)) parameters[`method.request.path.${name}`] = true;
-    for (const name of Object.keys(definition.request.query.shape)) parameters[`method.request.querystring.${name}`] = false;
-    const body = definition.request.body;
-    const bodySchema = body === undefined ? undefined : (z.toJSONSchema(body, { target: 'draft-4', io: 'input' }) as JsonSchema & { required?: string[] });
-    const requestModels =
-      bodySchema !== undefined && (bodySchema.required ?? []).length > 0
-        ? { 'application/json': this.api.addModel(`${pascal(definition.name)}Body`, { contentType: 'application/json', modelName: `${pascal(definition.name).replaceAll('-', '')}Body`, schema: { ...bodySchema, $schema: JsonSchemaVersion.DRAFT4 } as JsonSchema }) }
-        : undefined;
-    return { requestValidator: this.validator, requestParameters: parameters, requestModels };
   }
 
   private addWaf(): void {
@@ -279,3 +177,14 @@ export class GatewayStack extends Stack {
     new CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.api.deploymentStage.stageArn, webAclArn: acl.attrArn });
   }
 }
+
+/**
+ * A function's share of its provider's containers: the provider's limits hold for all of its functions together, so
+ * a second operation on a provider splits the containers instead of doubling the rate the provider sees.
+ */
+export const containerShare = (provider: AnyProvider, contract: OperationContract, routes: readonly RouteDefinition[]): number => {
+  const siblings = routes.flatMap((route) => (route.operation?.provider === provider.name ? [route.operation.name] : []));
+  if (siblings.length > provider.limits.containers) throw new Error(`${provider.label} has ${siblings.length} operations but ${provider.limits.containers} containers: each function needs at least one`);
+  const base = Math.floor(provider.limits.containers / siblings.length);
+  return base + (siblings.indexOf(contract.name) < provider.limits.containers % siblings.length ? 1 : 0);
+};

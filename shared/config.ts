@@ -7,20 +7,8 @@ import * as z from './zod.js';
 const onOff = z.enum(['on', 'off']);
 const positiveInt = z.coerce.number().int().positive();
 
-const configSchema = z.object({
-  MONOGOTO_BASE_URL: z.url().default('https://api.monogoto.io'),
-  MONOGOTO_USERNAME: z.string().optional(),
-  MONOGOTO_PASSWORD: z.string().optional(),
-  MONOGOTO_SECRET_ARN: z.string().optional(),
-  ESIM_GO_BASE_URL: z.url().default('https://api.esim-go.com/v2.4'),
-  ESIM_GO_API_KEY: z.string().optional(),
-  ESIM_GO_SECRET_ARN: z.string().optional(),
-  /** eSIM Go allows 10 requests per second per IP; each container stays under it on its own. */
-  ESIM_GO_REQUESTS_PER_SECOND: positiveInt.default(10),
-  /** No default: sTN's base URL is given to each partner. Required wherever the sTN operation runs. */
-  STN_BASE_URL: z.url().optional(),
-  STN_API_KEY: z.string().optional(),
-  STN_SECRET_ARN: z.string().optional(),
+/** Settings every function shares; each provider's own come from its descriptor (shared/providers/<name>/provider.ts). */
+export const commonSettings = {
   UPSTREAM_TIMEOUT_MS: positiveInt.default(8000),
   IDEMPOTENCY_TTL_SECONDS: positiveInt.default(86400),
   /**
@@ -43,7 +31,8 @@ const configSchema = z.object({
   /** Who owns a key: `principal` makes every session of a role one caller (a retry from another task or SSO session finds its key); `session` keeps each session apart. */
   CALLER_SCOPE: z.enum(['principal', 'session']).default('principal'),
   EVENTS_QUEUE_ARN: z.string().min(1).optional(), // the queue only the EventBridge rule can send to: its records are bus events (set by the stack)
-});
+};
+const configSchema = z.object(commonSettings);
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -55,14 +44,10 @@ export class ConfigurationError extends Error {
  * Fails with one message naming every variable an operation needs and lacks. Handlers call it at init in
  * Lambda, so a misconfigured function fails its first invocation loudly instead of answering 500s later.
  */
-export const assertConfigured = (required: ReadonlyArray<keyof Config>, current: Config = config()): void => {
-  const missing = required.filter((name) => current[name] === undefined);
+export const assertConfigured = (required: readonly string[], env: NodeJS.ProcessEnv = process.env): void => {
+  const missing = required.filter((name) => env[name] === undefined || env[name] === '');
   if (missing.length > 0) throw new ConfigurationError(`Missing configuration: ${missing.join(', ')} must be set`);
 };
-
-/** The variable that names a provider's credentials secret in AWS: MONOGOTO_SECRET_ARN, ESIM_GO_SECRET_ARN, STN_SECRET_ARN. */
-export const secretArnSetting = (provider: 'monogoto' | 'esim-go' | 'stn'): keyof Config =>
-  `${provider.toUpperCase().replace('-', '_')}_SECRET_ARN` as keyof Config;
 
 /** Parses the environment; an invalid value fails with one message naming every bad variable. */
 export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => {

@@ -10,6 +10,7 @@ import {
   IdempotencyPersistenceLayerError,
   IdempotencyValidationError,
 } from '@aws-lambda-powertools/idempotency';
+import type * as z from './zod.js';
 
 export const PROBLEM_TYPE_BASE = 'https://sim-cancel-gateway.dev/problems/';
 
@@ -89,10 +90,36 @@ export class ProblemError extends Error {
   }
 }
 
+/** `path: message; path: message`: how field errors read in one line (a problem's `detail`, an error message). */
+export const describeFieldErrors = (errors: readonly FieldError[]): string => errors.map((error) => `${error.path}: ${error.message}`).join('; ');
+
 export const invalidRequest = (errors: FieldError[]): ProblemError =>
-  new ProblemError('invalid-request', errors.map((error) => `${error.path}: ${error.message}`).join('; '), {
+  new ProblemError('invalid-request', describeFieldErrors(errors), {
     extensions: { errors },
   });
+
+/** How zod issues are named as field errors. Each input's wording is part of its contract: pick, never change. */
+export interface IssueNaming {
+  /** The path of an issue about the whole value (zod's empty path): `body` for HTTP, `message` for queue records. */
+  root: string;
+  /**
+   * Unknown fields of a strict object: `each` names every field in its own error (`dryrun: is not a known field`,
+   * the HTTP contract); `listed` gives one error at the object (`input: has unknown fields a, b`, queue records).
+   */
+  unknownFields?: 'each' | 'listed';
+}
+
+/** The one mapping from zod issues to field errors (HTTP requests, queue messages and bus events, path parameters). */
+export const fieldErrorsFromIssues = (issues: readonly z.core.$ZodIssue[], { root, unknownFields = 'each' }: IssueNaming): FieldError[] =>
+  issues.flatMap((issue) => {
+    const path = issue.path.length > 0 ? issue.path.join('.') : root;
+    if (issue.code !== 'unrecognized_keys') return [{ path, message: issue.message }];
+    if (unknownFields === 'listed') return [{ path, message: `has unknown fields ${issue.keys.join(', ')}` }];
+    return issue.keys.map((key) => ({ path: [...issue.path, key].join('.'), message: 'is not a known field' }));
+  });
+
+/** The 400 for input zod refused, every issue named. */
+export const invalidInput = (issues: readonly z.core.$ZodIssue[], naming: IssueNaming): ProblemError => invalidRequest(fieldErrorsFromIssues(issues, naming));
 
 /** The provider may have applied the write and the answer was not recorded: only a retry with the same key is safe. */
 export const outcomePending = (retryAfterSeconds: number, cause?: unknown, extensions: Record<string, unknown> = {}): ProblemError =>

@@ -1,8 +1,9 @@
 /**
  * Outcome events: every finished execution (HTTP or event) puts `<Operation> <Status>` on the bus, e.g.
  * `Revoke Bundle Succeeded`. `detail.eventId` is stable (the same operation reaching the same status always has
- * the same id), so consumers can deduplicate redeliveries and replays. Without EVENT_BUS_NAME (local runs) the
- * events are kept in memory and the local runner serves them.
+ * the same id), so consumers can deduplicate redeliveries and replays. Without EVENT_BUS_NAME (local runs) they go to
+ * the sink the local runner installs (infra/local/sinks.ts), which keeps and serves them; without either, publishing
+ * fails, and the record stage logs it and counts EventPublishFailures.
  */
 import { createHash } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -41,15 +42,23 @@ export const stableEventId = (operationId: string, status: OperationStatus): str
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 };
 
-/** Events published in this process when no bus is configured (the local runner serves them). */
-export const localOutcomeEvents: OutcomeEvent[] = [];
+/** Where outcome events go when no bus is configured. */
+export type OutcomeSink = (event: OutcomeEvent) => void | Promise<void>;
+
+let sink: OutcomeSink | undefined;
+
+/** Installed by the local runner (and the tests and scripts that run handlers in-process); never in Lambda. */
+export const setOutcomeSink = (next: OutcomeSink | undefined): void => {
+  sink = next;
+};
 
 let client: EventBridgeClient | undefined;
 
 export const publishOutcome = async (event: OutcomeEvent): Promise<void> => {
   const busName = config().EVENT_BUS_NAME;
   if (busName === undefined) {
-    localOutcomeEvents.push(event);
+    if (sink === undefined) throw new Error('EVENT_BUS_NAME is not set (and no local sink is installed): the outcome event was not published');
+    await sink(event);
     return;
   }
   client ??= new EventBridgeClient({});

@@ -1,17 +1,13 @@
 /**
  * One Lambda handler per operation, serving both of its triggers: API Gateway requests and its SQS queue. Thin by
  * design: parsing, idempotency, the provider call and the answer all come from the operation's definition and the
- * shared modules; this only wires them into middy with Powertools' logger, tracer and metrics.
+ * shared modules; this only wires them together and into the functions' one wrapper (shared/lambda.ts).
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { assertConfigured, secretArnSetting } from './config.js';
+import { assertProviderConfigured } from './providers/provider.js';
 import { createHttpAnswer } from './http/handler.js';
 import { createIdempotentRunner } from './idempotency.js';
-import { logger, metrics, tracer } from './observability.js';
+import { withObservability } from './lambda.js';
 import type { OperationDefinition } from './operations/definition.js';
 import { createQueueConsumer } from './queue/consumer.js';
 
@@ -20,7 +16,7 @@ const isSqsEvent = (event: APIGatewayProxyEvent | SQSEvent): event is SQSEvent =
 export const createOperationHandler = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>) => {
   // In Lambda, configuration is checked at init: every invalid or missing setting is named in one error, and
   // credentials must come from Secrets Manager, never from plain variables.
-  if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) assertConfigured([...(definition.requiredConfig ?? []), secretArnSetting(definition.provider)]);
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) assertProviderConfigured(definition.descriptor);
   const runIdempotently = createIdempotentRunner(definition);
   const answerHttp = createHttpAnswer(definition, runIdempotently);
   const consumeQueue = createQueueConsumer(definition, runIdempotently);
@@ -31,8 +27,5 @@ export const createOperationHandler = <Input extends Record<string, unknown>>(de
     return isSqsEvent(event) ? consumeQueue(event, context) : answerHttp(event, context);
   }
 
-  return middy(dispatch as (event: APIGatewayProxyEvent | SQSEvent, context: Context) => Promise<APIGatewayProxyResult | SQSBatchResponse>)
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  return withObservability(dispatch as (event: APIGatewayProxyEvent | SQSEvent, context: Context) => Promise<APIGatewayProxyResult | SQSBatchResponse>);
 };

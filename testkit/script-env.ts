@@ -1,4 +1,9 @@
-/** The environment every local script (bench, soak, chaos) runs its handlers with: dummy credentials, quiet Powertools. */
+import { installLocalSinks } from '../infra/local/sinks.js';
+
+/**
+ * The environment every local script (bench, soak, chaos) runs its handlers with: dummy credentials, quiet Powertools,
+ * and the local runner's in-memory sinks for outcome events and dead letters (no bus, no dead-letter queue).
+ */
 export const useScriptEnvironment = (name: string, extra: Record<string, string> = {}): void => {
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
@@ -9,4 +14,5 @@ export const useScriptEnvironment = (name: string, extra: Record<string, string>
     POWERTOOLS_METRICS_DISABLED: 'true',
     ...extra,
   });
+  installLocalSinks();
 };

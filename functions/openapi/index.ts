@@ -2,10 +2,11 @@
  * GET /v1/openapi.json: the document `npm run openapi` generates from the operation definitions (a test fails if
  * the committed file differs from a fresh build), bundled as data so this function carries no provider code.
  */
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import document from '../../docs/openapi.json' with { type: 'json' };
-import { jsonResponse } from '../../shared/http/response.js';
+import { countAnswer, jsonResponse } from '../../shared/http/response.js';
+import { withObservability } from '../../shared/lambda.js';
 
 const body: APIGatewayProxyResult = jsonResponse(200, document, { 'cache-control': 'public, max-age=300' });
 
-export const handler = async (): Promise<APIGatewayProxyResult> => body;
+export const handler = withObservability(async (_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => countAnswer(body));

@@ -5,18 +5,19 @@
  *   as the rule's queue would (the operation's events queue, which only the rule can send to, sent by EventBridge),
  *   and calls the operation's handler with that batch; it answers the batch responses.
  * - `POST /local/queues/<operation>` sends one message straight to an operation's queue, as the local developer.
- * - `GET /local/outcome-events` and `GET /local/dead-letters` show what the handlers published and dead-lettered.
+ * - `GET /local/outcome-events` and `GET /local/dead-letters` show what the handlers published and dead-lettered
+ *   (the in-memory sinks of ./sinks.ts, which the runner installs).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { localDeadLetters } from '../../shared/dead-letter.js';
 import { ProblemError } from '../../shared/errors.js';
-import { localOutcomeEvents, requestedDetailType } from '../../shared/events.js';
+import { requestedDetailType } from '../../shared/events.js';
 import type { RouteDefinition } from '../../shared/http/routes.js';
 import { jsonResponse, problemResponse } from '../../shared/http/response.js';
 import { localEventsQueueArn } from '../../shared/queue/consumer.js';
 import { LOCAL_ACCOUNT_ID, lambdaContext, writeResult } from './apigw-event.js';
+import { localDeadLetters, localOutcomeEvents } from './sinks.js';
 
 export const LOCAL_EVENTS_PREFIX = '/local/';
 const REGION = 'us-east-1';

@@ -1,29 +1,18 @@
 /**
  * `npm start`: runs the API locally on its embedded defaults and prints requests that work as pasted.
- * Configuration names are the contract's (README, "Configuration").
+ * Configuration names are the contract's (docs/configuration.md).
  */
 // Set before the runner (and the AWS SDK behind it) loads: on Node 20 the SDK would print a support notice at start.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { startLocalGateway } = await import('./runner.js');
 
-const PROVIDER_LABELS = { monogoto: 'Monogoto', 'esim-go': 'eSIM Go', stn: 'sTN' } as const;
+const { bannerLines } = await import('./banner.js');
+const { contracts } = await import('../../shared/operations/contracts.js');
 
 const main = async (): Promise<void> => {
   const gateway = await startLocalGateway();
-  const lines: string[] = [
-    '',
-    'sim-cancel-gateway is running locally',
-    `  API            ${gateway.url}`,
-    `  Reference      ${gateway.url}/docs (OpenAPI: ${gateway.url}/v1/openapi.json)`,
-    `  DynamoDB       ${gateway.dynamo.embedded ? `embedded dynalite, in memory (${gateway.dynamo.endpoint})` : gateway.dynamo.endpoint}`,
-  ];
-  for (const [provider, label] of Object.entries(PROVIDER_LABELS)) {
-    const sandbox = gateway.sandboxes.find((candidate) => candidate.provider === provider);
-    const variable = `${provider.toUpperCase().replace('-', '_')}_BASE_URL`;
-    const target = sandbox === undefined ? (process.env[variable] ?? '(not configured)') : `built-in sandbox at ${process.env[variable]} (${variable} is not set)`;
-    lines.push(`  ${label.padEnd(15)}${target}`);
-  }
-  for (const sandbox of gateway.sandboxes) lines.push('', ...sandbox.banner(gateway.url));
+  const dynamo = gateway.dynamo.embedded ? `embedded dynalite, in memory (${gateway.dynamo.endpoint})` : gateway.dynamo.endpoint;
+  const lines = bannerLines({ gatewayUrl: gateway.url, dynamo, providers: gateway.providers, sandboxes: gateway.sandboxes, contracts, env: process.env });
   lines.push('', 'Press Ctrl+C to stop.', '');
   process.stdout.write(lines.join('\n'));
 

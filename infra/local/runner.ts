@@ -15,7 +15,10 @@ import { lambdaContext, matchResource, toApiGatewayEvent, writeResult } from './
 import { type LocalDynamo, dynamoClient, ensureTables, startDynamo } from './dynamodb.js';
 import { serveDocs } from './docs.js';
 import { LOCAL_EVENTS_PREFIX, createLocalEventBus } from './events.js';
-import { type RunningSandbox, startSandboxes } from './sandboxes.js';
+import type { AnyProvider } from '../../shared/providers/provider.js';
+import { providers as registeredProviders } from '../../shared/providers/registry.js';
+import { type StartedSandbox, startSandboxes } from './sandboxes.js';
+import { installLocalSinks } from './sinks.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -27,12 +30,16 @@ const FUNCTION_TIMEOUT_MS = FUNCTION_TIMEOUT_SECONDS * 1000;
 export interface LocalGatewayOptions {
   port?: number;
   host?: string;
+  /** The provider descriptors to run with (sandboxes for the unconfigured ones); every registered one by default. */
+  providers?: readonly AnyProvider[];
 }
 
 export interface LocalGateway {
   url: string;
   dynamo: LocalDynamo;
-  sandboxes: RunningSandbox[];
+  sandboxes: StartedSandbox[];
+  /** The providers this gateway runs with (their descriptors). */
+  providers: readonly AnyProvider[];
   stop: () => Promise<void>;
 }
 
@@ -69,7 +76,10 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
   await ensureTables(client, { idempotency: env.IDEMPOTENCY_TABLE_NAME as string, operations: env.OPERATIONS_TABLE_NAME as string });
   client.destroy();
 
-  const sandboxes = await startSandboxes(env);
+  const providers = options.providers ?? registeredProviders;
+  const sandboxes = await startSandboxes(env, providers);
+  // No bus and no dead-letter queue locally: the handlers' outcome events and dead letters are kept in memory.
+  installLocalSinks();
 
   const routes: Array<{ route: RouteDefinition; handler: Handler }> = [];
   for (const route of routeDefinitions) {
@@ -112,10 +122,11 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
     url: `http://${host}:${address.port}`,
     dynamo,
     sandboxes,
+    providers,
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([dynamo.stop(), ...sandboxes.map((sandbox) => sandbox.server.stop())]);
+      await Promise.all([dynamo.stop(), ...sandboxes.map((sandbox) => sandbox.stop())]);
     },
   };
 };

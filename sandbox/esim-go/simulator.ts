@@ -9,6 +9,8 @@
  *   every answer, 429 `{"message":"Rate limit exceeded"}` with `Retry-After` beyond it.
  * - Assignments move processing → queued → active → depleted | expired | lapsed, or → revoked.
  * - Revoke by name takes the oldest unused (processing/queued) assignment of the bundle (names are case-sensitive).
+ * - Revoke specific bundle (`/esims/{iccid}/bundles/{name}/assignments/{assignmentId}`) takes exactly that
+ *   assignment, with the same refund rules, `type=validate` and returns process as revoke by name.
  * - A refund (to inventory, or to balance with refundToBalance=true) only when refunds are enabled for the
  *   organisation (off by default at eSIM Go), the assignment has not started, no data was used, and it was
  *   assigned at most 60 days ago.
@@ -25,6 +27,10 @@
  * - A5 the returns process starts at once (the docs say "may"); the eSIM never comes back in the simulator.
  * - A6 "installed" means profileStatus Installed, Enabled or Disabled.
  * - A7 `type=validate` answers `{status}` with a sentence; its body is not documented beyond that schema.
+ * - A8 revoke specific bundle: an assignment id not on that bundle, or an assignment that is no longer live
+ *   (revoked, expired, lapsed), is a 403 like "no bundles left" (the operation documents only 200/400/403/429/500/503,
+ *   no 404); it accepts refundToBalance and offerId with the A3 rules (v2.4 documents only `type` there, v2.5 adds
+ *   refundToBalance), and offerId never changes which assignment is revoked.
  */
 import { randomUUID } from 'node:crypto';
 import type { SimRequest, SimResponse } from '../server.js';
@@ -160,7 +166,27 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
   };
   const notAccessible = () => message(403, 'The eSIM is not accessible by this user');
 
-  const revoke = (request: SimRequest, { iccid = '', name = '' }: Record<string, string>): SimResponse => {
+  /** Which assignment a revoke acts on, or the refusal when there is none to revoke. */
+  type SelectTarget = (bundle: SimBundle, params: Record<string, string>) => SimAssignment | SimResponse;
+
+  /** Revoke by name: the oldest unused assignment, else the latest started one (A1). */
+  const oldestUnusedOrLatestStarted: SelectTarget = (bundle) => {
+    const unused = bundle.assignments.filter((candidate) => UNUSED.has(candidate.bundleState)).sort((a, b) => time(a) - time(b) || Number(a.id) - Number(b.id));
+    const started = bundle.assignments.filter((candidate) => STARTED.has(candidate.bundleState)).sort((a, b) => time(b) - time(a) || Number(b.id) - Number(a.id));
+    return unused[0] ?? started[0] ?? message(403, 'You do not have any available Bundles left to revoke'); // A1
+  };
+
+  /** Revoke specific bundle: exactly the named assignment, while it is live (A8). */
+  const namedAssignment: SelectTarget = (bundle, { assignmentId = '' }) => {
+    const target = bundle.assignments.find((candidate) => candidate.id === assignmentId);
+    if (target === undefined) return message(403, `No bundle assignment ${assignmentId} of ${bundle.name} on this eSIM`); // A8
+    if (!LIVE.has(target.bundleState)) return message(403, `You do not have any available Bundles left to revoke: assignment ${assignmentId} of ${bundle.name} is ${target.bundleState}`); // A8
+    return target;
+  };
+
+  /** The revoke both routes share: query checks, eSIM and bundle lookup, refund rules, validate, effect, returns process. */
+  const revokeWith = (select: SelectTarget) => (request: SimRequest, params: Record<string, string>): SimResponse => {
+    const { iccid = '', name = '' } = params;
     const type = request.query.get('type') ?? 'transaction';
     if (type !== 'validate' && type !== 'transaction') return message(400, 'type must be validate or transaction');
     const refundParam = request.query.get('refundToBalance');
@@ -174,10 +200,8 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
     if (bundle === undefined) return message(403, `No available bundles named ${name} on this eSIM`); // A2
     if (offerId !== null && !bundle.assignments.some((candidate) => candidate.id === offerId)) return message(400, `offerId ${offerId} is not an assignment of ${name}`); // A3
 
-    const unused = bundle.assignments.filter((candidate) => UNUSED.has(candidate.bundleState)).sort((a, b) => time(a) - time(b) || Number(a.id) - Number(b.id));
-    const started = bundle.assignments.filter((candidate) => STARTED.has(candidate.bundleState)).sort((a, b) => time(b) - time(a) || Number(b.id) - Number(a.id));
-    const target = unused[0] ?? started[0]; // A1
-    if (target === undefined) return message(403, 'You do not have any available Bundles left to revoke');
+    const target = select(bundle, params);
+    if (!('bundleState' in target)) return target;
 
     const untouched = UNUSED.has(target.bundleState) && target.remainingQuantity === target.initialQuantity;
     const inWindow = Date.now() - time(target) <= 60 * DAY;
@@ -244,7 +268,8 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
           return { status: 200, body: { assignments: bundle.assignments } };
         }),
       },
-      { method: 'DELETE', path: '/esims/{iccid}/bundles/{name}', handle: guarded(revoke) },
+      { method: 'DELETE', path: '/esims/{iccid}/bundles/{name}', handle: guarded(revokeWith(oldestUnusedOrLatestStarted)) },
+      { method: 'DELETE', path: '/esims/{iccid}/bundles/{name}/assignments/{assignmentId}', handle: guarded(revokeWith(namedAssignment)) },
     ],
     {
       latencyMs: options.latencyMs,

@@ -10,7 +10,7 @@ import type { OperationDefinition } from '../operations/definition.js';
 import { newOperationId } from '../operations/pipeline/execution.js';
 import { createRecorder } from '../operations/pipeline/recorder.js';
 import { parseRequest } from './request.js';
-import { jsonResponse, problemResponse } from './response.js';
+import { countAnswer, jsonResponse, problemResponse } from './response.js';
 
 /** Writes the log line for an answered error: a bug is an error with its stack; anything else says what happened. */
 export const logProblem = (error: unknown) => {
@@ -46,7 +46,6 @@ export const createHttpAnswer = <Input extends Record<string, unknown>>(definiti
     const recorder = createRecorder();
     const response = await answer(event, context, recorder);
     await recorder.settle();
-    metrics.addMetric(`Http${Math.floor(response.statusCode / 100)}xx`, 'Count', 1);
-    return response;
+    return countAnswer(response);
   };
 };

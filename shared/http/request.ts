@@ -7,7 +7,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type * as z from '../zod.js';
 import { type Config, config } from '../config.js';
-import { type FieldError, ProblemError, invalidRequest } from '../errors.js';
+import { type FieldError, ProblemError, fieldErrorsFromIssues, invalidRequest } from '../errors.js';
 import type { OperationDefinition } from '../operations/definition.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -32,14 +32,6 @@ const isJsonMediaType = (contentType: string): boolean => {
   const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   return mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
 };
-
-const issuesToFieldErrors = (issues: readonly z.core.$ZodIssue[]): FieldError[] =>
-  issues.flatMap((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ path: [...issue.path, key].join('.'), message: 'is not a known field' }));
-    }
-    return [{ path: issue.path.length > 0 ? issue.path.join('.') : 'body', message: issue.message }];
-  });
 
 const readBody = (event: APIGatewayProxyEvent, headers: Record<string, string>, acceptsBody: boolean): unknown => {
   const raw = event.body ?? '';
@@ -125,7 +117,7 @@ export const parseRequest = <Input extends Record<string, unknown>>(
   for (const [schema, value] of sources) {
     const parsed = schema.safeParse(value);
     if (parsed.success) Object.assign(parts, parsed.data);
-    else errors.push(...issuesToFieldErrors(parsed.error.issues));
+    else errors.push(...fieldErrorsFromIssues(parsed.error.issues, { root: 'body', unknownFields: 'each' }));
   }
   if (errors.length > 0) throw invalidRequest(errors);
 

@@ -2,7 +2,8 @@
  * Every HTTP route of the gateway: one per operation definition, plus the audit trail's read route. The CDK stack
  * and the local runner both build their routing from this list; each entry's `name` is its function folder.
  */
-import { operations } from '../operations/index.js';
+import { contracts } from '../operations/contracts.js';
+import type { OperationContract } from '../operations/definition.js';
 
 export interface RouteDefinition {
   name: string;
@@ -10,13 +11,16 @@ export interface RouteDefinition {
   path: string;
   summary: string;
   /** The operation behind the route, when it is one (it then also has a queue and outcome events). */
-  operation?: (typeof operations)[number];
+  operation?: OperationContract;
+  /** For routes that are not operations: their required path parameters (an operation's come from its schemas). */
+  pathParameters?: readonly string[];
 }
 
 export const getOperationRoute: RouteDefinition = {
   name: 'get-operation',
   method: 'GET',
   path: '/v1/operations/{operationId}',
+  pathParameters: ['operationId'],
   summary: "Read an operation's audit record (its owner only)",
 };
 
@@ -28,7 +32,7 @@ export const openApiRoute: RouteDefinition = {
 };
 
 export const routes: readonly RouteDefinition[] = [
-  ...operations.map((operation) => ({ name: operation.name, method: operation.route.method, path: operation.route.path, summary: operation.summary, operation })),
+  ...contracts.map((operation) => ({ name: operation.name, method: operation.route.method, path: operation.route.path, summary: operation.summary, operation })),
   getOperationRoute,
   openApiRoute,
 ];

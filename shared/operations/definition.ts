@@ -3,16 +3,22 @@
  * (routes), the handlers (parsing, execution) and later the OpenAPI document and event consumers all read it,
  * so adding an operation means adding one definition, one thin handler and one simulator behaviour.
  */
-import type * as z from '../zod.js';
-import type { Config } from '../config.js';
+import * as z from '../zod.js';
+import type { AnyProvider } from '../providers/provider.js';
 import type { ProblemError } from '../errors.js';
 import type { ProviderOutcome, UpstreamAnswer } from '../providers/outcome.js';
 
-export type ProviderName = 'monogoto' | 'esim-go' | 'stn';
+/** A provider descriptor's `name` (shared/providers/registry.ts lists them). */
+export type ProviderName = string;
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 // zod object schemas whose fields are all strings on the wire (path and query parameters).
 type ObjectSchema = z.ZodObject<z.ZodRawShape>;
+
+/** The flat input of an operation: its path, query and body fields together. */
+export type ContractInput<Path extends ObjectSchema, Query extends ObjectSchema, Body extends ObjectSchema | undefined> = z.infer<Path> &
+  z.infer<Query> &
+  (Body extends ObjectSchema ? z.infer<Body> : Record<never, never>);
 
 /**
  * How an operation ended: the provider's outcome, with what the operation learnt on the way (`details`, e.g.
@@ -26,10 +32,10 @@ export type OperationOutcome =
   | { kind: 'refused'; problem: ProblemError };
 
 /** What an earlier execution recorded right before its provider write, whose outcome is not known. */
-export interface PreviousAttempt {
+export interface PreviousAttempt<Snapshot = unknown> {
   operationId: string;
   request: unknown;
-  snapshot?: unknown;
+  snapshot?: Snapshot;
   sentAt: string;
   sentAtMs: number;
   attempt: number;
@@ -65,7 +71,8 @@ export type Reconciliation =
 export type BeforeSend = () => Promise<void>;
 
 /** Given by the framework to `execute`. */
-export interface WriteGate {
+// Method syntax: a gate typed in one operation's snapshot is then the pipeline's gate too.
+export interface WriteGate<Snapshot = unknown> {
   /** Aborts at the invocation's deadline (minus what the answer's save needs): pass it to every provider call. */
   signal: AbortSignal;
   /**
@@ -77,17 +84,17 @@ export interface WriteGate {
    * that earlier write (so a refusal now is explained by it, not by that write); `earlierCheckedAnother`: that earlier
    * write was also the check of another key's attempt (so a refusal now cannot say which of the two took effect).
    */
-  beforeWrite: (attempt: { request: unknown; snapshot?: unknown; observedAt: number }) => Promise<
+  beforeWrite(attempt: { request: unknown; snapshot?: Snapshot; observedAt: number }): Promise<
     | { proceed: true; resend: boolean; beforeSend: BeforeSend; effectBeforeEarlier: boolean; earlierCheckedAnother: boolean }
     | { proceed: false; outcome: OperationOutcome }
   >;
   /** The unresolved attempt on this target, if any, for paths that end before the write. */
-  pendingAttempt: () => PreviousAttempt | undefined;
+  pendingAttempt(): PreviousAttempt<Snapshot> | undefined;
   /**
    * Settles the pending attempt as applied from what the provider shows (e.g. the eSIM left the account). For this
    * key's own attempt it returns the outcome to answer; for another key's it records the verdict for that key.
    */
-  settlePendingAsApplied: (evidence: { upstream: UpstreamAnswer | null; details: Record<string, unknown> }) => Promise<OperationOutcome | undefined>;
+  settlePendingAsApplied(evidence: { upstream: UpstreamAnswer | null; details: Record<string, unknown> }): Promise<OperationOutcome | undefined>;
 }
 
 export interface DryRunAnswer {
@@ -97,18 +104,37 @@ export interface DryRunAnswer {
   upstream: { status: number; body: unknown } | null;
 }
 
-export interface OperationDefinition<Input extends Record<string, unknown> = Record<string, unknown>> {
+/** A request the start banner prints for the local sandbox, built from the contract's route (it works as pasted). */
+export interface TryIt<Input> {
+  /** What the line does, printed above it. */
+  say: string;
+  input: Partial<{ [Field in keyof Input]: string | boolean }>;
+  /** Sent as `Idempotency-Key`; absent for dry runs. */
+  idempotencyKey?: string;
+}
+
+/**
+ * The public face of one operation, as pure data: what CDK, the OpenAPI document, the local runner and the event
+ * consumers need, with no runtime code behind it (importing a contract loads no provider client).
+ */
+export interface OperationContract<Input extends Record<string, unknown> = Record<string, unknown>> {
   /** Stable identifier: the function folder, the idempotency key prefix, the `operation` field, metrics. */
   name: string;
+  /** The provider descriptor's `name`. */
   provider: ProviderName;
   /** Human name used in event detail-types: `<eventName> Requested`, `<eventName> Succeeded`, ... */
   eventName: string;
   summary: string;
-  /** Configuration without a default that this operation cannot run without; checked at init in Lambda. */
-  requiredConfig?: ReadonlyArray<keyof Config>;
+  /**
+   * The longest chain of sequential provider calls one execution can make (each up to UPSTREAM_TIMEOUT_MS): synth
+   * refuses a timeout where this chain does not fit the function's timeout.
+   */
+  maxSequentialCalls: number;
   route: { method: HttpMethod; path: string };
   /** A valid input (the local sandbox's records): the smoke test's dry runs and the API reference's examples. */
   example: Input;
+  /** Requests against the sandbox's records for the start banner, in the order a new user would try them. */
+  tryIt: ReadonlyArray<TryIt<Input>>;
   /** Input schemas by HTTP location; their fields together form `Input` (the flat shape events carry too). */
   request: {
     path: ObjectSchema;
@@ -116,42 +142,79 @@ export interface OperationDefinition<Input extends Record<string, unknown> = Rec
     /** Absent for routes that take no body. */
     body?: ObjectSchema;
   };
-  /** The whole input as one flat schema, for callers that are not HTTP (events). */
+  /** The whole input as one flat schema, for callers that are not HTTP (events): derived from `request`. */
   input: z.ZodType<Input>;
+}
+
+/**
+ * What the operation does, typed in its input and in the snapshot its reads leave for reconciliation. Method syntax
+ * on purpose: a typed definition is then usable where the pipeline takes any definition, with no cast.
+ */
+export interface OperationBehaviour<Input extends Record<string, unknown>, Snapshot = unknown> {
+  /** The provider's descriptor: its client, settings and limits. */
+  descriptor: AnyProvider;
   /** Whether this input asks for a dry run (every mutating route accepts `dryRun=true`). */
-  isDryRun: (input: Input) => boolean;
+  isDryRun(input: Input): boolean;
   /** What the operation acts on, for records and events, e.g. `iccid:8944…` or `activation:q7Lm…`. */
-  target: (input: Input) => string;
+  target(input: Input): string;
   /**
    * What the target lease serializes on: every key's work on it runs one at a time (an eSIM for Monogoto and eSIM Go,
    * whatever the bundle; an activation for sTN). Names the lease per provider, so it is shared by all of its operations.
    */
-  lease: (input: Input) => string;
-  /**
-   * The longest chain of sequential provider calls one execution can make (each up to UPSTREAM_TIMEOUT_MS): synth
-   * refuses a timeout where this chain does not fit the function's timeout.
-   */
-  maxSequentialCalls: number;
+  lease(input: Input): string;
   /**
    * Performs the provider call, calling `gate.beforeWrite` right before the write. Never throws for provider
    * behaviour: every ending is an OperationOutcome.
    */
-  execute: (input: Input, gate: WriteGate) => Promise<OperationOutcome>;
+  execute(input: Input, gate: WriteGate<Snapshot>): Promise<OperationOutcome>;
   /**
    * Decides whether an earlier attempt on this target (its answer lost) took effect, reading the provider where it
    * can. `current` is what `execute` passed as `snapshot` in this execution (read just now). The earlier attempt may be
    * another key's (with another input on the same target): judge it from `previous`, not from `input`.
    */
-  reconcile: (context: { input: Input; previous: PreviousAttempt; current: unknown; signal: AbortSignal }) => Promise<Reconciliation>;
+  reconcile(context: { input: Input; previous: PreviousAttempt<Snapshot>; current: Snapshot | undefined; signal: AbortSignal }): Promise<Reconciliation>;
   /**
    * For providers without a read API (reconcile answers `harmlessToResend`): what this execution's own write says
    * about another key's earlier attempt on the same target. Undefined: that key's retry re-sends as its own check.
    */
-  judgeEarlierByOwnWrite?: (outcome: OperationOutcome, earlier: PreviousAttempt) => 'applied' | 'absent' | 'ambiguous' | undefined;
+  judgeEarlierByOwnWrite?(outcome: OperationOutcome, earlier: PreviousAttempt<Snapshot>): 'applied' | 'absent' | 'ambiguous' | undefined;
   /** Answers what `execute` would do, changing nothing anywhere. */
-  dryRun: (input: Input) => Promise<DryRunAnswer>;
+  dryRun(input: Input): Promise<DryRunAnswer>;
 }
 
-/** Keeps the literal types of a definition while checking it against the interface. */
-export const defineOperation = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>): OperationDefinition<Input> =>
-  definition;
+/** One operation: its contract and its behaviour, which the handlers, the pipeline and the tooling read. */
+export type OperationDefinition<Input extends Record<string, unknown> = Record<string, unknown>, Snapshot = unknown> = OperationContract<Input> &
+  OperationBehaviour<Input, Snapshot>;
+
+/**
+ * Checks a contract and derives its flat `input` schema from the path, query and body fields; `refine` holds rules
+ * across fields (applied to the query, where such options live, and to the flat input).
+ */
+export const defineContract = <Path extends ObjectSchema, Query extends ObjectSchema, Body extends ObjectSchema | undefined = undefined>(contract: {
+  name: string;
+  provider: ProviderName;
+  eventName: string;
+  summary: string;
+  maxSequentialCalls: number;
+  route: { method: HttpMethod; path: string };
+  request: { path: Path; query: Query; body?: Body };
+  refine?: (value: Record<string, unknown>, context: z.RefinementCtx) => void;
+  example: ContractInput<Path, Query, Body>;
+  tryIt: ReadonlyArray<TryIt<ContractInput<Path, Query, Body>>>;
+}): OperationContract<ContractInput<Path, Query, Body>> => {
+  const { refine, request, ...rest } = contract;
+  const flat = z.strictObject({ ...request.path.shape, ...request.query.shape, ...(request.body?.shape ?? {}) });
+  // The flat object's fields are exactly Path's, Query's and Body's, so its output is ContractInput: zod cannot spell
+  // a spread of generic shapes, hence the one assertion.
+  const input = (refine === undefined ? flat : flat.superRefine(refine)) as unknown as z.ZodType<ContractInput<Path, Query, Body>>;
+  return { ...rest, request: { ...request, query: refine === undefined ? request.query : request.query.superRefine(refine) }, input };
+};
+
+/** Joins a contract with its behaviour, checking that they name the same provider. */
+export const defineOperation = <Input extends Record<string, unknown>, Snapshot>(
+  contract: OperationContract<Input>,
+  behaviour: OperationBehaviour<Input, Snapshot>,
+): OperationDefinition<Input, Snapshot> => {
+  if (behaviour.descriptor.name !== contract.provider) throw new Error(`${contract.name}: its contract names ${contract.provider}, its behaviour ${behaviour.descriptor.name}`);
+  return { ...contract, ...behaviour };
+};

@@ -14,12 +14,15 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import * as z from '../zod.js';
 import { config } from '../config.js';
 import { deadLetter } from '../dead-letter.js';
-import { invalidRequest, toProblemError } from '../errors.js';
+import { invalidInput, invalidRequest, toProblemError } from '../errors.js';
 import { parseIdempotencyKey, scopedIdentity } from '../http/request.js';
 import { type IdempotentRunner, keyHash } from '../idempotency.js';
 import { logger, metrics } from '../observability.js';
 import type { OperationDefinition } from '../operations/definition.js';
 import { type Recorder, createRecorder } from '../operations/pipeline/recorder.js';
+
+/** How a record's zod issues are named in its field errors (dead letters carry them): not the HTTP wording. */
+const MESSAGE_ISSUES = { root: 'message', unknownFields: 'listed' } as const;
 
 const envelopeSchema = z.looseObject({ 'detail-type': z.string(), source: z.string(), account: z.string(), id: z.string(), detail: z.unknown() });
 
@@ -63,7 +66,7 @@ const readMessage = (record: SQSRecord, operationName: string): { message: unkno
   }
   const envelope = envelopeSchema.safeParse(body);
   if (record.eventSourceARN === eventsQueueArn(operationName)) {
-    if (!envelope.success) throw invalidRequest(issuesToErrors(envelope.error.issues));
+    if (!envelope.success) throw invalidInput(envelope.error.issues, MESSAGE_ISSUES);
     const { source, account, id, detail } = envelope.data;
     return { message: detail, caller: `events:${account}:${source}`, source: 'eventbridge', defaultKey: id };
   }
@@ -75,12 +78,6 @@ const readMessage = (record: SQSRecord, operationName: string): { message: unkno
   return { message: body, caller: `sqs:${scopedIdentity(sender)}`, source: 'sqs', defaultKey: record.messageId };
 };
 
-const issuesToErrors = (issues: readonly z.core.$ZodIssue[]) =>
-  issues.map((issue) => ({
-    path: issue.path.length > 0 ? issue.path.join('.') : 'message',
-    message: issue.code === 'unrecognized_keys' ? `has unknown fields ${issue.keys.join(', ')}` : issue.message,
-  }));
-
 export const createQueueConsumer = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>, runIdempotently: IdempotentRunner<Input>) => {
   const messageSchema = z.strictObject({ idempotencyKey: z.string().optional(), input: definition.input });
   const processor = new BatchProcessor(EventType.SQS);
@@ -90,7 +87,7 @@ export const createQueueConsumer = <Input extends Record<string, unknown>>(defin
     try {
       const { message, caller, source, defaultKey } = readMessage(record, definition.name);
       const parsed = messageSchema.safeParse(message);
-      if (!parsed.success) throw invalidRequest(issuesToErrors(parsed.error.issues));
+      if (!parsed.success) throw invalidInput(parsed.error.issues, MESSAGE_ISSUES);
       const input = parsed.data.input as Input;
       if (definition.isDryRun(input)) throw invalidRequest([{ path: 'input.dryRun', message: 'dry runs are answered over HTTP only' }]);
       const key = parseIdempotencyKey(parsed.data.idempotencyKey ?? defaultKey) as string;
@@ -101,7 +98,11 @@ export const createQueueConsumer = <Input extends Record<string, unknown>>(defin
       const problem = toProblemError(error);
       if (problem.status === 400 || problem.kind === 'idempotency-key-reused') {
         logger.warn('message can never succeed: sent to the dead-letter queue', { messageId: record.messageId, problem: problem.kind, detail: problem.detail });
-        await deadLetter({ messageId: record.messageId, body: record.body, problem: problem.toProblem() });
+        await deadLetter({ messageId: record.messageId, body: record.body, problem: problem.toProblem() }).catch((failure: unknown) => {
+          // Reported as failed instead: SQS redelivers it, and its redrive policy still gets it to the DLQ.
+          logger.error('message not dead-lettered: it will be retried', { messageId: record.messageId, error: failure as Error });
+          throw failure;
+        });
         metrics.addMetric('QueueRecordsDeadLettered', 'Count', 1);
         return;
       }

@@ -3,7 +3,10 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { GatewayStack, type GatewayStackProps, PROVIDER_LIMITS } from '../../infra/stack.js';
+import { GatewayStack, type GatewayStackProps, containerShare } from '../../infra/stack.js';
+import { contracts } from '../../shared/operations/contracts.js';
+import type { AnyProvider } from '../../shared/providers/provider.js';
+import { providers } from '../../shared/providers/registry.js';
 import { routes } from '../../shared/http/routes.js';
 import { operations } from '../../shared/operations/index.js';
 
@@ -96,13 +99,19 @@ describe('access', () => {
 
 describe('hardening', () => {
   it('reserves concurrency per provider and limits eSIM Go per container so the fleet stays under 10 requests/second', () => {
-    for (const definition of operations) {
-      const limits = PROVIDER_LIMITS[definition.provider];
-      template.hasResourceProperties('AWS::Lambda::Function', { Description: definition.summary, ReservedConcurrentExecutions: limits.reserved });
+    for (const contract of contracts) {
+      const provider = providers.find((candidate) => candidate.name === contract.provider) as AnyProvider;
+      template.hasResourceProperties('AWS::Lambda::Function', { Description: contract.summary, ReservedConcurrentExecutions: containerShare(provider, contract, routes) });
     }
-    const esimGo = PROVIDER_LIMITS['esim-go'];
-    expect(esimGo.reserved * (esimGo.requestsPerSecond ?? Number.POSITIVE_INFINITY)).toBeLessThanOrEqual(10);
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ESIM_GO_REQUESTS_PER_SECOND: String(esimGo.requestsPerSecond) }) } });
+    // Every function of a provider shares its limits: their reserved concurrency adds up to the provider's containers.
+    for (const provider of providers) {
+      const shares = contracts.filter((contract) => contract.provider === provider.name).map((contract) => containerShare(provider, contract, routes));
+      expect(shares.reduce((sum, share) => sum + share, 0)).toBeLessThanOrEqual(provider.limits.containers);
+    }
+    const esimGo = providers.find((provider) => provider.name === 'esim-go') as AnyProvider;
+    const perContainer = (esimGo.limits.requestsPerSecond ?? Number.POSITIVE_INFINITY) / esimGo.limits.containers;
+    expect(esimGo.limits.containers * perContainer).toBeLessThanOrEqual(10);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ESIM_GO_REQUESTS_PER_SECOND: String(perContainer) }) } });
     expect(synth({ reserveConcurrency: false }).template.findResources('AWS::Lambda::Function', { Properties: { ReservedConcurrentExecutions: Match.anyValue() } })).toEqual({});
   });
 

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, beforeEach, expect, inject, it } from 'vitest';
 import { lambdaContext } from '../../infra/local/apigw-event.js';
 import { esbuildOptions } from '../../infra/bundling.js';
 import { functionEntry } from '../../infra/functions.js';
-import { cancelActivation } from '../../shared/operations/cancel-activation.js';
+import { cancelActivation } from '../../shared/operations/cancel-activation/index.js';
 import { type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
 import { type Handler, apiGatewayEvent, configureEnvironment, newTable, startStn } from '../../testkit/harness.js';
 

@@ -32,7 +32,7 @@ beforeAll(async () => {
   simulator = await startMonogoto({ seed: false });
   configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')), AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'), UPSTREAM_TIMEOUT_MS: '400' });
   ({ handler } = (await import('../../functions/cancel-esim/index.js')) as unknown as { handler: Handler });
-  ({ cancelEsim: definition } = (await import('../../shared/operations/cancel-esim.js')) as unknown as { cancelEsim: OperationDefinition });
+  ({ cancelEsim: definition } = (await import('../../shared/operations/cancel-esim/index.js')) as unknown as { cancelEsim: OperationDefinition });
 });
 
 afterAll(async () => {

@@ -40,11 +40,11 @@ beforeAll(async () => {
     ESIM_GO_REQUESTS_PER_SECOND: '1000',
   });
   ({ handler: revokeHandler } = (await import('../../functions/revoke-bundle/index.js')) as unknown as { handler: Handler });
-  ({ revokeBundle: revokeDefinition } = (await import('../../shared/operations/revoke-bundle.js')) as unknown as { revokeBundle: OperationDefinition });
+  ({ revokeBundle: revokeDefinition } = (await import('../../shared/operations/revoke-bundle/index.js')) as unknown as { revokeBundle: OperationDefinition });
   ({ handler: cancelHandler } = (await import('../../functions/cancel-esim/index.js')) as unknown as { handler: Handler });
-  ({ cancelEsim: cancelDefinition } = (await import('../../shared/operations/cancel-esim.js')) as unknown as { cancelEsim: OperationDefinition });
+  ({ cancelEsim: cancelDefinition } = (await import('../../shared/operations/cancel-esim/index.js')) as unknown as { cancelEsim: OperationDefinition });
   ({ handler: activationHandler } = (await import('../../functions/cancel-activation/index.js')) as unknown as { handler: Handler });
-  ({ cancelActivation: activationDefinition } = (await import('../../shared/operations/cancel-activation.js')) as unknown as { cancelActivation: OperationDefinition });
+  ({ cancelActivation: activationDefinition } = (await import('../../shared/operations/cancel-activation/index.js')) as unknown as { cancelActivation: OperationDefinition });
 });
 afterAll(async () => Promise.all([esimGo.server.stop(), monogoto.server.stop(), stn.server.stop()]));
 beforeEach(() => {

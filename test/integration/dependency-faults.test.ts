@@ -7,7 +7,7 @@ import type { OperationDefinition } from '../../shared/operations/definition.js'
 import { type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
 import { clearDynamoDBFaults, failDynamoDB } from '../../testkit/dynamodb-faults.js';
 import { type Handler, configureEnvironment, invoke, newTable, startStn } from '../../testkit/harness.js';
-import { unusedPort } from '../support/ports.js';
+import { unusedPort } from '../../testkit/ports.js';
 
 let stn: StnSimulator;
 let handler: Handler;
@@ -18,7 +18,7 @@ beforeAll(async () => {
   stn = await startStn({ seed: false, requestsPerSecond: 10_000 });
   configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')), AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'), AWS_MAX_ATTEMPTS: '1' });
   ({ handler } = (await import('../../functions/cancel-activation/index.js')) as unknown as { handler: Handler });
-  ({ cancelActivation: definition } = (await import('../../shared/operations/cancel-activation.js')) as unknown as { cancelActivation: OperationDefinition });
+  ({ cancelActivation: definition } = (await import('../../shared/operations/cancel-activation/index.js')) as unknown as { cancelActivation: OperationDefinition });
 });
 afterAll(async () => stn.server.stop());
 beforeEach(() => clearDynamoDBFaults());

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
 import type { MonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
 import { type Handler, configureEnvironment, invoke, startMonogoto } from '../../testkit/harness.js';
-import { unusedPort } from '../support/ports.js';
+import { unusedPort } from '../../testkit/ports.js';
 
 let simulator: MonogotoSimulator;
 
@@ -21,7 +21,7 @@ afterAll(async () => {
 
 it('answers 503 dependency-unavailable and sends nothing to Monogoto', async () => {
   const { handler } = (await import('../../functions/cancel-esim/index.js')) as unknown as { handler: Handler };
-  const { cancelEsim } = (await import('../../shared/operations/cancel-esim.js')) as unknown as { cancelEsim: OperationDefinition };
+  const { cancelEsim } = (await import('../../shared/operations/cancel-esim/index.js')) as unknown as { cancelEsim: OperationDefinition };
   const [esim] = simulator.esims().filter((candidate) => candidate.state === 'released');
   const answer = await invoke(handler, cancelEsim, {
     method: 'POST',

@@ -8,9 +8,9 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { LOCAL_CALLER_ARN, lambdaContext } from '../../infra/local/apigw-event.js';
 import { LOCAL_DEVELOPER_SENDER_ID, toEventBridgeEvent, toSqsRecord } from '../../infra/local/events.js';
+import { installLocalSinks, localDeadLetters, localOutcomeEvents } from '../../infra/local/sinks.js';
 import { resetConfigCache } from '../../shared/config.js';
-import { localDeadLetters } from '../../shared/dead-letter.js';
-import { localOutcomeEvents, stableEventId } from '../../shared/events.js';
+import { stableEventId } from '../../shared/events.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
 import { type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
 import { type Handler, configureEnvironment, invoke, newTable, startStn } from '../../testkit/harness.js';
@@ -40,10 +40,11 @@ const readOperation = (operationId: string, caller?: string) =>
   invoke(getOperation, { name: 'get-operation', route: { method: 'GET', path: '/v1/operations/{operationId}' } } as OperationDefinition, { method: 'GET', path: `/v1/operations/${operationId}`, caller });
 
 beforeAll(async () => {
+  installLocalSinks();
   stn = await startStn({ seed: false, requestsPerSecond: 10_000 });
   configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')), AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'), UPSTREAM_TIMEOUT_MS: '400', RECONCILE_AFTER_MS: '1', BATCH_CONCURRENCY: '5' });
   ({ handler } = (await import('../../functions/cancel-activation/index.js')) as unknown as { handler: Handler & QueueHandler });
-  ({ cancelActivation: definition } = (await import('../../shared/operations/cancel-activation.js')) as unknown as { cancelActivation: OperationDefinition });
+  ({ cancelActivation: definition } = (await import('../../shared/operations/cancel-activation/index.js')) as unknown as { cancelActivation: OperationDefinition });
   ({ handler: getOperation } = (await import('../../functions/get-operation/index.js')) as { handler: Handler });
 });
 afterAll(async () => stn.server.stop());

@@ -41,7 +41,7 @@ afterAll(async () => {
 
 it('logs each request with its correlation id and no secret', async () => {
   const { handler } = (await import('../../functions/cancel-esim/index.js')) as unknown as { handler: Handler };
-  const { cancelEsim } = (await import('../../shared/operations/cancel-esim.js')) as unknown as { cancelEsim: OperationDefinition };
+  const { cancelEsim } = (await import('../../shared/operations/cancel-esim/index.js')) as unknown as { cancelEsim: OperationDefinition };
   const released = simulator.esims().filter((esim) => esim.state === 'released');
   const keys = ['customer-order-4711-secret-ref', 'customer-order-4712-secret-ref', 'customer-order-4713-secret-ref'];
   const requestIds: string[] = [];

@@ -25,7 +25,7 @@ let serial = 0;
 
 const load = async (name: string, exported: keyof typeof ops) => {
   const { handler } = (await import(`../../functions/${name}/index.ts`)) as { handler: Handler };
-  const definition = ((await import(`../../shared/operations/${name}.ts`)) as Record<string, OperationDefinition>)[exported] as OperationDefinition;
+  const definition = ((await import(`../../shared/operations/${name}/index.ts`)) as Record<string, OperationDefinition>)[exported] as OperationDefinition;
   ops[exported] = { handler, definition };
 };
 

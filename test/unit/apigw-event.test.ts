@@ -8,7 +8,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { matchResource, toApiGatewayEvent } from '../../infra/local/apigw-event.js';
 import { parseRequest } from '../../shared/http/request.js';
-import { cancelEsim } from '../../shared/operations/cancel-esim.js';
+import { cancelEsim } from '../../shared/operations/cancel-esim/index.js';
 
 const recorded = JSON.parse(readFileSync(new URL('../fixtures/apigateway-rest-proxy-event.json', import.meta.url), 'utf8')) as APIGatewayProxyEvent;
 const keys = (value: object | null | undefined) => Object.keys(value ?? {}).sort();

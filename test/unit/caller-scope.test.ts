@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readConfig, resetConfigCache } from '../../shared/config.js';
 import { callerIdentity, parseRequest, scopedIdentity } from '../../shared/http/request.js';
-import { cancelEsim } from '../../shared/operations/cancel-esim.js';
+import { cancelEsim } from '../../shared/operations/cancel-esim/index.js';
 import { withLuhnCheckDigit } from '../../shared/iccid.js';
 import { apiGatewayEvent } from '../../testkit/harness.js';
 

@@ -1,6 +1,7 @@
 /** Configuration fails early and names what is missing. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigurationError, assertConfigured, readConfig, resetConfigCache } from '../../shared/config.js';
+import { readConfiguration } from '../../shared/configuration.js';
 
 describe('configuration', () => {
   afterEach(() => {
@@ -10,8 +11,10 @@ describe('configuration', () => {
   });
 
   it('uses the contract defaults', () => {
-    expect(readConfig({})).toMatchObject({ MONOGOTO_BASE_URL: 'https://api.monogoto.io', ESIM_GO_BASE_URL: 'https://api.esim-go.com/v2.4', UPSTREAM_TIMEOUT_MS: 8000, IDEMPOTENCY_TTL_SECONDS: 86400, ICCID_CHECKSUM: 'on' });
-    expect(readConfig({}).STN_BASE_URL).toBeUndefined();
+    // The whole schema, with the providers' settings from their descriptors (STN_BASE_URL has no default).
+    expect(() => readConfiguration({})).toThrow(/STN_BASE_URL/);
+    expect(readConfiguration({ STN_BASE_URL: 'https://partner.example' })).toMatchObject({ MONOGOTO_BASE_URL: 'https://api.monogoto.io', ESIM_GO_BASE_URL: 'https://api.esim-go.com/v2.4', UPSTREAM_TIMEOUT_MS: 8000, IDEMPOTENCY_TTL_SECONDS: 86400, ICCID_CHECKSUM: 'on' });
+    expect(readConfig({})).toMatchObject({ UPSTREAM_TIMEOUT_MS: 8000, IDEMPOTENCY_TTL_SECONDS: 86400, ICCID_CHECKSUM: 'on' });
   });
 
   it('names every invalid variable in one error', () => {
@@ -19,7 +22,7 @@ describe('configuration', () => {
   });
 
   it('names missing required settings', () => {
-    expect(() => assertConfigured(['STN_BASE_URL'], readConfig({}))).toThrow(new ConfigurationError('Missing configuration: STN_BASE_URL must be set'));
+    expect(() => assertConfigured(['STN_BASE_URL'], {})).toThrow(new ConfigurationError('Missing configuration: STN_BASE_URL must be set'));
   });
 
   it('fails the sTN handler at init in Lambda when STN_BASE_URL is missing', async () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { PROBLEMS, PROBLEM_TYPE_BASE, ProblemError, toProblemError } from '../../shared/errors.js';
 import { problemResponse } from '../../shared/http/response.js';
 import { answerFor } from '../../shared/operations/pipeline/answer.js';
-import { cancelEsim } from '../../shared/operations/cancel-esim.js';
+import { cancelEsim } from '../../shared/operations/cancel-esim/index.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
 
 const definition = cancelEsim as unknown as OperationDefinition;

@@ -82,6 +82,15 @@ describe('eSIM Go simulator answers', () => {
     ['a revoke', 'DELETE', `/esims/8943108165015003887/bundles/${bundle}?type=transaction`, 200],
     ['a revoke to balance without offerId', 'DELETE', `/esims/8943108165015003887/bundles/${bundle}?refundToBalance=true`, 400],
     ['a revoke of a bundle not on the eSIM', 'DELETE', '/esims/8943108165015003887/bundles/esim_50GB_30D_US_V2', 403],
+    // Revoke specific bundle (one assignment). In order: the second revoke of 302 finds it revoked.
+    ['a validate revoke of one assignment', 'DELETE', `/esims/8944538532008160222/bundles/${bundle}/assignments/301?type=validate`, 200],
+    ['a revoke of one assignment', 'DELETE', '/esims/8944538532008160222/bundles/esim_3GB_30D_EU_V2/assignments/302?type=transaction', 200],
+    ['a second revoke of that assignment', 'DELETE', '/esims/8944538532008160222/bundles/esim_3GB_30D_EU_V2/assignments/302?type=transaction', 403],
+    ['a revoke of an assignment not on that bundle', 'DELETE', `/esims/8944538532008160222/bundles/${bundle}/assignments/302`, 403],
+    ['a revoke of one assignment of a bundle not on the eSIM', 'DELETE', '/esims/8944538532008160222/bundles/esim_50GB_30D_US_V2/assignments/301', 403],
+    ['a revoke of one assignment on an unknown eSIM', 'DELETE', `/esims/8900000000000000000/bundles/${bundle}/assignments/301`, 403],
+    ['a revoke of one assignment with a bad type', 'DELETE', `/esims/8944538532008160222/bundles/${bundle}/assignments/301?type=commit`, 400],
+    ['a revoke of one assignment to balance without offerId', 'DELETE', `/esims/8944538532008160222/bundles/${bundle}/assignments/301?refundToBalance=true`, 400],
   ];
 
   it.each(scenarios)('%s validates against the spec', async (_label, method, path, status) => {
@@ -129,6 +138,50 @@ describe('eSIM Go client requests', () => {
     const schemes = security.flatMap((requirement) => Object.keys(requirement));
     expect(schemes).toContain('apiKeyAuth');
     expect(Object.keys(raw.components.securitySchemes)).not.toContain('apiKeyAuth');
+  });
+
+  const ASSIGNMENT_PATH = '/esims/{iccid}/bundles/{name}/assignments/{assignmentId}';
+
+  it('finds revoke specific bundle in the spec: DELETE, its path and query parameters, a defined security scheme, no 404', () => {
+    const operation = raw.paths[ASSIGNMENT_PATH]?.delete;
+    expect(operation, `DELETE ${ASSIGNMENT_PATH} is in the spec`).toBeDefined();
+    const parameters = (operation?.parameters ?? []) as Array<{ in: string; name: string; required?: boolean }>;
+    expect(parameters.filter((parameter) => parameter.in === 'path').map((parameter) => [parameter.name, parameter.required])).toEqual([['iccid', true], ['name', true], ['assignmentId', true]]);
+    expect(parameters.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name)).toEqual(['type']);
+    const schemes = (operation?.security ?? []).flatMap((requirement) => Object.keys(requirement));
+    expect(schemes).toEqual(['apikeyAuth']);
+    expect(Object.keys(raw.components.securitySchemes)).toContain('apikeyAuth');
+    expect(Object.keys(operation?.responses ?? {}).sort()).toEqual(['200', '400', '403', '429', '500', '503']);
+  });
+
+  it('revokeAssignment uses the documented path, method, type values and X-API-Key', async () => {
+    simulator.reset();
+    const client = new EsimGoClient({ baseUrl: simulator.server.url, timeoutMs: 2000, apiKey: async () => ESIM_GO_SANDBOX_API_KEY, limiter: new RateLimiter(10) });
+    expect(await client.revokeAssignment({ iccid: '8944538532008160222', name: 'esim_3GB_30D_EU_V2', assignmentId: '302', type: 'validate' })).toMatchObject({ kind: 'succeeded' });
+    expect(await client.revokeAssignment({ iccid: '8944538532008160222', name: 'esim_3GB_30D_EU_V2', assignmentId: '302', type: 'transaction' })).toMatchObject({ kind: 'succeeded' });
+    expect(simulator.server.calls).toHaveLength(2);
+    for (const recorded of simulator.server.calls) {
+      const found = specPathFor(recorded.method, recorded.path);
+      expect(found?.[0], `${recorded.method} ${recorded.path} is revoke specific bundle`).toBe(ASSIGNMENT_PATH);
+      const [, operation] = found as [string, Operation];
+      for (const [name, value] of Object.entries(recorded.query)) {
+        const parameter = operation.parameters?.find((candidate) => candidate.in === 'query' && candidate.name === name);
+        expect(parameter, `${name} is a documented query parameter of ${recorded.method} ${recorded.path}`).toBeDefined();
+        // The spec gives `type` no enum here, only its description: validate or transaction.
+        if (name === 'type') expect(['validate', 'transaction']).toContain(value);
+      }
+      expect(recorded.authorized).toBe(true);
+    }
+  });
+
+  it('knows the spec gap it accepts: v2.4 documents neither refundToBalance nor offerId on revoke specific bundle, yet the client passes them', async () => {
+    const documented = (raw.paths[ASSIGNMENT_PATH]?.delete?.parameters ?? []).map((parameter) => parameter.name);
+    expect(documented).not.toContain('refundToBalance');
+    expect(documented).not.toContain('offerId');
+    simulator.reset();
+    const client = new EsimGoClient({ baseUrl: simulator.server.url, timeoutMs: 2000, apiKey: async () => ESIM_GO_SANDBOX_API_KEY, limiter: new RateLimiter(10) });
+    await client.revokeAssignment({ iccid: '8944538532008160222', name: 'esim_1GB_7D_GB_V2', assignmentId: '301', type: 'transaction', refundToBalance: true, offerId: '301' });
+    expect(simulator.server.calls.map((recorded) => recorded.query)).toEqual([{ type: 'transaction', refundToBalance: 'true', offerId: '301' }]);
   });
 });
 

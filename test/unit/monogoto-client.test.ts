@@ -1,7 +1,7 @@
 /** Monogoto client: every way a call can end maps to exactly one outcome (real sockets, no mocks). */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MonogotoClient, classifyExecution } from '../../shared/providers/monogoto/client.js';
-import { unusedPort } from '../support/ports.js';
+import { unusedPort } from '../../testkit/ports.js';
 import { MONOGOTO_SANDBOX_CREDENTIALS, MONOGOTO_SANDBOX_ESIMS, createMonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
 
 const simulator = createMonogotoSimulator({ tokenTtlSeconds: 3600 });

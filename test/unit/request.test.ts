@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProblemError } from '../../shared/errors.js';
 import { parseIdempotencyKey, parseRequest } from '../../shared/http/request.js';
-import { cancelEsim } from '../../shared/operations/cancel-esim.js';
+import { cancelEsim } from '../../shared/operations/cancel-esim/index.js';
 import { withLuhnCheckDigit } from '../../shared/iccid.js';
 import { apiGatewayEvent } from '../../testkit/harness.js';
 

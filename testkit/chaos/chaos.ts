@@ -9,10 +9,10 @@
  */
 import { createOperationHandler } from '../../shared/handler.js';
 import { withLuhnCheckDigit } from '../../shared/iccid.js';
-import { cancelActivation } from '../../shared/operations/cancel-activation.js';
-import { cancelEsim } from '../../shared/operations/cancel-esim.js';
+import { cancelActivation } from '../../shared/operations/cancel-activation/index.js';
+import { cancelEsim } from '../../shared/operations/cancel-esim/index.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
-import { revokeBundle } from '../../shared/operations/revoke-bundle.js';
+import { revokeBundle } from '../../shared/operations/revoke-bundle/index.js';
 import { type EsimGoSimulator, assignment } from '../../sandbox/esim-go/simulator.js';
 import type { MonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
 import type { Fault } from '../../sandbox/server.js';

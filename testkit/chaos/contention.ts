@@ -34,17 +34,16 @@ import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { lambdaContext } from '../../infra/local/apigw-event.js';
 import { LOCAL_DEVELOPER_SENDER_ID, toSqsRecord } from '../../infra/local/events.js';
-import { localDeadLetters } from '../../shared/dead-letter.js';
+import { installLocalSinks, localDeadLetters, localOutcomeEvents } from '../../infra/local/sinks.js';
 import { documentClient } from '../../shared/dynamodb.js';
-import { localOutcomeEvents } from '../../shared/events.js';
 import { scopedIdentity } from '../../shared/http/request.js';
 import { idempotencyKeyPrefix, keyHash } from '../../shared/idempotency.js';
 import { createOperationHandler } from '../../shared/handler.js';
 import { withLuhnCheckDigit } from '../../shared/iccid.js';
-import { cancelActivation } from '../../shared/operations/cancel-activation.js';
-import { cancelEsim } from '../../shared/operations/cancel-esim.js';
+import { cancelActivation } from '../../shared/operations/cancel-activation/index.js';
+import { cancelEsim } from '../../shared/operations/cancel-esim/index.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
-import { revokeBundle } from '../../shared/operations/revoke-bundle.js';
+import { revokeBundle } from '../../shared/operations/revoke-bundle/index.js';
 import { assignment } from '../../sandbox/esim-go/simulator.js';
 import type { Fault, SimRequest } from '../../sandbox/server.js';
 import { activation } from '../../sandbox/stn/simulator.js';
@@ -203,6 +202,8 @@ const retryable = (answer: Answer): boolean => answer.status === 0 || answer.sta
 const summary = (answer: Answer): string => `${answer.status} ${typeName(answer.body) || String(answer.body.status ?? '')}`.trim();
 
 export const runContention = async (simulators: ChaosSimulators, options: ContentionOptions): Promise<ContentionReport> => {
+  // Dead letters and outcome events are read back from the local sinks.
+  installLocalSinks();
   const { monogoto, esimGo, stn } = simulators;
   const T = options.upstreamTimeoutMs;
   const R = options.reconcileAfterMs;

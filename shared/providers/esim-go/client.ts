@@ -26,6 +26,11 @@ export interface RevokeRequest {
   offerId?: string;
 }
 
+/** Revoke specific bundle: the revoke-by-name request plus the id of the one assignment to revoke. */
+export interface RevokeAssignmentRequest extends RevokeRequest {
+  assignmentId: string;
+}
+
 /** A read either gives data, or the outcome the whole operation ends with (nothing was written). */
 export type ReadFailure = Exclude<ProviderOutcome, { kind: 'succeeded' }>;
 export type ReadResult<T> = { ok: true; data: T; upstream: UpstreamAnswer } | { ok: false; outcome: ReadFailure };
@@ -61,6 +66,20 @@ export class EsimGoClient {
     if (request.refundToBalance !== undefined) query.set('refundToBalance', String(request.refundToBalance));
     if (request.offerId !== undefined) query.set('offerId', request.offerId);
     const result = await this.#send('DELETE', `/esims/${encodeURIComponent(request.iccid)}/bundles/${encodeURIComponent(request.name)}?${query}`, this.#options.timeoutMs, options);
+    return classifyWrite(result);
+  }
+
+  /**
+   * `DELETE /esims/{iccid}/bundles/{name}/assignments/{assignmentId}` ("Revoke specific Bundle"): revokes exactly that
+   * assignment (or, with type=validate, says what it would do). v2.4 documents only `type` on this operation; the
+   * optional refundToBalance and offerId are sent as on revoke by name (v2.5 documents refundToBalance here).
+   */
+  async revokeAssignment(request: RevokeAssignmentRequest, options: CallOptions = {}): Promise<ProviderOutcome> {
+    const query = new URLSearchParams({ type: request.type });
+    if (request.refundToBalance !== undefined) query.set('refundToBalance', String(request.refundToBalance));
+    if (request.offerId !== undefined) query.set('offerId', request.offerId);
+    const path = `/esims/${encodeURIComponent(request.iccid)}/bundles/${encodeURIComponent(request.name)}/assignments/${encodeURIComponent(request.assignmentId)}`;
+    const result = await this.#send('DELETE', `${path}?${query}`, this.#options.timeoutMs, options);
     return classifyWrite(result);
   }
 

@@ -1,17 +1,9 @@
 /** Monogoto: cancel the current matching ID of a released eSIM (POST /api/v1/eSIM/cancel). */
-import * as z from '../zod.js';
-import { needsReconciliation } from '../errors.js';
-import { monogotoClient } from '../providers/monogoto/index.js';
-import { defineOperation } from './definition.js';
-import { dryRunField, iccidField, required } from './fields.js';
-
-const path = z.strictObject({ iccid: iccidField });
-const query = z.strictObject({ dryRun: dryRunField });
-const body = z.strictObject({
-  matchingId: z
-    .string({ error: required('a string') })
-    .regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'must be 1-64 characters of A-Z, a-z, 0-9 and -' }),
-});
+import { needsReconciliation } from '../../errors.js';
+import { monogoto } from '../../providers/monogoto/provider.js';
+import { clientOf } from '../../providers/provider.js';
+import { defineOperation } from '../definition.js';
+import { cancelEsimContract } from './contract.js';
 
 /** Monogoto's 400 for an eSIM whose state is not `released` (its documented cancel precondition). */
 const NOT_RELEASED = /released/i;
@@ -23,24 +15,15 @@ const AMBIGUOUS_EXPLANATION =
   'The eSIM is no longer released, but two lost cancels (this key\'s and another key\'s it was checking) could each have caused it; ' +
   'Monogoto has no read API to tell which.';
 
-export const cancelEsim = defineOperation({
-  name: 'cancel-esim',
-  eventName: 'Cancel eSIM',
-  provider: 'monogoto',
-  summary: "Cancel a Monogoto eSIM's current matching ID (the eSIM must be released)",
-  route: { method: 'POST', path: '/v1/monogoto/esims/{iccid}/cancel' },
-  example: { iccid: '8944000000000000019', matchingId: 'DDYSX7MJYEKHIXYGK3PU5GEQ', dryRun: false },
-  request: { path, query, body },
-  input: path.extend(query.shape).extend(body.shape),
+export const cancelEsim = defineOperation(cancelEsimContract, {
+  descriptor: monogoto,
   isDryRun: (input) => input.dryRun,
   target: ({ iccid }) => `iccid:${iccid}`,
   lease: ({ iccid }) => `iccid:${iccid}`,
-  // A cached token refused (401), one login, the cancel again.
-  maxSequentialCalls: 3,
   execute: async ({ iccid, matchingId }, gate) => {
     const gated = await gate.beforeWrite({ request: { method: 'POST', path: '/api/v1/eSIM/cancel', body: { iccid, matchingId } }, observedAt: Date.now() });
     if (!gated.proceed) return gated.outcome;
-    const outcome = await (await monogotoClient()).cancelEsim({ iccid, matchingId }, { signal: gate.signal, beforeSend: gated.beforeSend });
+    const outcome = await clientOf(monogoto).cancelEsim({ iccid, matchingId }, { signal: gate.signal, beforeSend: gated.beforeSend });
     // A re-send refused because the eSIM is no longer released is what a successful earlier cancel leaves behind.
     // Monogoto offers no read to prove it, so the answer says so (verified: false) instead of claiming a rejection.
     // Unless the gateway knows of an effect on this eSIM from before that attempt (then "not released" is explained), or

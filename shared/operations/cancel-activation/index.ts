@@ -2,29 +2,14 @@
  * sTN: cancel a pending new-subscription activation (POST /api/CancelNewSubscription). sTN completes the
  * cancellation later: while it reports CANCELLING the gateway answers `status: "in_progress"`.
  */
-import * as z from '../zod.js';
-import { stnClient } from '../providers/stn/index.js';
-import { type Activation, PENDING_STATUSES, activationSchema, providerEnvironment } from '../providers/stn/schemas.js';
-import { defineOperation } from './definition.js';
-import { dryRunField, required } from './fields.js';
-import { outcomeProblem } from './pipeline/answer.js';
+import { clientOf } from '../../providers/provider.js';
+import { stn } from '../../providers/stn/provider.js';
+import { type Activation, PENDING_STATUSES, activationSchema, providerEnvironment } from '../../providers/stn/schemas.js';
+import { defineOperation } from '../definition.js';
+import { outcomeProblem } from '../pipeline/answer.js';
+import { cancelActivationContract } from './contract.js';
 
-/** sTN's backend is .NET, which counts string length in UTF-16 code units, as JavaScript's `length` does. */
-export const NOTE_MAX_UTF16_UNITS = 164;
-
-const path = z.strictObject({
-  activationId: z
-    .string({ error: required('a string') })
-    .regex(/^\S{1,64}$/, { error: 'must be 1-64 characters without whitespace' }),
-});
-const query = z.strictObject({ dryRun: dryRunField });
-const body = z.strictObject({
-  // A refine on `.length` rather than zod's max(), which does not count the way .NET does.
-  note: z
-    .string({ error: 'must be a string' })
-    .refine((note) => note.length <= NOTE_MAX_UTF16_UNITS, { error: `must be at most ${NOTE_MAX_UTF16_UNITS} characters (counted in UTF-16 code units, as sTN does)` })
-    .optional(),
-});
+export { NOTE_MAX_UTF16_UNITS } from './contract.js';
 
 /** CANCELLING, or any later cancelled state sTN may add (it documents none). */
 const CANCELLED_STATUS = /^CANCEL/;
@@ -36,31 +21,21 @@ const activationDetails = (activation: Activation) => ({
   providerEnvironment: providerEnvironment(activation),
 });
 
-export const cancelActivation = defineOperation({
-  name: 'cancel-activation',
-  eventName: 'Cancel Activation',
-  provider: 'stn',
-  summary: 'Cancel a pending sTN new-subscription activation',
-  requiredConfig: ['STN_BASE_URL'],
-  route: { method: 'POST', path: '/v1/stn/activations/{activationId}/cancel' },
-  example: { activationId: 'q7LmXw2RgxhI5Zvz', note: 'Customer changed their mind', dryRun: false },
-  request: { path, query, body },
-  input: path.extend(query.shape).extend(body.shape),
+export const cancelActivation = defineOperation(cancelActivationContract, {
+  descriptor: stn,
   isDryRun: (input) => input.dryRun,
   target: ({ activationId }) => `activation:${activationId}`,
   lease: ({ activationId }) => `activation:${activationId}`,
-  // Reconciliation's QueryActivation, then the cancel.
-  maxSequentialCalls: 2,
   execute: async ({ activationId, note }, gate) => {
     const gated = await gate.beforeWrite({ request: { method: 'POST', path: '/api/CancelNewSubscription', body: { activationId, note } }, observedAt: Date.now() });
     if (!gated.proceed) return gated.outcome;
-    const outcome = await stnClient().cancelNewSubscription({ activationId, note }, { signal: gate.signal, beforeSend: gated.beforeSend });
+    const outcome = await clientOf(stn).cancelNewSubscription({ activationId, note }, { signal: gate.signal, beforeSend: gated.beforeSend });
     if (outcome.kind !== 'succeeded') return outcome;
     return { ...outcome, details: activationDetails(activationSchema.parse(outcome.upstream.body)) };
   },
   reconcile: async ({ input, previous, signal }) => {
     const observedAt = Date.now();
-    const lookup = await stnClient().queryActivation(input.activationId, { signal });
+    const lookup = await clientOf(stn).queryActivation(input.activationId, { signal });
     // Cannot tell yet: the attempt marker stays and the next retry reconciles again.
     if (!lookup.ok) throw outcomeProblem(lookup.outcome);
     const activation = lookup.activation;
@@ -77,7 +52,7 @@ export const cancelActivation = defineOperation({
     return { verdict: 'ambiguous', observed: { activationId: input.activationId, status: activation.status } };
   },
   dryRun: async ({ activationId, note }) => {
-    const lookup = await stnClient().queryActivation(activationId);
+    const lookup = await clientOf(stn).queryActivation(activationId);
     if (!lookup.ok) throw outcomeProblem(lookup.outcome);
     const status = lookup.activation?.status ?? null;
     return {

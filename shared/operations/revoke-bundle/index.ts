@@ -4,46 +4,24 @@
  * predicts exactly which assignment goes and whether the eSIM would be handed back, refuses when it would be
  * unless asked, and only then writes.
  */
-import * as z from '../zod.js';
-import { ProblemError } from '../errors.js';
-import type { ReadFailure } from '../providers/esim-go/client.js';
-import { esimGoClient } from '../providers/esim-go/index.js';
-import { type RevokePlan, planRevoke } from '../providers/esim-go/revoke-plan.js';
-import { type OperationOutcome, type WriteGate, defineOperation } from './definition.js';
-import { booleanQueryField, dryRunField, iccidField, required } from './fields.js';
-import { outcomeProblem } from './pipeline/answer.js';
+import type * as z from '../../zod.js';
+import { ProblemError } from '../../errors.js';
+import type { ReadFailure } from '../../providers/esim-go/client.js';
+import { esimGo } from '../../providers/esim-go/provider.js';
+import { type RevokePlan, planRevoke } from '../../providers/esim-go/revoke-plan.js';
+import { clientOf } from '../../providers/provider.js';
+import { type OperationOutcome, type WriteGate, defineOperation } from '../definition.js';
+import { outcomeProblem } from '../pipeline/answer.js';
+import { revokeBundleContract } from './contract.js';
 
-const path = z.strictObject({
-  iccid: iccidField,
-  name: z
-    .string({ error: required('a string') })
-    .regex(/^[A-Za-z0-9_.-]{1,128}$/, { error: 'must be 1-128 characters of A-Z, a-z, 0-9, _, . and - (case-sensitive, e.g. esim_1GB_7D_GB_V2)' }),
-});
-
-const queryFields = {
-  type: z.enum(['validate', 'transaction'], { error: 'must be "validate" or "transaction"' }).optional().default('transaction'),
-  dryRun: dryRunField,
-  refundToBalance: booleanQueryField.optional(),
-  offerId: z.string().regex(/^[\x21-\x7e]{1,128}$/, { error: 'must be 1-128 printable characters without spaces' }).optional(),
-  allowEsimReturn: booleanQueryField.optional().default(false),
-};
-
-const offerIdRule = (value: { refundToBalance?: boolean; offerId?: string }, context: z.RefinementCtx) => {
-  if (value.refundToBalance === true && value.offerId === undefined) {
-    context.addIssue({ code: 'custom', path: ['offerId'], message: 'is required when refundToBalance=true (the assignment id to refund)' });
-  }
-};
-
-const query = z.strictObject(queryFields).superRefine(offerIdRule);
-
-type RevokeInput = z.infer<typeof path> & z.infer<typeof query>;
+type RevokeInput = z.infer<typeof revokeBundleContract.input>;
 
 /**
  * Reads the eSIM and its bundles in parallel and predicts the revoke; a failed read ends the operation. `observedAt` is
  * when the reads started: a read answered late may show the state from before a write that landed meanwhile.
  */
 const readPlan = async (input: RevokeInput, signal?: AbortSignal): Promise<{ ok: true; plan: RevokePlan; observedAt: number } | { ok: false; outcome: ReadFailure }> => {
-  const client = esimGoClient();
+  const client = clientOf(esimGo);
   const observedAt = Date.now();
   const [esim, bundles] = await Promise.all([client.getEsim(input.iccid, { signal }), client.listBundles(input.iccid, { signal })]);
   if (!esim.ok) return esim;
@@ -63,9 +41,9 @@ const revokeRequest = (input: RevokeInput, type: 'validate' | 'transaction') => 
  * An eSIM Go 403 on the reads after an earlier revoke whose answer was lost: if that revoke left the eSIM without
  * bundles while not installed, the returns process took it, so the revoke did take effect.
  */
-const returnedAfterEarlierRevoke = async (failure: ReadFailure, gate: WriteGate): Promise<OperationOutcome | undefined> => {
+const returnedAfterEarlierRevoke = async (failure: ReadFailure, gate: WriteGate<RevokePlan>): Promise<OperationOutcome | undefined> => {
   if (failure.kind !== 'rejected' || failure.upstream.status !== 403) return undefined;
-  const plan = gate.pendingAttempt()?.snapshot as RevokePlan | undefined;
+  const plan = gate.pendingAttempt()?.snapshot;
   if (plan?.esimReturnRisk !== true) return undefined;
   return gate.settlePendingAsApplied({
     upstream: failure.upstream,
@@ -86,21 +64,12 @@ const returnRiskProblem = (plan: RevokePlan) =>
     { extensions: { plan } },
   );
 
-export const revokeBundle = defineOperation({
-  name: 'revoke-bundle',
-  eventName: 'Revoke Bundle',
-  provider: 'esim-go',
-  summary: 'Revoke the oldest unused assignment of a bundle applied to an eSIM Go eSIM, with refund and returns-process checks',
-  route: { method: 'DELETE', path: '/v1/esim-go/esims/{iccid}/bundles/{name}' },
-  example: { iccid: '8943108165015003887', name: 'esim_1GB_7D_GB_V2', type: 'transaction', dryRun: false, allowEsimReturn: false },
-  request: { path, query },
-  input: z.strictObject({ ...path.shape, ...queryFields }).superRefine(offerIdRule),
+export const revokeBundle = defineOperation<RevokeInput, RevokePlan>(revokeBundleContract, {
+  descriptor: esimGo,
   isDryRun: (input) => input.dryRun || input.type === 'validate',
   target: ({ iccid, name }) => `iccid:${iccid}/bundle:${name}`,
   // Per eSIM, not per bundle: the guard and "oldest unused" depend on every bundle of the eSIM.
   lease: ({ iccid }) => `iccid:${iccid}`,
-  // The two reads in parallel (one round; a 503 "processing" is waited out within it), then the revoke.
-  maxSequentialCalls: 2,
   execute: async (input, gate) => {
     const read = await readPlan(input, gate.signal);
     if (!read.ok) return (await returnedAfterEarlierRevoke(read.outcome, gate)) ?? read.outcome;
@@ -110,12 +79,14 @@ export const revokeBundle = defineOperation({
     const gated = await gate.beforeWrite({ request: revokeRequest(input, 'transaction'), snapshot: plan, observedAt: read.observedAt });
     if (!gated.proceed) return gated.outcome;
     if (plan.esimReturnRisk && !input.allowEsimReturn) return { kind: 'refused', problem: returnRiskProblem(plan) };
-    const outcome = await esimGoClient().revokeBundle(revokeRequest(input, 'transaction'), { signal: gate.signal, beforeSend: gated.beforeSend });
+    const outcome = await clientOf(esimGo).revokeBundle(revokeRequest(input, 'transaction'), { signal: gate.signal, beforeSend: gated.beforeSend });
     return { ...outcome, details: { plan } };
   },
   reconcile: async ({ previous, current }) => {
-    const before = previous.snapshot as RevokePlan;
-    const now = current as RevokePlan;
+    const before = previous.snapshot;
+    const now = current;
+    // Both plans exist whenever the gate reconciles: execute hands it the plan it read before every write.
+    if (before === undefined || now === undefined) return { verdict: 'ambiguous', observed: { reason: 'no plan to compare' } };
     // Nothing was revocable then: eSIM Go would have refused, so sending again cannot revoke anything unexpected.
     if (before.target === null) return { verdict: 'absent' };
     // Judged on the whole eSIM: the earlier attempt may have been another key's, on another bundle.
@@ -130,7 +101,7 @@ export const revokeBundle = defineOperation({
   },
   dryRun: async (input) => {
     // One round of parallel calls: the two reads and eSIM Go's own `type=validate`, which changes nothing.
-    const [read, validation] = await Promise.all([readPlan(input), esimGoClient().revokeBundle(revokeRequest(input, 'validate'))]);
+    const [read, validation] = await Promise.all([readPlan(input), clientOf(esimGo).revokeBundle(revokeRequest(input, 'validate'))]);
     if (!read.ok) throw outcomeProblem(read.outcome);
     if (validation.kind === 'throttled' || validation.kind === 'not_sent' || validation.kind === 'unknown') throw outcomeProblem(validation);
     const { plan } = read;

@@ -6,7 +6,7 @@
  */
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import { buildOpenApiDocument } from '../../shared/openapi.js';
+import { buildOpenApiDocument } from '../shared/openapi.js';
 
 interface MediaType {
   schema?: object;

@@ -1,0 +1,135 @@
+/**
+ * Everything one operation deploys: its function, its queue for direct messages, its EventBridge-only events queue
+ * and their DLQ, the rule that routes "<Operation> Requested" events, the grants and the API method with request
+ * validation from the contract's own schemas.
+ */
+import { Annotations, Duration } from 'aws-cdk-lib';
+import { type JsonSchema, JsonSchemaVersion, LambdaIntegration, type RequestValidator, type RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { type EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { requestedDetailType } from '../../shared/events.js';
+import type { OperationContract } from '../../shared/operations/definition.js';
+import { type AnyProvider, requiredSettings, variable } from '../../shared/providers/provider.js';
+import { functionEntry } from '../functions.js';
+import { FUNCTION_TIMEOUT, OperationFunction } from './operation-function.js';
+
+export interface OperationServiceProps {
+  contract: OperationContract;
+  provider: AnyProvider;
+  /** This function's share of the provider's containers (the provider's limits are for all of its functions). */
+  containers: number | undefined;
+  secret: Secret;
+  api: RestApi;
+  validator: RequestValidator;
+  bus: EventBus;
+  tables: { idempotency: Table; operations: Table };
+  environment: Record<string, string>;
+  baseUrl: string | undefined;
+  sourceMaps: boolean | undefined;
+}
+
+export const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, letter: string) => letter.toUpperCase());
+
+/** CDK context key that sets a provider's base URL: monogotoBaseUrl, esimGoBaseUrl, stnBaseUrl. */
+export const baseUrlContextKey = (provider: Pick<AnyProvider, 'name'>): string => `${provider.name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase())}BaseUrl`;
+
+export class OperationService extends Construct {
+  readonly fn: OperationFunction;
+  readonly deadLetters: Queue;
+
+  constructor(scope: Construct, id: string, props: OperationServiceProps) {
+    super(scope, id);
+    const { contract, provider, secret } = props;
+    const stack = scope;
+    const name = pascal(contract.name);
+    // Logical ids stay as they were before this construct existed (resources are created in the stack's scope), so an
+    // update does not replace queues holding messages.
+    this.deadLetters = new Queue(stack, `${name}DeadLetters`, { retentionPeriod: Duration.days(14), encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true });
+    const consumedQueue = (queueId: string) =>
+      new Queue(stack, queueId, {
+        // At least six times the function timeout, as Lambda recommends for SQS event sources.
+        visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6 + 12),
+        deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: 5 },
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+    // Messages sent straight to the operation: scoped by their SQS sender.
+    const queue = consumedQueue(`${name}Queue`);
+    // Events from the operation's rule only (its policy below): the one queue whose records are read as bus events.
+    const eventsQueue = consumedQueue(`${name}EventsQueue`);
+    const limits = provider.limits;
+    const perContainerRate = limits.requestsPerSecond === undefined ? undefined : Math.max(Math.floor(limits.requestsPerSecond / limits.containers), 1);
+    this.fn = new OperationFunction(stack, `${name}Function`, {
+      entry: functionEntry(contract.name),
+      description: contract.summary,
+      sourceMaps: props.sourceMaps,
+      reservedConcurrentExecutions: props.containers,
+      environment: {
+        ...props.environment,
+        EVENT_BUS_NAME: props.bus.eventBusName,
+        DEAD_LETTER_QUEUE_URL: this.deadLetters.queueUrl,
+        EVENTS_QUEUE_ARN: eventsQueue.queueArn,
+        BATCH_CONCURRENCY: String(limits.recordsPerBatch),
+        ...(perContainerRate === undefined ? {} : { [variable(provider, 'REQUESTS_PER_SECOND')]: String(perContainerRate) }),
+        [variable(provider, 'SECRET_ARN')]: secret.secretArn,
+        ...(props.baseUrl === undefined ? {} : { [variable(provider, 'BASE_URL')]: props.baseUrl }),
+      },
+    });
+    if (props.baseUrl === undefined && requiredSettings(provider).includes(variable(provider, 'BASE_URL'))) {
+      Annotations.of(this.fn).addWarning(`${contract.name} needs ${variable(provider, 'BASE_URL')}: deploy with -c ${baseUrlContextKey(provider)}=https://... or its first invocation fails`);
+    }
+    props.tables.idempotency.grantReadWriteData(this.fn);
+    props.tables.operations.grantReadWriteData(this.fn);
+    props.bus.grantPutEventsTo(this.fn);
+    this.deadLetters.grantSendMessages(this.fn);
+    secret.grantRead(this.fn);
+    for (const source of [queue, eventsQueue]) {
+      this.fn.addEventSource(new SqsEventSource(source, { batchSize: 10, maxBatchingWindow: Duration.seconds(1), reportBatchItemFailures: true, maxConcurrency: limits.queueConcurrency }));
+    }
+    const rule = new Rule(stack, `${name}RequestedRule`, {
+      eventBus: props.bus,
+      description: `Routes "${requestedDetailType(contract.eventName)}" events to the ${contract.name} events queue`,
+      eventPattern: { detailType: [requestedDetailType(contract.eventName)] },
+      targets: [new SqsQueue(eventsQueue)],
+    });
+    // The target adds an Allow for events.amazonaws.com from this rule; the Deny makes the rule the only sender,
+    // whoever else IAM allows (ArnNotEquals also matches a request without aws:SourceArn), so a record of this
+    // queue is always a bus event and can be scoped by its event source.
+    eventsQueue.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'OnlyTheRequestedRuleSends',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['sqs:SendMessage'],
+        resources: [eventsQueue.queueArn],
+        conditions: { ArnNotEquals: { 'aws:SourceArn': rule.ruleArn } },
+      }),
+    );
+    props.api.root.resourceForPath(contract.route.path).addMethod(contract.route.method, new LambdaIntegration(this.fn), { operationName: contract.name, ...validation(props.api, props.validator, contract) });
+  }
+}
+
+/**
+ * API Gateway request validation from the operation's own schemas (no hand-written copy): required path and
+ * query parameters, and the JSON body model where the body is required. The handler validates everything again
+ * (and more precisely); this stops malformed requests before they cost an invocation.
+ */
+const validation = (api: RestApi, validator: RequestValidator, contract: OperationContract) => {
+  const parameters: Record<string, boolean> = {};
+  for (const name of Object.keys(contract.request.path.shape)) parameters[`method.request.path.${name}`] = true;
+  for (const name of Object.keys(contract.request.query.shape)) parameters[`method.request.querystring.${name}`] = false;
+  const body = contract.request.body;
+  const bodySchema = body === undefined ? undefined : (z.toJSONSchema(body, { target: 'draft-4', io: 'input' }) as JsonSchema & { required?: string[] });
+  const requestModels =
+    bodySchema !== undefined && (bodySchema.required ?? []).length > 0
+      ? { 'application/json': api.addModel(`${pascal(contract.name)}Body`, { contentType: 'application/json', modelName: `${pascal(contract.name).replaceAll('-', '')}Body`, schema: { ...bodySchema, $schema: JsonSchemaVersion.DRAFT4 } as JsonSchema }) }
+      : undefined;
+  return { requestValidator: validator, requestParameters: parameters, requestModels };
+};

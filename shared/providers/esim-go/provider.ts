@@ -1,0 +1,31 @@
+/** eSIM Go v2.4: its settings, secret, limits, client and sandbox, in one descriptor. */
+import type * as sandbox from '../../../sandbox/esim-go/index.js';
+import * as z from '../../zod.js';
+import { defineProvider, sandboxAt } from '../provider.js';
+import { RateLimiter } from '../rate-limit.js';
+import { EsimGoClient } from './client.js';
+
+export const esimGo = defineProvider({
+  name: 'esim-go',
+  label: 'eSIM Go',
+  envPrefix: 'ESIM_GO',
+  settings: {
+    BASE_URL: z.url().default('https://api.esim-go.com/v2.4'),
+    SECRET_ARN: z.string().optional(),
+    API_KEY: z.string().optional(),
+    /** This container's share of eSIM Go's 10 requests per second per IP (the stack sets each function's share). */
+    REQUESTS_PER_SECOND: z.coerce.number().int().positive().default(10),
+  },
+  secret: {
+    schema: z.object({ apiKey: z.string().min(1) }).transform(({ apiKey }) => apiKey),
+    template: {},
+    generatedKey: 'apiKey',
+    fromSettings: (settings) => settings.API_KEY as string | undefined,
+    plainSettings: ['API_KEY'],
+  },
+  // A revoke makes 3 requests (two reads, one write): 5 containers × 2 requests/s stay within 10/s, fleet-wide.
+  limits: { containers: 5, queueConcurrency: 2, recordsPerBatch: 2, requestsPerSecond: 10 },
+  createClient: ({ settings, timeoutMs, credentials }) =>
+    new EsimGoClient({ baseUrl: settings.BASE_URL, timeoutMs, apiKey: credentials, limiter: new RateLimiter(settings.REQUESTS_PER_SECOND) }),
+  sandbox: sandboxAt<typeof sandbox>(new URL('../../../sandbox/esim-go/index.ts', import.meta.url)),
+});
