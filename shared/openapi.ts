@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { PROBLEMS, PROBLEM_TYPE_BASE, type ProblemKind } from './errors.js';
 import { routes } from './http/routes.js';
-import type { OperationDefinition } from './operations/definition.js';
+import type { OperationContract } from './operations/definition.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -56,7 +56,7 @@ const problemResponse = (description: string, kinds: ProblemKind[]) => ({
   },
 });
 
-const operationPath = (definition: OperationDefinition) => {
+const operationPath = (definition: OperationContract) => {
   const parameters: JsonObject[] = [];
   const fields = (location: 'path' | 'query') => Object.entries(definition.request[location].shape as Record<string, z.ZodType>);
   for (const [name, schema] of fields('path')) parameters.push({ name, in: 'path', required: true, schema: schemaOf(schema), example: definition.example[name] });
@@ -110,7 +110,7 @@ export const buildOpenApiDocument = (): JsonObject => JSON.parse(JSON.stringify(
 const document = (): JsonObject => {
   const paths: Record<string, JsonObject> = {};
   for (const route of routes) {
-    if (route.operation !== undefined) paths[route.path] = { ...paths[route.path], ...operationPath(route.operation as unknown as OperationDefinition) };
+    if (route.operation !== undefined) paths[route.path] = { ...paths[route.path], ...operationPath(route.operation) };
   }
   paths['/v1/operations/{operationId}'] = {
     get: {

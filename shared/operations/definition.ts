@@ -144,6 +144,8 @@ export interface OperationContract<Input extends Record<string, unknown> = Recor
   };
   /** The whole input as one flat schema, for callers that are not HTTP (events): derived from `request`. */
   input: z.ZodType<Input>;
+  /** What the operation acts on, for records and events, e.g. `iccid:8944…` or `activation:q7Lm…`. */
+  target(input: Input): string;
 }
 
 /**
@@ -155,8 +157,6 @@ export interface OperationBehaviour<Input extends Record<string, unknown>, Snaps
   descriptor: AnyProvider;
   /** Whether this input asks for a dry run (every mutating route accepts `dryRun=true`). */
   isDryRun(input: Input): boolean;
-  /** What the operation acts on, for records and events, e.g. `iccid:8944…` or `activation:q7Lm…`. */
-  target(input: Input): string;
   /**
    * What the target lease serializes on: every key's work on it runs one at a time (an eSIM for Monogoto and eSIM Go,
    * whatever the bundle; an activation for sTN). Names the lease per provider, so it is shared by all of its operations.
@@ -199,6 +199,7 @@ export const defineContract = <Path extends ObjectSchema, Query extends ObjectSc
   route: { method: HttpMethod; path: string };
   request: { path: Path; query: Query; body?: Body };
   refine?: (value: Record<string, unknown>, context: z.RefinementCtx) => void;
+  target(input: ContractInput<Path, Query, Body>): string;
   example: ContractInput<Path, Query, Body>;
   tryIt: ReadonlyArray<TryIt<ContractInput<Path, Query, Body>>>;
 }): OperationContract<ContractInput<Path, Query, Body>> => {

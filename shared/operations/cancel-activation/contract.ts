@@ -27,6 +27,7 @@ export const cancelActivationContract = defineContract({
   summary: 'Cancel a pending sTN new-subscription activation',
   // Reconciliation's QueryActivation, then the cancel.
   maxSequentialCalls: 2,
+  target: ({ activationId }) => `activation:${activationId}`,
   route: { method: 'POST', path: '/v1/stn/activations/{activationId}/cancel' },
   request: { path, query, body },
   example: { activationId: 'q7LmXw2RgxhI5Zvz', note: 'Customer changed their mind', dryRun: false },

@@ -24,7 +24,6 @@ const activationDetails = (activation: Activation) => ({
 export const cancelActivation = defineOperation(cancelActivationContract, {
   descriptor: stn,
   isDryRun: (input) => input.dryRun,
-  target: ({ activationId }) => `activation:${activationId}`,
   lease: ({ activationId }) => `activation:${activationId}`,
   execute: async ({ activationId, note }, gate) => {
     const gated = await gate.beforeWrite({ request: { method: 'POST', path: '/api/CancelNewSubscription', body: { activationId, note } }, observedAt: Date.now() });

@@ -18,6 +18,7 @@ export const cancelEsimContract = defineContract({
   summary: "Cancel a Monogoto eSIM's current matching ID (the eSIM must be released)",
   // A cached token refused (401), one login, the cancel again.
   maxSequentialCalls: 3,
+  target: ({ iccid }) => `iccid:${iccid}`,
   route: { method: 'POST', path: '/v1/monogoto/esims/{iccid}/cancel' },
   request: { path, query, body },
   example: { iccid: '8944000000000000019', matchingId: 'DDYSX7MJYEKHIXYGK3PU5GEQ', dryRun: false },

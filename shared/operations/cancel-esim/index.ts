@@ -18,7 +18,6 @@ const AMBIGUOUS_EXPLANATION =
 export const cancelEsim = defineOperation(cancelEsimContract, {
   descriptor: monogoto,
   isDryRun: (input) => input.dryRun,
-  target: ({ iccid }) => `iccid:${iccid}`,
   lease: ({ iccid }) => `iccid:${iccid}`,
   execute: async ({ iccid, matchingId }, gate) => {
     const gated = await gate.beforeWrite({ request: { method: 'POST', path: '/api/v1/eSIM/cancel', body: { iccid, matchingId } }, observedAt: Date.now() });

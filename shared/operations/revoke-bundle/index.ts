@@ -67,7 +67,6 @@ const returnRiskProblem = (plan: RevokePlan) =>
 export const revokeBundle = defineOperation<RevokeInput, RevokePlan>(revokeBundleContract, {
   descriptor: esimGo,
   isDryRun: (input) => input.dryRun || input.type === 'validate',
-  target: ({ iccid, name }) => `iccid:${iccid}/bundle:${name}`,
   // Per eSIM, not per bundle: the guard and "oldest unused" depend on every bundle of the eSIM.
   lease: ({ iccid }) => `iccid:${iccid}`,
   execute: async (input, gate) => {
