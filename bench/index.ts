@@ -134,7 +134,7 @@ try {
 
   // Bundle sizes and the cold-start proxy.
   const { measureBundles } = await import('./bundles.js');
-  const { operations } = await import('../shared/operations/index.js');
+  const { contracts: operations } = await import('../shared/operations/contracts.js');
   const providerOf = (functionName: string) => operations.find((definition) => definition.name === functionName)?.provider ?? functionName;
   const bundles = await measureBundles(['cancel-esim', 'revoke-bundle', 'cancel-activation', 'get-operation', 'openapi']);
   sections.push(

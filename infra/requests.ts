@@ -1,5 +1,5 @@
 /** Builds the HTTP request for an operation's input from its definition: path, query and body by location. */
-import type { OperationDefinition } from '../shared/operations/definition.js';
+import type { OperationContract } from '../shared/operations/definition.js';
 
 export interface OperationRequest {
   method: string;
@@ -9,7 +9,7 @@ export interface OperationRequest {
 }
 
 /** Query and path values go on the wire as strings; `false`/default values are left out. */
-export const operationRequest = (definition: OperationDefinition, input: Record<string, unknown>, options: { dryRun?: boolean } = {}): OperationRequest => {
+export const operationRequest = (definition: OperationContract, input: Record<string, unknown>, options: { dryRun?: boolean } = {}): OperationRequest => {
   let path = definition.route.path;
   for (const name of Object.keys(definition.request.path.shape)) path = path.replace(`{${name}}`, encodeURIComponent(String(input[name])));
   const query: Record<string, string> = {};

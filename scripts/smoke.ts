@@ -11,7 +11,7 @@ import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { operationRequest } from '../infra/requests.js';
-import { operations } from '../shared/operations/index.js';
+import { contracts as operations } from '../shared/operations/contracts.js';
 
 export interface SignableRequest {
   method: string;

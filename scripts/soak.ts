@@ -47,7 +47,7 @@ try {
   const harness = await import('../testkit/harness.js');
   const { fuzzCase, holds, sendFuzzCase } = await import('../testkit/reliability/fuzz.js');
   const { createOperationHandler } = await import('../shared/handler.js');
-  const { operations } = await import('../shared/operations/index.js');
+  const operations = await (await import('../testkit/operations.js')).loadDefinitions();
   harness.configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await harness.newTable(dynamo.endpoint) });
   const simulators = await Promise.all([harness.startMonogoto(), harness.startEsimGo({ requestsPerSecond: 1_000_000 }), harness.startStn({ requestsPerSecond: 1_000_000 })]);
   const servers = simulators.map((simulator) => simulator.server);

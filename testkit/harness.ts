@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { LOCAL_CALLER_ARN, lambdaContext, matchResource, toApiGatewayEvent } from '../infra/local/apigw-event.js';
 import { dynamoClient, ensureTables } from '../infra/local/dynamodb.js';
-import type { OperationDefinition } from '../shared/operations/definition.js';
+import type { OperationContract, OperationDefinition } from '../shared/operations/definition.js';
 import { assertMatchesContract } from './contract.js';
 import type { EsimGoSimulatorOptions } from '../sandbox/esim-go/simulator.js';
 import type { MonogotoSimulatorOptions } from '../sandbox/monogoto/simulator.js';
@@ -82,12 +82,12 @@ export const startStn = (options: StnSimulatorOptions = {}) => startSandbox(stn,
 /** A fresh idempotency table on DynamoDB Local, then the operation's real handler and definition. */
 export const loadOperation = async (endpoint: string, name: string, definitionExport: string, environment: Record<string, string> = {}) => {
   configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(endpoint), AWS_ENDPOINT_URL_DYNAMODB: endpoint, ...environment });
-  const { handler } = (await import(`../../functions/${name}/index.ts`)) as { handler: Handler };
-  const definition = ((await import(`../../shared/operations/${name}/index.ts`)) as Record<string, OperationDefinition>)[definitionExport] as OperationDefinition;
+  const { handler } = (await import(`../functions/${name}/index.ts`)) as { handler: Handler };
+  const definition = ((await import(`../shared/operations/${name}/index.ts`)) as Record<string, OperationDefinition>)[definitionExport] as OperationDefinition;
   return { handler, definition };
 };
 
-export const apiGatewayEvent = (definition: OperationDefinition, call: HttpCall): APIGatewayProxyEvent => {
+export const apiGatewayEvent = (definition: Pick<OperationContract, 'route'>, call: HttpCall): APIGatewayProxyEvent => {
   const path = call.path.split('?')[0] ?? call.path;
   const route = matchResource(definition.route.path, path);
   if (route === undefined) throw new Error(`${call.path} does not match ${definition.route.path}`);
@@ -97,7 +97,7 @@ export const apiGatewayEvent = (definition: OperationDefinition, call: HttpCall)
   return toApiGatewayEvent({ method: call.method, url: call.path, headers, body, sourceIp: '203.0.113.10' }, route, call.caller ?? LOCAL_CALLER_ARN);
 };
 
-export const invoke = async (handler: Handler, definition: OperationDefinition, call: HttpCall): Promise<Answer> => {
+export const invoke = async (handler: Handler, definition: Pick<OperationContract, 'route' | 'name'>, call: HttpCall): Promise<Answer> => {
   const result = await handler(apiGatewayEvent(definition, call), lambdaContext(definition.name, call.timeoutMs ?? 28_000));
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]));
   const body = JSON.parse(result.body) as Record<string, unknown>;

@@ -5,6 +5,7 @@
 import { cancelActivationContract } from './cancel-activation/contract.js';
 import { cancelEsimContract } from './cancel-esim/contract.js';
 import type { OperationContract } from './definition.js';
+import { revokeAssignmentContract } from './revoke-assignment/contract.js';
 import { revokeBundleContract } from './revoke-bundle/contract.js';
 
-export const contracts: readonly OperationContract[] = [cancelEsimContract, revokeBundleContract, cancelActivationContract];
+export const contracts: readonly OperationContract[] = [cancelEsimContract, revokeBundleContract, revokeAssignmentContract, cancelActivationContract];

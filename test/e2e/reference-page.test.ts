@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { operations } from '../../shared/operations/index.js';
+import { contracts as operations } from '../../shared/operations/contracts.js';
 import { type RunnerProcess, startRunnerProcess } from '../support/runner-process.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));

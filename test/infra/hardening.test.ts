@@ -8,7 +8,7 @@ import { contracts } from '../../shared/operations/contracts.js';
 import type { AnyProvider } from '../../shared/providers/provider.js';
 import { providers } from '../../shared/providers/registry.js';
 import { routes } from '../../shared/http/routes.js';
-import { operations } from '../../shared/operations/index.js';
+import { contracts as operations } from '../../shared/operations/contracts.js';
 
 const synth = (props: Partial<GatewayStackProps> = {}, nag = false) => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });

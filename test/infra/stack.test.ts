@@ -4,7 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GatewayStack } from '../../infra/stack.js';
 import { routes } from '../../shared/http/routes.js';
-import { operations } from '../../shared/operations/index.js';
+import { contracts as operations } from '../../shared/operations/contracts.js';
 
 let template: Template;
 

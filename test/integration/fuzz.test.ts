@@ -7,9 +7,11 @@ import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createOperationHandler } from '../../shared/handler.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
-import { operations } from '../../shared/operations/index.js';
+import { loadDefinitions } from '../../testkit/operations.js';
 import { fuzzCase, holds, sendFuzzCase } from '../../testkit/reliability/fuzz.js';
 import type { SimulatorServer } from '../../sandbox/server.js';
+
+const operations = await loadDefinitions();
 import { type Handler, configureEnvironment, newTable, startEsimGo, startMonogoto, startStn } from '../../testkit/harness.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
