@@ -186,5 +186,9 @@ export const containerShare = (provider: AnyProvider, contract: OperationContrac
   const siblings = routes.flatMap((route) => (route.operation?.provider === provider.name ? [route.operation.name] : []));
   if (siblings.length > provider.limits.containers) throw new Error(`${provider.label} has ${siblings.length} operations but ${provider.limits.containers} containers: each function needs at least one`);
   const base = Math.floor(provider.limits.containers / siblings.length);
-  return base + (siblings.indexOf(contract.name) < provider.limits.containers % siblings.length ? 1 : 0);
+  const share = base + (siblings.indexOf(contract.name) < provider.limits.containers % siblings.length ? 1 : 0);
+  // Each function has two queue mappings of at least queueConcurrency each; HTTP callers need room beside them.
+  const queues = 2 * provider.limits.queueConcurrency;
+  if (share <= queues) throw new Error(`${provider.label}: ${contract.name} gets ${share} of ${provider.limits.containers} containers, but its queues may take ${queues}; give ${provider.label} at least ${(queues + 1) * siblings.length} containers`);
+  return share;
 };

@@ -40,6 +40,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/esim-go/esims/{iccid}/bundles/{name}/assignments/{assignmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke one named assignment of a bundle applied to an eSIM Go eSIM, with refund and returns-process checks
+         * @description Revoke one named assignment of a bundle applied to an eSIM Go eSIM, with refund and returns-process checks. Provider: esim-go. Also triggered by `Revoke Assignment Requested` events (see README, Events). `dryRun=true` previews it without changing anything.
+         */
+        delete: operations["revoke-assignment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stn/activations/{activationId}/cancel": {
         parameters: {
             query?: never;
@@ -126,7 +146,7 @@ export interface components {
         OperationResult: {
             operationId: string;
             /** @enum {string} */
-            operation: "cancel-esim" | "revoke-bundle" | "cancel-activation";
+            operation: "cancel-esim" | "revoke-bundle" | "revoke-assignment" | "cancel-activation";
             target: string;
             /** @enum {string} */
             status: "succeeded" | "in_progress" | "validated";
@@ -398,6 +418,199 @@ export interface operations {
                 iccid: string;
                 /** @example esim_1GB_7D_GB_V2 */
                 name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done (`succeeded`), accepted and completing later (`in_progress`), or previewed (`validated`). Replays carry `Idempotent-Replayed: true`. */
+            200: {
+                headers: {
+                    /** @description Present and `true` when this is the saved answer of an earlier request with the same key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationResult"];
+                };
+            };
+            /** @description Invalid input or a missing Idempotency-Key. Problem types: `invalid-request`, `idempotency-key-missing`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "A field is wrong; `errors` names each one (`path`, `message`). Nothing was sent to the provider."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The key is in flight, the target is busy, or an earlier attempt needs a person. Problem types: `idempotency-key-in-flight`, `target-busy`, `reconciliation-needed`. */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/idempotency-key-in-flight",
+                     *       "title": "A request with this Idempotency-Key is still being processed",
+                     *       "status": 409,
+                     *       "detail": "The first request with this key is still running, or an earlier attempt may still be in flight at the provider. Retry after `Retry-After`."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body too large. Problem types: `payload-too-large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/payload-too-large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "detail": "The body is over 16 KiB."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Body is not JSON. Problem types: `unsupported-media-type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/unsupported-media-type",
+                     *       "title": "The request body must be application/json",
+                     *       "status": 415,
+                     *       "detail": "The body is not `application/json`."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Key reused with another payload, the provider refused, or a safety guard refused. Problem types: `upstream-rejected`, `idempotency-key-reused`, `esim-return-risk`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/upstream-rejected",
+                     *       "title": "The provider rejected the request",
+                     *       "status": 422,
+                     *       "detail": "The provider definitively refused; `detail` is its message, `upstream` its status and body. Saved and replayed."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A bug. Problem types: `internal-error`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway. Logged; nothing about it is revealed."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The provider failed, could not be reached, or refused our credentials. Problem types: `upstream-failed`, `upstream-unreachable`, `upstream-auth-failed`. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/upstream-failed",
+                     *       "title": "The provider failed or answered something unexpected",
+                     *       "status": 502,
+                     *       "detail": "The provider answered 5xx or something unreadable; the outcome is unknown. Retrying with the same key is safe: the gateway reconciles first."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The provider throttled us, DynamoDB is unavailable, the answer could not be recorded, or the invocation had too little time left. Problem types: `upstream-throttled`, `dependency-unavailable`, `outcome-pending`, `time-budget-exhausted`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/upstream-throttled",
+                     *       "title": "The provider is throttling requests",
+                     *       "status": 503,
+                     *       "detail": "The provider throttled the gateway; nothing was done. Retry after `Retry-After`."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The provider did not answer in time. Problem types: `upstream-timeout`. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/upstream-timeout",
+                     *       "title": "The provider did not answer in time; the outcome is unknown",
+                     *       "status": 504,
+                     *       "detail": "The provider did not answer in time; the outcome is unknown. Retrying with the same key is safe: the gateway reconciles first."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "revoke-assignment": {
+        parameters: {
+            query?: {
+                type?: "validate" | "transaction";
+                dryRun?: "true" | "false";
+                refundToBalance?: "true" | "false";
+                offerId?: string;
+                allowEsimReturn?: "true" | "false";
+            };
+            header?: {
+                /** @description Required on every request that can change provider state (not on dry runs). 1-255 printable ASCII; `"abc"` is the same key as `abc`. Scoped by caller and operation, kept `IDEMPOTENCY_TTL_SECONDS` (24 h). Same key + same payload: the saved answer again; different payload: 422; while running: 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @example 8943108165015003887 */
+                iccid: string;
+                /** @example esim_1GB_7D_GB_V2 */
+                name: string;
+                /** @example 245 */
+                assignmentId: string;
             };
             cookie?: never;
         };

@@ -138,7 +138,8 @@ export const clientOf = <Client>(provider: ProviderDescriptor<SettingsShape, unk
   let client = clients.get(provider) as Client | undefined;
   if (client === undefined) {
     const settings = readSettings(provider);
-    client = provider.createClient({ settings, timeoutMs: config().UPSTREAM_TIMEOUT_MS, credentials: () => readCredentials(provider, settings) });
+    // Credentials are looked up on each login or call (Powertools caches the secret), so a rotated secret ARN is seen.
+    client = provider.createClient({ settings, timeoutMs: config().UPSTREAM_TIMEOUT_MS, credentials: () => readCredentials(provider, readSettings(provider)) });
     clients.set(provider, client);
   }
   return client;

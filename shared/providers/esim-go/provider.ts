@@ -23,8 +23,9 @@ export const esimGo = defineProvider({
     fromSettings: (settings) => settings.API_KEY as string | undefined,
     plainSettings: ['API_KEY'],
   },
-  // A revoke makes 3 requests (two reads, one write): 5 containers × 2 requests/s stay within 10/s, fleet-wide.
-  limits: { containers: 5, queueConcurrency: 2, recordsPerBatch: 2, requestsPerSecond: 10 },
+  // 10 requests/s per IP for the whole fleet: 10 containers × 1 request/s, split between eSIM Go's two functions
+  // (5 each: both queue mappings take at most 4, leaving one for HTTP). A revoke makes 3 requests (two reads, one write).
+  limits: { containers: 10, queueConcurrency: 2, recordsPerBatch: 1, requestsPerSecond: 10 },
   createClient: ({ settings, timeoutMs, credentials }) =>
     new EsimGoClient({ baseUrl: settings.BASE_URL, timeoutMs, apiKey: credentials, limiter: new RateLimiter(settings.REQUESTS_PER_SECOND) }),
   sandbox: sandboxAt<typeof sandbox>(new URL('../../../sandbox/esim-go/index.ts', import.meta.url)),
