@@ -3,6 +3,8 @@
  * timeout and tells "never sent" apart from "sent, answer lost". Written on Node's fetch because no
  * maintained client classifies connect-phase versus response-phase failures for us.
  */
+import type { ProviderOutcome, UpstreamAnswer } from './outcome.js';
+
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'DELETE';
   url: string;
@@ -82,4 +84,46 @@ export const retryAfterSeconds = (headers: Headers, fallback = 1): number => {
   const date = Date.parse(value);
   if (Number.isFinite(date)) return Math.min(Math.max(Math.ceil((date - Date.now()) / 1000), 0), 3600);
   return fallback;
+};
+
+export type Answered = Extract<HttpResult, { kind: 'answered' }>;
+type Failure = Exclude<ProviderOutcome, { kind: 'succeeded' }>;
+
+/** What a provider's answers mean beyond the status code: the one place each provider's quirks are told to the classifier. */
+export interface AnswerRules {
+  /** Names the provider in reasons (`eSIM Go answered HTTP 502`). */
+  label: string;
+  /** The provider's error message from an error body. */
+  errorMessage: (body: unknown) => string;
+  /** Whether this answer refuses the gateway's credentials (nothing was processed; must not be saved as a refusal). */
+  credentialsRefused?: (answer: Answered) => boolean;
+  /** What the credentials are called in reasons: `API key` by default. */
+  credentials?: string;
+  /** Seconds to wait after a 429 without Retry-After. */
+  retryAfterFallbackSeconds?: number;
+}
+
+export const upstreamOf = (answer: Answered): UpstreamAnswer => ({ status: answer.status, body: answer.body });
+
+/**
+ * The shared meaning of a provider's answer before its body is looked at, for every provider: refused credentials
+ * (not sent), 429 (throttled), 5xx (unknown: it may have been applied), another 4xx (rejected). Undefined for a 2xx.
+ */
+export const classifyStatus = (answer: Answered, rules: AnswerRules): Failure | undefined => {
+  const upstream = upstreamOf(answer);
+  if (rules.credentialsRefused?.(answer) === true) return { kind: 'not_sent', reason: `${rules.label} refused the gateway's ${rules.credentials ?? 'API key'} (HTTP ${answer.status})`, credentialsRefused: true };
+  if (answer.status === 429) return { kind: 'throttled', upstream, retryAfterSeconds: retryAfterSeconds(answer.headers, rules.retryAfterFallbackSeconds ?? 1) };
+  if (answer.status >= 500) return { kind: 'unknown', reason: `${rules.label} answered HTTP ${answer.status}`, timedOut: false, upstream };
+  if (answer.status >= 400) return { kind: 'rejected', upstream, message: rules.errorMessage(answer.body) };
+  return undefined;
+};
+
+/**
+ * The outcome of a write: a request never sent stays not_sent, a lost answer is unknown, a status means what
+ * classifyStatus says, and a 2xx is what `success` reads in its body (unknown when it cannot read it).
+ */
+export const classifyWrite = (result: HttpResult, rules: AnswerRules, success: (answer: Answered) => ProviderOutcome | undefined): ProviderOutcome => {
+  if (result.kind === 'not_sent') return result;
+  if (result.kind === 'lost') return { kind: 'unknown', reason: result.reason, timedOut: result.timedOut };
+  return classifyStatus(result, rules) ?? success(result) ?? { kind: 'unknown', reason: `${rules.label} answered HTTP ${result.status} with an unexpected body`, timedOut: false, upstream: upstreamOf(result) };
 };

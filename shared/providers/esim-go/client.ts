@@ -5,7 +5,7 @@
  * answer 503 "processing" with Retry-After; at most 10 requests per second per IP.
  */
 import type { ZodType } from '../../zod.js';
-import { type CallOptions, type HttpResult, retryAfterSeconds, sendHttp } from '../http.js';
+import { type Answered, type AnswerRules, type CallOptions, type HttpResult, classifyStatus, classifyWrite, retryAfterSeconds, sendHttp, upstreamOf } from '../http.js';
 import type { ProviderOutcome, UpstreamAnswer } from '../outcome.js';
 import type { RateLimiter } from '../rate-limit.js';
 import { type BundlesList, type EsimDetails, bundlesListSchema, esimDetailsSchema, esimGoErrorMessage, statusMessageSchema } from './schemas.js';
@@ -39,7 +39,6 @@ export type ReadResult<T> = { ok: true; data: T; upstream: UpstreamAnswer } | { 
 const BUNDLE_PAGE_LIMIT = 200;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const answer = (result: Extract<HttpResult, { kind: 'answered' }>): UpstreamAnswer => ({ status: result.status, body: result.body });
 
 export class EsimGoClient {
   readonly #options: EsimGoClientOptions;
@@ -66,7 +65,7 @@ export class EsimGoClient {
     if (request.refundToBalance !== undefined) query.set('refundToBalance', String(request.refundToBalance));
     if (request.offerId !== undefined) query.set('offerId', request.offerId);
     const result = await this.#send('DELETE', `/esims/${encodeURIComponent(request.iccid)}/bundles/${encodeURIComponent(request.name)}?${query}`, this.#options.timeoutMs, options);
-    return classifyWrite(result);
+    return classifyRevoke(result);
   }
 
   /**
@@ -80,7 +79,7 @@ export class EsimGoClient {
     if (request.offerId !== undefined) query.set('offerId', request.offerId);
     const path = `/esims/${encodeURIComponent(request.iccid)}/bundles/${encodeURIComponent(request.name)}/assignments/${encodeURIComponent(request.assignmentId)}`;
     const result = await this.#send('DELETE', `${path}?${query}`, this.#options.timeoutMs, options);
-    return classifyWrite(result);
+    return classifyRevoke(result);
   }
 
   async #send(method: 'GET' | 'DELETE', path: string, timeoutMs: number, options: CallOptions): Promise<HttpResult> {
@@ -97,7 +96,7 @@ export class EsimGoClient {
       if (result.kind !== 'answered') {
         return { ok: false, outcome: { kind: 'not_sent', reason: `eSIM Go read ${path.split('?')[0]} failed (${result.reason}) before anything was revoked` } };
       }
-      const upstream = answer(result);
+      const upstream = upstreamOf(result);
       if (result.status === 503) {
         // "Processing - come back later or use the Retry-After (seconds) header": wait if the budget allows.
         const waitMs = retryAfterSeconds(result.headers, 1) * 1000;
@@ -107,9 +106,9 @@ export class EsimGoClient {
         }
         return { ok: false, outcome: { kind: 'throttled', upstream, retryAfterSeconds: Math.ceil(waitMs / 1000) } };
       }
-      if (result.status === 429) return { ok: false, outcome: { kind: 'throttled', upstream, retryAfterSeconds: retryAfterSeconds(result.headers) } };
-      if (isInvalidApiKey(result)) return { ok: false, outcome: invalidApiKey };
-      if (result.status >= 400 && result.status < 500) return { ok: false, outcome: { kind: 'rejected', upstream, message: esimGoErrorMessage(result.body) } };
+      const failure = classifyStatus(result, rules);
+      // A read that failed on eSIM Go's side changed nothing: a 5xx here is "not sent" as far as the revoke goes.
+      if (failure !== undefined && failure.kind !== 'unknown') return { ok: false, outcome: failure };
       const parsed = schema.safeParse(result.body);
       if (result.status !== 200 || !parsed.success) {
         return { ok: false, outcome: { kind: 'not_sent', reason: `eSIM Go read answered HTTP ${result.status} with an unexpected body; nothing was revoked` } };
@@ -125,18 +124,10 @@ export class EsimGoClient {
  * wording is "Unauthorised - returned when the api token is invalid".
  */
 const INVALID_TOKEN = /unauthori[sz]ed|api[ _-]?(token|key)\b.*invalid|invalid.*api[ _-]?(token|key)/i;
-const isInvalidApiKey = (result: Extract<HttpResult, { kind: 'answered' }>): boolean => result.status === 403 && INVALID_TOKEN.test(esimGoErrorMessage(result.body));
-const invalidApiKey = { kind: 'not_sent', reason: "eSIM Go refused the gateway's API key (HTTP 403, invalid token)", credentialsRefused: true } as const;
+const isInvalidApiKey = (result: Answered): boolean => result.status === 403 && INVALID_TOKEN.test(esimGoErrorMessage(result.body));
 
-/** Maps the answer of the revoke call. */
-export const classifyWrite = (result: HttpResult): ProviderOutcome => {
-  if (result.kind === 'not_sent') return result;
-  if (result.kind === 'lost') return { kind: 'unknown', reason: result.reason, timedOut: result.timedOut };
-  const upstream = answer(result);
-  if (result.status === 429) return { kind: 'throttled', upstream, retryAfterSeconds: retryAfterSeconds(result.headers) };
-  if (result.status >= 500) return { kind: 'unknown', reason: `eSIM Go answered HTTP ${result.status}`, timedOut: false, upstream };
-  if (isInvalidApiKey(result)) return invalidApiKey;
-  if (result.status >= 400) return { kind: 'rejected', upstream, message: esimGoErrorMessage(result.body) };
-  if (result.status === 200 && result.bodyIsJson && statusMessageSchema.safeParse(result.body).success) return { kind: 'succeeded', upstream };
-  return { kind: 'unknown', reason: `eSIM Go answered HTTP ${result.status} with an unexpected body`, timedOut: false, upstream };
-};
+const rules: AnswerRules = { label: 'eSIM Go', errorMessage: esimGoErrorMessage, credentialsRefused: isInvalidApiKey };
+
+/** Maps the answer of a revoke call: success is a 200 with eSIM Go's `{status}` body. */
+const classifyRevoke = (result: HttpResult): ProviderOutcome =>
+  classifyWrite(result, rules, (answer) => (answer.status === 200 && answer.bodyIsJson && statusMessageSchema.safeParse(answer.body).success ? { kind: 'succeeded', upstream: upstreamOf(answer) } : undefined));

@@ -8,8 +8,8 @@
  * which the function timeout is sized for (`maxSequentialCalls`). The refresh endpoint is not
  * used: refresh tokens are single-use, so concurrent containers would invalidate each other's.
  */
-import { type CallOptions, type HttpResult, retryAfterSeconds, sendHttp } from '../http.js';
-import type { ProviderOutcome, UpstreamAnswer } from '../outcome.js';
+import { type AnswerRules, type CallOptions, type HttpResult, classifyWrite, retryAfterSeconds, sendHttp, upstreamOf } from '../http.js';
+import type { ProviderOutcome } from '../outcome.js';
 import {
   EXECUTED_STATUSES,
   type MonogotoCancelRequest,
@@ -53,7 +53,6 @@ const tokenExpiry = (token: string, issuedAt: number): number => {
   return issuedAt + DEFAULT_TOKEN_LIFETIME_MS;
 };
 
-const answer = (result: Extract<HttpResult, { kind: 'answered' }>): UpstreamAnswer => ({ status: result.status, body: result.body });
 
 export class MonogotoClient {
   readonly #options: MonogotoClientOptions;
@@ -116,7 +115,7 @@ export class MonogotoClient {
     // Whatever happens to the login, the cancel itself has not been sent.
     if (result.kind !== 'answered') return { ok: false, outcome: { kind: 'not_sent', reason: `Monogoto login: ${result.reason}` } };
     if (result.status === 429) {
-      return { ok: false, outcome: { kind: 'throttled', upstream: answer(result), retryAfterSeconds: retryAfterSeconds(result.headers, 60) } };
+      return { ok: false, outcome: { kind: 'throttled', upstream: upstreamOf(result), retryAfterSeconds: retryAfterSeconds(result.headers, 60) } };
     }
     const token = tokenResponseSchema.safeParse(result.body);
     if (result.status !== 200 || !token.success) {
@@ -128,19 +127,14 @@ export class MonogotoClient {
   }
 }
 
-/** Maps the answer of an eSIM write endpoint (cancel, download) to an outcome. */
-export const classifyExecution = (result: HttpResult): ProviderOutcome => {
-  if (result.kind === 'not_sent') return result;
-  if (result.kind === 'lost') return { kind: 'unknown', reason: result.reason, timedOut: result.timedOut };
-  const upstream = answer(result);
-  if (result.status === 429) return { kind: 'throttled', upstream, retryAfterSeconds: retryAfterSeconds(result.headers) };
-  if (result.status >= 500) return { kind: 'unknown', reason: `Monogoto answered HTTP ${result.status}`, timedOut: false, upstream };
-  if (result.status >= 400) return { kind: 'rejected', upstream, message: monogotoErrorMessage(result.body) };
-  const execution = executionResponseSchema.safeParse(result.body);
-  if (result.status >= 200 && result.status < 300 && execution.success) {
+const rules: AnswerRules = { label: 'Monogoto', errorMessage: monogotoErrorMessage };
+
+/** Maps the answer of an eSIM write endpoint (cancel, download): success is a 2xx whose execution status says executed. */
+export const classifyExecution = (result: HttpResult): ProviderOutcome =>
+  classifyWrite(result, rules, (answer) => {
+    const execution = executionResponseSchema.safeParse(answer.body);
+    if (!execution.success) return undefined;
     const status = execution.data.data.header.functionExecutionStatus.status;
-    if (EXECUTED_STATUSES.has(status)) return { kind: 'succeeded', upstream };
-    return { kind: 'rejected', upstream, message: `Monogoto reported functionExecutionStatus ${status}` };
-  }
-  return { kind: 'unknown', reason: `Monogoto answered HTTP ${result.status} with an unexpected body`, timedOut: false, upstream };
-};
+    if (EXECUTED_STATUSES.has(status)) return { kind: 'succeeded', upstream: upstreamOf(answer) };
+    return { kind: 'rejected', upstream: upstreamOf(answer), message: `Monogoto reported functionExecutionStatus ${status}` };
+  });
