@@ -27,6 +27,7 @@ export interface RecordedVerdict {
   observed?: Record<string, unknown>;
   upstream?: UpstreamAnswer | null;
   message?: string;
+  status?: 'succeeded' | 'in_progress';
   details?: Record<string, unknown>;
   at: string;
 }

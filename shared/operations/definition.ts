@@ -12,6 +12,9 @@ import type { ProviderOutcome, UpstreamAnswer } from '../providers/outcome.js';
 export type ProviderName = string;
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
+/** How a success stands: done, or accepted by the provider and completed later. */
+export type SucceededStatus = 'succeeded' | 'in_progress';
+
 // zod object schemas whose fields are all strings on the wire (path and query parameters).
 type ObjectSchema = z.ZodObject<z.ZodRawShape>;
 
@@ -27,8 +30,11 @@ export type ContractInput<Path extends ObjectSchema, Query extends ObjectSchema,
  */
 export type OperationOutcome =
   | (Exclude<ProviderOutcome, { kind: 'succeeded' }> & { details?: Record<string, unknown> })
-  /** `upstream` is null when success was established by reconciliation rather than read from the write's answer. */
-  | { kind: 'succeeded'; upstream: UpstreamAnswer | null; details?: Record<string, unknown> }
+  /**
+   * `upstream` is null when success was established by reconciliation rather than read from the write's answer.
+   * `status`: `in_progress` when the provider accepted the request and completes it later (sTN CANCELLING).
+   */
+  | { kind: 'succeeded'; upstream: UpstreamAnswer | null; status?: SucceededStatus; details?: Record<string, unknown> }
   | { kind: 'refused'; problem: ProblemError };
 
 /** What an earlier execution recorded right before its provider write, whose outcome is not known. */
@@ -57,7 +63,7 @@ export interface PreviousAttempt<Snapshot = unknown> {
  * observed).
  */
 export type Reconciliation =
-  | { verdict: 'applied'; upstream: UpstreamAnswer | null; details?: Record<string, unknown> }
+  | { verdict: 'applied'; upstream: UpstreamAnswer | null; status?: SucceededStatus; details?: Record<string, unknown> }
   /**
    * `harmlessToResend`: sending again cannot add a second effect even if the first is still in flight.
    * `observedAt`: when the reads this verdict rests on started, if reconcile made its own (else the snapshot's).

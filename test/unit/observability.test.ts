@@ -78,5 +78,5 @@ describe.each(Object.entries(functions))('%s', (name, entry) => {
     expect(records().find((record) => record.message === 'probe')).toMatchObject({ function_request_id: second.context.awsRequestId, cold_start: false });
     // An answer is always counted, so the metrics flush never runs empty (Powertools would warn on every invocation).
     expect(lines.join('')).not.toContain('No application metrics to publish');
-  });
+  }, 20_000); // a fresh import of a whole function, on a shared machine
 });

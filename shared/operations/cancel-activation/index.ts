@@ -15,11 +15,8 @@ export { NOTE_MAX_UTF16_UNITS } from './contract.js';
 const CANCELLED_STATUS = /^CANCEL/;
 
 /** CANCELLING: accepted, completed by sTN later. Anything else sTN answers with a 200 is taken as done. */
-const activationDetails = (activation: Activation) => ({
-  status: activation.status === 'CANCELLING' ? 'in_progress' : 'succeeded',
-  activationStatus: activation.status,
-  providerEnvironment: providerEnvironment(activation),
-});
+const activationDetails = (activation: Activation) => ({ activationStatus: activation.status, providerEnvironment: providerEnvironment(activation) });
+const statusOf = (activation: Activation) => (activation.status === 'CANCELLING' ? 'in_progress' : 'succeeded');
 
 export const cancelActivation = defineOperation(cancelActivationContract, {
   descriptor: stn,
@@ -30,7 +27,8 @@ export const cancelActivation = defineOperation(cancelActivationContract, {
     if (!gated.proceed) return gated.outcome;
     const outcome = await clientOf(stn).cancelNewSubscription({ activationId, note }, { signal: gate.signal, beforeSend: gated.beforeSend });
     if (outcome.kind !== 'succeeded') return outcome;
-    return { ...outcome, details: activationDetails(activationSchema.parse(outcome.upstream.body)) };
+    const activation = activationSchema.parse(outcome.upstream.body);
+    return { ...outcome, status: statusOf(activation), details: activationDetails(activation) };
   },
   reconcile: async ({ input, previous, signal }) => {
     const observedAt = Date.now();
@@ -42,7 +40,7 @@ export const cancelActivation = defineOperation(cancelActivationContract, {
     if (CANCELLED_STATUS.test(activation.status)) {
       // Cancelled by an earlier request before this attempt was sent: sTN refuses a second cancel, so it had no effect.
       if (previous.effectBefore) return { verdict: 'rejected', upstream: { status: lookup.upstream.status, body: activation }, message: `The activation was already ${activation.status} before this request was sent; it can no longer be cancelled` };
-      return { verdict: 'applied', upstream: { status: lookup.upstream.status, body: activation }, details: activationDetails(activation) };
+      return { verdict: 'applied', upstream: { status: lookup.upstream.status, body: activation }, status: statusOf(activation), details: activationDetails(activation) };
     }
     if (PENDING_STATUSES.has(activation.status)) return { verdict: 'absent', observedAt };
     if (activation.status === 'DONE' || activation.status === 'ERROR') {

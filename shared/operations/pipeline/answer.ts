@@ -49,7 +49,7 @@ export type Answer = { response: StoredResponse; problem?: undefined } | { respo
 export const answerFor = (definition: OperationDefinition, operationId: string, target: string, outcome: OperationOutcome): Answer => {
   const identity = { operationId, operation: definition.name, target };
   if (outcome.kind === 'succeeded') {
-    return { response: { statusCode: 200, body: { ...identity, status: 'succeeded', ...outcome.details, upstream: outcome.upstream } } };
+    return { response: { statusCode: 200, body: { ...identity, status: outcome.status ?? 'succeeded', ...outcome.details, upstream: outcome.upstream } } };
   }
   const problem = outcomeProblem(outcome, identity);
   if (outcome.kind === 'rejected' || outcome.kind === 'refused') return { response: { statusCode: problem.status, body: problem.toProblem() } };
@@ -60,7 +60,7 @@ export const answerFor = (definition: OperationDefinition, operationId: string, 
 export const isResolved = (outcome: OperationOutcome): boolean => outcome.kind !== 'unknown';
 
 export const statusOf = (outcome: OperationOutcome, answer: Answer): OperationStatus => {
-  if (outcome.kind === 'succeeded') return answer.response?.body.status === 'in_progress' ? 'in_progress' : 'succeeded';
+  if (outcome.kind === 'succeeded') return outcome.status ?? 'succeeded';
   if (outcome.kind === 'rejected' || outcome.kind === 'refused') return 'rejected';
   return outcome.kind === 'unknown' ? 'unknown' : 'failed';
 };

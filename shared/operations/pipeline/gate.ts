@@ -75,7 +75,7 @@ const recordForeignVerdict = async (execution: Execution, pending: PendingAttemp
 const recordedVerdict = (verdict: Reconciliation, attempt: number): RecordedVerdict => {
   const at = new Date().toISOString();
   if (verdict.verdict === 'ambiguous') return { attempt, verdict: 'ambiguous', observed: verdict.observed, at };
-  if (verdict.verdict === 'applied') return { attempt, verdict: 'applied', upstream: verdict.upstream, details: verdict.details, at };
+  if (verdict.verdict === 'applied') return { attempt, verdict: 'applied', upstream: verdict.upstream, status: verdict.status, details: verdict.details, at };
   if (verdict.verdict === 'rejected') return { attempt, verdict: 'rejected', upstream: verdict.upstream, message: verdict.message, at };
   return { attempt, verdict: 'absent', harmlessToResend: verdict.harmlessToResend, at };
 };
@@ -176,7 +176,7 @@ export const createGate = (execution: Execution, claim: LeaseClaim): Gate => {
         }
         if (ownAttempt) {
           if (verdict.verdict === 'applied') {
-            return { proceed: false, outcome: { kind: 'succeeded', upstream: verdict.upstream, details: { ...verdict.details, reconciled: true } } satisfies OperationOutcome };
+            return { proceed: false, outcome: { kind: 'succeeded', upstream: verdict.upstream, status: verdict.status, details: { ...verdict.details, reconciled: true } } satisfies OperationOutcome };
           }
           if (verdict.verdict === 'rejected') {
             return { proceed: false, outcome: { kind: 'rejected', upstream: verdict.upstream, message: verdict.message, details: { reconciled: true } } satisfies OperationOutcome };
@@ -231,7 +231,7 @@ export const settleTarget = async (execution: Execution, gate: Gate, outcome: Op
     state.effect = { operationId: state.marker.operationId, atMs: Date.now() };
     // Saved on the marker with the release too: should this save land after a retry took the key over (a slow
     // write past the deadline), that retry reads it under its lease and answers it instead of sending again.
-    state.ownVerdict = { attempt: state.marker.attempt, verdict: 'applied', upstream: outcome.upstream, details: outcome.details, at: new Date().toISOString() };
+    state.ownVerdict = { attempt: state.marker.attempt, verdict: 'applied', upstream: outcome.upstream, status: outcome.status, details: outcome.details, at: new Date().toISOString() };
   }
   if (deferred !== undefined && state.writeSent) {
     const verdict = judgeDeferred(execution, outcome, gate.previousOf(deferred));

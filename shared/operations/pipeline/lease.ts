@@ -40,7 +40,7 @@ const fromRecordedVerdict = (marker: KeyMarker): Pick<LeaseClaim, 'settled' | 'r
   const verdict = marker.verdict;
   if (verdict === undefined) return {};
   const details = { ...verdict.details, reconciled: true };
-  if (verdict.verdict === 'applied') return { settled: { kind: 'succeeded', upstream: verdict.upstream ?? null, details } };
+  if (verdict.verdict === 'applied') return { settled: { kind: 'succeeded', upstream: verdict.upstream ?? null, status: verdict.status, details } };
   if (verdict.verdict === 'rejected' && verdict.upstream != null) return { settled: { kind: 'rejected', upstream: verdict.upstream, message: verdict.message ?? 'rejected', details } };
   if (verdict.verdict === 'ambiguous') return { settled: { kind: 'refused', problem: needsReconciliation(verdict.observed ?? {}, marker.operationId) } };
   return { resend: verdict.harmlessToResend === true };
