@@ -44,7 +44,7 @@ export const runOperation = async (execution: Execution): Promise<StoredResponse
       target,
       attempt: claim.marker.attempt,
       outcome,
-      status: statusOf(outcome, answer),
+      status: statusOf(outcome),
       httpStatus: answer.response?.statusCode ?? answer.problem?.status ?? 500,
     });
     if (answer.problem !== undefined) throw answer.problem;

@@ -59,7 +59,7 @@ export const answerFor = (definition: OperationDefinition, operationId: string, 
 /** Whether the outcome settles every attempt on the target: final, or provably without effect. */
 export const isResolved = (outcome: OperationOutcome): boolean => outcome.kind !== 'unknown';
 
-export const statusOf = (outcome: OperationOutcome, answer: Answer): OperationStatus => {
+export const statusOf = (outcome: OperationOutcome): OperationStatus => {
   if (outcome.kind === 'succeeded') return outcome.status ?? 'succeeded';
   if (outcome.kind === 'rejected' || outcome.kind === 'refused') return 'rejected';
   return outcome.kind === 'unknown' ? 'unknown' : 'failed';
