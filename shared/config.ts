@@ -2,6 +2,7 @@
  * Runtime configuration. The variable names are part of the public contract (design.md, "Configuration");
  * read them only here so a typo cannot hide in a handler.
  */
+import { describeFieldErrors, fieldErrorsFromIssues } from './errors.js';
 import * as z from './zod.js';
 
 const onOff = z.enum(['on', 'off']);
@@ -54,8 +55,7 @@ export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   const trimmed = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = configSchema.safeParse(trimmed);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+    throw new ConfigurationError(`Invalid configuration: ${describeFieldErrors(fieldErrorsFromIssues(parsed.error.issues, { root: 'configuration' }))}`);
   }
   return parsed.data;
 };

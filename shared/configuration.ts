@@ -4,6 +4,7 @@
  * Lambda function reads only the common settings and its own provider's (shared/config.ts, shared/providers/provider.ts).
  */
 import { ConfigurationError, commonSettings } from './config.js';
+import { describeFieldErrors, fieldErrorsFromIssues } from './errors.js';
 import { type AnyProvider, prefixedSettings } from './providers/provider.js';
 import { providers as registered } from './providers/registry.js';
 import * as z from './zod.js';
@@ -15,6 +16,6 @@ export const configurationSchema = (providers: readonly AnyProvider[] = register
 export const readConfiguration = (env: NodeJS.ProcessEnv = process.env, providers: readonly AnyProvider[] = registered): Record<string, unknown> => {
   const trimmed = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = configurationSchema(providers).safeParse(trimmed);
-  if (!parsed.success) throw new ConfigurationError(`Invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!parsed.success) throw new ConfigurationError(`Invalid configuration: ${describeFieldErrors(fieldErrorsFromIssues(parsed.error.issues, { root: 'configuration' }))}`);
   return parsed.data;
 };

@@ -6,7 +6,7 @@
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { ConfigurationError, assertConfigured, config } from '../config.js';
-import { ProblemError } from '../errors.js';
+import { ProblemError, describeFieldErrors, fieldErrorsFromIssues } from '../errors.js';
 import * as z from '../zod.js';
 
 /** Settings by their name without the provider's prefix (`BASE_URL` is read as `ESIM_GO_BASE_URL`). */
@@ -96,8 +96,8 @@ export const readSettings = <Settings extends SettingsShape>(provider: ProviderD
   const raw = Object.fromEntries(Object.keys(provider.settings).map((setting) => [setting, env[variable(provider, setting)]]).filter(([, value]) => !unset(value)));
   const parsed = z.object(provider.settings).safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${variable(provider, String(issue.path[0]))}: ${issue.message}`);
-    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+    const problems = fieldErrorsFromIssues(parsed.error.issues, { root: 'settings' }).map((error) => ({ ...error, path: variable(provider, error.path) }));
+    throw new ConfigurationError(`Invalid configuration: ${describeFieldErrors(problems)}`);
   }
   return parsed.data;
 };
@@ -124,7 +124,8 @@ export const readCredentials = async <Credentials>(provider: ProviderDescriptor<
   }
   const parsed = provider.secret.schema.safeParse(value);
   if (!parsed.success) {
-    const keys = parsed.error.issues.map((issue) => issue.path.join('.')).join(', ');
+    // Names the missing keys, never the values.
+    const keys = fieldErrorsFromIssues(parsed.error.issues, { root: 'secret' }).map((error) => error.path).join(', ');
     throw new ConfigurationError(`The ${provider.label} secret must be a JSON object with non-empty ${keys}`);
   }
   return parsed.data;
