@@ -80,7 +80,7 @@ interface KeyPlan {
 
 export const runChaos = async (simulators: ChaosSimulators, options: ChaosOptions): Promise<ChaosReport> => {
   const { monogoto, esimGo, stn } = simulators;
-  const definitions = [cancelEsim, revokeBundle, cancelActivation].map((definition) => definition as unknown as OperationDefinition);
+  const definitions = [cancelEsim, revokeBundle, cancelActivation] satisfies OperationDefinition[];
   const handlers = new Map(definitions.map((definition) => [definition.name, createOperationHandler(options.reconcile ? definition : alwaysResend(definition)) as unknown as Handler]));
   const run = `${options.seed}-${options.reconcile ? 'r' : 'n'}-${Date.now() % 100000}`;
   const report: ChaosReport = { seed: options.seed, keys: 0, requests: 0, faults: {}, finals: {}, reconciledAnswers: 0, doubleEffects: 0, untruthful: [], unfinished: [], lambdaTimeouts: 0, durationMs: 0 };

@@ -222,7 +222,7 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
   const pick = <T>(items: readonly T[], next: () => number): T => items[Math.floor(next() * items.length)] as T;
   const between = (low: number, high: number, next: () => number) => Math.round(low + next() * (high - low));
 
-  const definitions = new Map([cancelEsim, revokeBundle, cancelActivation].map((definition) => [definition.name, definition as unknown as OperationDefinition]));
+  const definitions = new Map([cancelEsim, revokeBundle, cancelActivation].map((definition): [string, OperationDefinition] => [definition.name, definition]));
   // The lease switched off: every request its own target, exactly as chaos.ts wraps definitions with alwaysResend.
   const unleased = (definition: OperationDefinition): OperationDefinition => ({ ...definition, lease: () => randomUUID() }) as OperationDefinition;
   /**
