@@ -29,7 +29,9 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
-      { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], env, testTimeout: 120_000, hookTimeout: 120_000 } },
+      {
+        test: { name: 'infra', include: ['test/infra/**/*.test.ts'], env, testTimeout: 120_000, hookTimeout: 120_000 },
+      },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], env, testTimeout: 60_000, hookTimeout: 60_000 } },
     ],
   },

@@ -29,7 +29,11 @@ const bundle = async (entry: string, name: string, variant: Variant = 'shipped')
       variant === 'default credential chain'
         ? {}
         : variant === 'no tracer'
-          ? { ...options.alias, '@aws-lambda-powertools/tracer': NO_TRACER, '@aws-lambda-powertools/tracer/middleware': NO_TRACER }
+          ? {
+              ...options.alias,
+              '@aws-lambda-powertools/tracer': NO_TRACER,
+              '@aws-lambda-powertools/tracer/middleware': NO_TRACER,
+            }
           : options.alias,
     sourcemap: variant === 'source maps',
     sourcesContent: false,
@@ -39,10 +43,23 @@ const bundle = async (entry: string, name: string, variant: Variant = 'shipped')
 };
 
 const importOnce = (file: string, nodeOptions: string[]): number => {
-  const output = execFileSync(process.execPath, [...nodeOptions, '--input-type=module', '-e', `const t=performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now()-t)`], {
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'AWS_LAMBDA_FUNCTION_NAME')), AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
-    encoding: 'utf8',
-  });
+  const output = execFileSync(
+    process.execPath,
+    [
+      ...nodeOptions,
+      '--input-type=module',
+      '-e',
+      `const t=performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now()-t)`,
+    ],
+    {
+      env: {
+        ...Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'AWS_LAMBDA_FUNCTION_NAME')),
+        AWS_REGION: 'us-east-1',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+      },
+      encoding: 'utf8',
+    },
+  );
   return Number(output.trim().split('\n').at(-1));
 };
 
@@ -52,14 +69,18 @@ const importOnce = (file: string, nodeOptions: string[]): number => {
  */
 const importTimes = (bundles: Array<{ file: string; nodeOptions?: string[] }>, runs: number): number[] => {
   const samples = bundles.map((): number[] => []);
-  for (let run = 0; run < runs; run += 1) bundles.forEach((entry, index) => samples[index]?.push(importOnce(entry.file, entry.nodeOptions ?? [])));
+  for (let run = 0; run < runs; run += 1)
+    bundles.forEach((entry, index) => samples[index]?.push(importOnce(entry.file, entry.nodeOptions ?? [])));
   return samples.map((series) => median(series));
 };
 
 export const measureBundles = async (names: string[], runs = 21) => {
   mkdirSync(OUT, { recursive: true });
   const baselineEntry = join(OUT, 'baseline-entry.mjs');
-  writeFileSync(baselineEntry, "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nconst client = new DynamoDBClient({});\nexport const handler = async () => client.config.region;\n");
+  writeFileSync(
+    baselineEntry,
+    "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nconst client = new DynamoDBClient({});\nexport const handler = async () => client.config.region;\n",
+  );
   const baseline = await bundle(baselineEntry, 'baseline');
   const files: string[] = [];
   for (const name of names) files.push(await bundle(functionEntry(name), name));
@@ -69,7 +90,13 @@ export const measureBundles = async (names: string[], runs = 21) => {
   const mapped = await bundle(functionEntry(first), `${first}-source-maps`, 'source maps');
   const untraced = await bundle(functionEntry(first), `${first}-no-tracer`, 'no tracer');
   const [baselineMs = 0, chainMs = 0, mappedMs = 0, untracedMs = 0, ...functionMs] = importTimes(
-    [{ file: baseline }, { file: chain }, { file: mapped, nodeOptions: ['--enable-source-maps'] }, { file: untraced }, ...files.map((file) => ({ file }))],
+    [
+      { file: baseline },
+      { file: chain },
+      { file: mapped, nodeOptions: ['--enable-source-maps'] },
+      { file: untraced },
+      ...files.map((file) => ({ file })),
+    ],
     runs,
   );
   const rows = names.map((name, index) => ({
@@ -82,8 +109,16 @@ export const measureBundles = async (names: string[], runs = 21) => {
   const variants = [
     { label: `${first} as shipped`, bytes: rows[0]?.bytes ?? 0, importMs: rows[0]?.importMs ?? 0 },
     { label: `${first} with the SDK's default credential chain`, bytes: statSync(chain).size, importMs: chainMs },
-    { label: `${first} with a source map and --enable-source-maps (-c sourceMaps=true)`, bytes: statSync(mapped).size, importMs: mappedMs },
-    { label: `${first} without the Powertools Tracer and its X-Ray SDK (not shipped)`, bytes: statSync(untraced).size, importMs: untracedMs },
+    {
+      label: `${first} with a source map and --enable-source-maps (-c sourceMaps=true)`,
+      bytes: statSync(mapped).size,
+      importMs: mappedMs,
+    },
+    {
+      label: `${first} without the Powertools Tracer and its X-Ray SDK (not shipped)`,
+      bytes: statSync(untraced).size,
+      importMs: untracedMs,
+    },
   ];
   return { baseline: { bytes: statSync(baseline).size, importMs: baselineMs }, rows, variants, runs };
 };

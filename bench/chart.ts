@@ -11,7 +11,9 @@ export interface ChartBar {
 }
 
 const show = (value: number, unit: ChartBar['unit']) =>
-  unit === 'x' ? `${value.toFixed(2)}x` : `${Math.round(value)} ${unit === 'calls' && Math.round(value) === 1 ? 'call' : unit}`;
+  unit === 'x'
+    ? `${value.toFixed(2)}x`
+    : `${Math.round(value)} ${unit === 'calls' && Math.round(value) === 1 ? 'call' : unit}`;
 
 export const renderChart = (bars: ChartBar[]): string => {
   const width = 820;

@@ -20,7 +20,10 @@ export const measureEvents = async (stn: Awaited<ReturnType<typeof startStn>>, h
     Array.from({ length: count }, () => {
       const id = `bench${(serial += 1)}${Math.random().toString(36).slice(2, 8)}`;
       stn.addActivation(activation(id, 'BUSY'));
-      return toSqsRecord(JSON.stringify({ idempotencyKey: `bench-${id}`, input: { activationId: id } }), 'cancel-activation');
+      return toSqsRecord(
+        JSON.stringify({ idempotencyKey: `bench-${id}`, input: { activationId: id } }),
+        'cancel-activation',
+      );
     });
   const time = async (work: () => Promise<unknown>) => {
     const started = performance.now();
@@ -35,7 +38,8 @@ export const measureEvents = async (stn: Awaited<ReturnType<typeof startStn>>, h
     batch.push(await time(() => handler({ Records: records(10) }, lambdaContext('cancel-activation', 28_000))));
     sequential.push(
       await time(async () => {
-        for (const record of records(10)) await handler({ Records: [record] }, lambdaContext('cancel-activation', 28_000));
+        for (const record of records(10))
+          await handler({ Records: [record] }, lambdaContext('cancel-activation', 28_000));
       }),
     );
   }
@@ -43,7 +47,12 @@ export const measureEvents = async (stn: Awaited<ReturnType<typeof startStn>>, h
   // What the store itself does with the batch's concurrency: the 30 writes of a 10-record batch (3 per record) sent at
   // once, against one write, on the same DynamoDB Local and client.
   const write = (index: number) =>
-    dynamoDBClient.send(new PutItemCommand({ TableName: process.env.IDEMPOTENCY_TABLE_NAME, Item: { id: { S: `bench-store-${serial}-${index}` }, payload: { S: 'x'.repeat(512) } } }));
+    dynamoDBClient.send(
+      new PutItemCommand({
+        TableName: process.env.IDEMPOTENCY_TABLE_NAME,
+        Item: { id: { S: `bench-store-${serial}-${index}` }, payload: { S: 'x'.repeat(512) } },
+      }),
+    );
   const oneWrite: number[] = [];
   const thirtyWrites: number[] = [];
   for (let run = 0; run < runs; run += 1) {

@@ -10,7 +10,10 @@ import { STN_SANDBOX_API_KEY, activation, createStnSimulator } from '../sandbox/
 import { percentile } from './stats.js';
 
 const startRunner = async (env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], { env: { ...process.env, ...env, PORT: '0', POWERTOOLS_LOG_LEVEL: 'SILENT' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
+    env: { ...process.env, ...env, PORT: '0', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const deadline = Date.now() + 30_000;
@@ -41,7 +44,13 @@ const run = async (count: number, concurrency: number, call: (index: number) => 
 export const measureLatency = async (dynamoEndpoint: string) => {
   const simulator = createStnSimulator({ seed: false, requestsPerSecond: 1_000_000 });
   const simulatorUrl = await simulator.server.start();
-  const { child, url } = await startRunner({ DYNAMODB_ENDPOINT: dynamoEndpoint, STN_BASE_URL: simulatorUrl, STN_API_KEY: STN_SANDBOX_API_KEY, MONOGOTO_BASE_URL: '', ESIM_GO_BASE_URL: '' });
+  const { child, url } = await startRunner({
+    DYNAMODB_ENDPOINT: dynamoEndpoint,
+    STN_BASE_URL: simulatorUrl,
+    STN_API_KEY: STN_SANDBOX_API_KEY,
+    MONOGOTO_BASE_URL: '',
+    ESIM_GO_BASE_URL: '',
+  });
   const client = new StnClient({ baseUrl: simulatorUrl, timeoutMs: 8000, apiKey: async () => STN_SANDBOX_API_KEY });
   let serial = 0;
   const fresh = () => {
@@ -53,7 +62,10 @@ export const measureLatency = async (dynamoEndpoint: string) => {
   // Warm both paths (connections, JIT, the handler's init) before measuring.
   for (let index = 0; index < 20; index += 1) {
     await client.cancelNewSubscription({ activationId: fresh() });
-    await fetch(`${url}/v1/stn/activations/${fresh()}/cancel`, { method: 'POST', headers: { 'idempotency-key': `warm-${serial}` } }).then((response) => response.text());
+    await fetch(`${url}/v1/stn/activations/${fresh()}/cancel`, {
+      method: 'POST',
+      headers: { 'idempotency-key': `warm-${serial}` },
+    }).then((response) => response.text());
   }
   for (const latency of [0, 150]) {
     simulator.server.latencyMs = latency;
@@ -61,10 +73,21 @@ export const measureLatency = async (dynamoEndpoint: string) => {
       const count = concurrency === 1 ? 40 : 200;
       const direct = await run(count, concurrency, () => client.cancelNewSubscription({ activationId: fresh() }));
       const gateway = await run(count, concurrency, async () => {
-        const response = await fetch(`${url}/v1/stn/activations/${fresh()}/cancel`, { method: 'POST', headers: { 'idempotency-key': `bench-${serial}` } });
+        const response = await fetch(`${url}/v1/stn/activations/${fresh()}/cancel`, {
+          method: 'POST',
+          headers: { 'idempotency-key': `bench-${serial}` },
+        });
         if (response.status !== 200) throw new Error(`gateway answered ${response.status}: ${await response.text()}`);
       });
-      rows.push({ latency, concurrency, count, direct, gateway, ratio: gateway.p50 / direct.p50, addedMs: gateway.p50 - direct.p50 });
+      rows.push({
+        latency,
+        concurrency,
+        count,
+        direct,
+        gateway,
+        ratio: gateway.p50 / direct.p50,
+        addedMs: gateway.p50 - direct.p50,
+      });
     }
   }
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');

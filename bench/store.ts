@@ -5,7 +5,16 @@
  * BatchWriteItem (3 calls, but neither atomic nor able to append to the audit record). Taken round-robin, one sample
  * of each per round, so the machine's noise falls on all alike.
  */
-import { BatchWriteItemCommand, CreateTableCommand, DeleteTableCommand, DynamoDBClient, PutItemCommand, TransactWriteItemsCommand, type Update, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  TransactWriteItemsCommand,
+  type Update,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { percentile } from './stats.js';
 
 const PAYLOAD = { S: 'x'.repeat(600) };
@@ -14,17 +23,45 @@ export const measureStore = async (endpoint: string, rounds = 300) => {
   const client = new DynamoDBClient({ endpoint });
   const tables = [`bench-store-a-${Date.now()}`, `bench-store-b-${Date.now()}`] as const;
   for (const TableName of tables) {
-    await client.send(new CreateTableCommand({ TableName, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
+    await client.send(
+      new CreateTableCommand({
+        TableName,
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
   }
   const [first, second] = tables;
-  const update = (TableName: string, id: string): Update => ({ TableName, Key: { id: { S: id } }, UpdateExpression: 'SET payload = :payload', ExpressionAttributeValues: { ':payload': PAYLOAD } });
+  const update = (TableName: string, id: string): Update => ({
+    TableName,
+    Key: { id: { S: id } },
+    UpdateExpression: 'SET payload = :payload',
+    ExpressionAttributeValues: { ':payload': PAYLOAD },
+  });
   const kinds: Array<[string, (round: number) => Promise<unknown>]> = [
-    ['one conditional PutItem (module-scope client, warm connection)', (round) => client.send(new PutItemCommand({ TableName: first, Item: { id: { S: `put-${round}` }, payload: PAYLOAD }, ConditionExpression: 'attribute_not_exists(id)' }))],
+    [
+      'one conditional PutItem (module-scope client, warm connection)',
+      (round) =>
+        client.send(
+          new PutItemCommand({
+            TableName: first,
+            Item: { id: { S: `put-${round}` }, payload: PAYLOAD },
+            ConditionExpression: 'attribute_not_exists(id)',
+          }),
+        ),
+    ],
     [
       'the same PutItem from a client made per request (new connection)',
       async (round) => {
         const perRequest = new DynamoDBClient({ endpoint });
-        await perRequest.send(new PutItemCommand({ TableName: first, Item: { id: { S: `fresh-${round}` }, payload: PAYLOAD }, ConditionExpression: 'attribute_not_exists(id)' }));
+        await perRequest.send(
+          new PutItemCommand({
+            TableName: first,
+            Item: { id: { S: `fresh-${round}` }, payload: PAYLOAD },
+            ConditionExpression: 'attribute_not_exists(id)',
+          }),
+        );
         perRequest.destroy();
       },
     ],
@@ -33,19 +70,57 @@ export const measureStore = async (endpoint: string, rounds = 300) => {
       (round) =>
         client.send(
           new TransactWriteItemsCommand({
-            TransactItems: ['lock', 'marker', 'lease'].map((kind) => ({ Put: { TableName: first, Item: { id: { S: `start-${kind}-${round}` }, payload: PAYLOAD }, ConditionExpression: 'attribute_not_exists(id)' } })),
+            TransactItems: ['lock', 'marker', 'lease'].map((kind) => ({
+              Put: {
+                TableName: first,
+                Item: { id: { S: `start-${kind}-${round}` }, payload: PAYLOAD },
+                ConditionExpression: 'attribute_not_exists(id)',
+              },
+            })),
           }),
         ),
     ],
-    ['final write as two UpdateItems side by side (4 calls per new key)', (round) => Promise.all([client.send(new UpdateItemCommand(update(first, `pair-${round}`))), client.send(new UpdateItemCommand(update(second, `pair-${round}`)))])],
-    ['final write as one TransactWriteItems of two updates', (round) => client.send(new TransactWriteItemsCommand({ TransactItems: [{ Update: update(first, `tx-${round}`) }, { Update: update(second, `tx-${round}`) }] }))],
+    [
+      'final write as two UpdateItems side by side (4 calls per new key)',
+      (round) =>
+        Promise.all([
+          client.send(new UpdateItemCommand(update(first, `pair-${round}`))),
+          client.send(new UpdateItemCommand(update(second, `pair-${round}`))),
+        ]),
+    ],
+    [
+      'final write as one TransactWriteItems of two updates',
+      (round) =>
+        client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [{ Update: update(first, `tx-${round}`) }, { Update: update(second, `tx-${round}`) }],
+          }),
+        ),
+    ],
     [
       'final write as one TransactWriteItems of three updates: answer, lease release, audit (shipped)',
-      (round) => client.send(new TransactWriteItemsCommand({ TransactItems: [{ Update: update(first, `tx3-${round}`) }, { Update: update(first, `tx3r-${round}`) }, { Update: update(second, `tx3-${round}`) }] })),
+      (round) =>
+        client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              { Update: update(first, `tx3-${round}`) },
+              { Update: update(first, `tx3r-${round}`) },
+              { Update: update(second, `tx3-${round}`) },
+            ],
+          }),
+        ),
     ],
     [
       'final write as one BatchWriteItem of two puts',
-      (round) => client.send(new BatchWriteItemCommand({ RequestItems: { [first]: [{ PutRequest: { Item: { id: { S: `batch-${round}` }, payload: PAYLOAD } } }], [second]: [{ PutRequest: { Item: { id: { S: `batch-${round}` }, payload: PAYLOAD } } }] } })),
+      (round) =>
+        client.send(
+          new BatchWriteItemCommand({
+            RequestItems: {
+              [first]: [{ PutRequest: { Item: { id: { S: `batch-${round}` }, payload: PAYLOAD } } }],
+              [second]: [{ PutRequest: { Item: { id: { S: `batch-${round}` }, payload: PAYLOAD } } }],
+            },
+          }),
+        ),
     ],
   ];
   const samples = kinds.map((): number[] => []);
@@ -58,5 +133,9 @@ export const measureStore = async (endpoint: string, rounds = 300) => {
   }
   for (const TableName of tables) await client.send(new DeleteTableCommand({ TableName }));
   client.destroy();
-  return kinds.map(([label], index) => ({ label, p50: percentile(samples[index] ?? [], 50), p99: percentile(samples[index] ?? [], 99) }));
+  return kinds.map(([label], index) => ({
+    label,
+    p50: percentile(samples[index] ?? [], 50),
+    p99: percentile(samples[index] ?? [], 99),
+  }));
 };

@@ -8,7 +8,12 @@ import { median } from './stats.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-export const measureTimeline = async (handler: Handler, request: () => { event: APIGatewayProxyEvent; context: Context }, requests = 200, warmup = 40) => {
+export const measureTimeline = async (
+  handler: Handler,
+  request: () => { event: APIGatewayProxyEvent; context: Context },
+  requests = 200,
+  warmup = 40,
+) => {
   let started = 0;
   const marks: string[] = [];
   const at: number[] = [];

@@ -4,7 +4,10 @@ import { AccountPrincipal, AnyPrincipal, Effect, PolicyDocument, PolicyStatement
 import { PROBLEM_TYPE_BASE } from '../shared/errors.js';
 
 /** An optional resource policy: only the listed accounts, and/or only through the listed VPC endpoints. */
-export const resourcePolicy = (options: { allowedAccounts?: string[]; allowedVpcEndpoints?: string[] }): PolicyDocument | undefined => {
+export const resourcePolicy = (options: {
+  allowedAccounts?: string[];
+  allowedVpcEndpoints?: string[];
+}): PolicyDocument | undefined => {
   const accounts = options.allowedAccounts ?? [];
   const endpoints = options.allowedVpcEndpoints ?? [];
   if (accounts.length === 0 && endpoints.length === 0) return undefined;
@@ -37,14 +40,44 @@ export const resourcePolicy = (options: { allowedAccounts?: string[]; allowedVpc
  */
 export const addProblemResponses = (api: RestApi): void => {
   const templates: Array<[ResponseType, number, string, string, string]> = [
-    [ResponseType.BAD_REQUEST_BODY, 400, 'invalid-request', 'The request is not valid', '$context.error.validationErrorString'],
-    [ResponseType.BAD_REQUEST_PARAMETERS, 400, 'invalid-request', 'The request is not valid', '$context.error.validationErrorString'],
-    [ResponseType.MISSING_AUTHENTICATION_TOKEN, 404, 'not-found', 'Not found', 'No such route, or the request is not signed with SigV4.'],
+    [
+      ResponseType.BAD_REQUEST_BODY,
+      400,
+      'invalid-request',
+      'The request is not valid',
+      '$context.error.validationErrorString',
+    ],
+    [
+      ResponseType.BAD_REQUEST_PARAMETERS,
+      400,
+      'invalid-request',
+      'The request is not valid',
+      '$context.error.validationErrorString',
+    ],
+    [
+      ResponseType.MISSING_AUTHENTICATION_TOKEN,
+      404,
+      'not-found',
+      'Not found',
+      'No such route, or the request is not signed with SigV4.',
+    ],
     [ResponseType.INVALID_SIGNATURE, 403, 'access-denied', 'Access denied', '$context.error.message'],
     [ResponseType.EXPIRED_TOKEN, 403, 'access-denied', 'Access denied', '$context.error.message'],
     [ResponseType.ACCESS_DENIED, 403, 'access-denied', 'Access denied', '$context.error.message'],
-    [ResponseType.REQUEST_TOO_LARGE, 413, 'payload-too-large', 'The request body is too large', '$context.error.message'],
-    [ResponseType.UNSUPPORTED_MEDIA_TYPE, 415, 'unsupported-media-type', 'The request body must be application/json', '$context.error.message'],
+    [
+      ResponseType.REQUEST_TOO_LARGE,
+      413,
+      'payload-too-large',
+      'The request body is too large',
+      '$context.error.message',
+    ],
+    [
+      ResponseType.UNSUPPORTED_MEDIA_TYPE,
+      415,
+      'unsupported-media-type',
+      'The request body must be application/json',
+      '$context.error.message',
+    ],
     [ResponseType.THROTTLED, 429, 'throttled', 'Too many requests', 'The API is throttling this caller; retry later.'],
     [ResponseType.DEFAULT_4XX, 400, 'client-error', 'The request was refused', '$context.error.message'],
     [ResponseType.DEFAULT_5XX, 502, 'gateway-error', 'API Gateway failed', '$context.error.message'],
@@ -54,7 +87,9 @@ export const addProblemResponses = (api: RestApi): void => {
       type,
       statusCode: String(status),
       responseHeaders: { 'Content-Type': "'application/problem+json'" },
-      templates: { 'application/json': `{"type":"${PROBLEM_TYPE_BASE}${kind}","title":"${title}","status":${status},"detail":"${detail}"}` },
+      templates: {
+        'application/json': `{"type":"${PROBLEM_TYPE_BASE}${kind}","title":"${title}","status":${status},"detail":"${detail}"}`,
+      },
     });
   }
 };

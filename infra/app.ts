@@ -15,7 +15,9 @@ import { timeBudgetProblem } from './time-budget.js';
 const app = new App();
 const list = z
   .union([z.array(z.string()), z.string()])
-  .transform((value) => (Array.isArray(value) ? value : value.split(',')).map((item) => item.trim()).filter((item) => item !== ''));
+  .transform((value) =>
+    (Array.isArray(value) ? value : value.split(',')).map((item) => item.trim()).filter((item) => item !== ''),
+  );
 const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
 const count = z.coerce.number().int().positive();
 
@@ -32,7 +34,11 @@ const contextSchema = z.object({
   sourceMaps: flag.optional(),
 });
 
-const raw = Object.fromEntries(Object.keys(contextSchema.shape).map((key) => [key, app.node.tryGetContext(key) as unknown]).filter(([, value]) => value !== undefined && value !== ''));
+const raw = Object.fromEntries(
+  Object.keys(contextSchema.shape)
+    .map((key) => [key, app.node.tryGetContext(key) as unknown])
+    .filter(([, value]) => value !== undefined && value !== ''),
+);
 const parsed = contextSchema
   .superRefine((value, context) => {
     const problem = timeBudgetProblem(contracts, (value.upstreamTimeoutMs as number | undefined) ?? 8000);
@@ -40,7 +46,9 @@ const parsed = contextSchema
   })
   .safeParse(raw);
 if (!parsed.success) {
-  throw new Error(`Invalid CDK context: ${describeFieldErrors(fieldErrorsFromIssues(parsed.error.issues, { root: 'context' }))}`);
+  throw new Error(
+    `Invalid CDK context: ${describeFieldErrors(fieldErrorsFromIssues(parsed.error.issues, { root: 'context' }))}`,
+  );
 }
 const context = parsed.data;
 const baseUrls = parsed.data as Record<string, unknown>;
@@ -48,7 +56,9 @@ const baseUrls = parsed.data as Record<string, unknown>;
 new GatewayStack(app, 'SimCancelGateway', {
   routes,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
-  providerBaseUrls: Object.fromEntries(providers.map((provider) => [provider.name, baseUrls[baseUrlContextKey(provider)] as string | undefined])),
+  providerBaseUrls: Object.fromEntries(
+    providers.map((provider) => [provider.name, baseUrls[baseUrlContextKey(provider)] as string | undefined]),
+  ),
   upstreamTimeoutMs: context.upstreamTimeoutMs,
   idempotencyTtlSeconds: context.idempotencyTtlSeconds,
   operationsRetentionDays: context.operationsRetentionDays,

@@ -10,7 +10,8 @@ import { PROJECT_ROOT } from './functions.js';
 export const BUNDLE_TARGET = 'node22';
 export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
 /** Some bundled CommonJS dependencies call require(); ESM output needs it defined. */
-export const BUNDLE_BANNER = "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);";
+export const BUNDLE_BANNER =
+  "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);";
 /** Absolute paths: bundling runs locally (esbuild is a dev dependency; the construct never forces Docker). */
 export const BUNDLE_ALIASES: Record<string, string> = {
   '@aws-sdk/credential-provider-node': resolve(PROJECT_ROOT, 'shared', 'lambda-credentials.ts'),

@@ -4,4 +4,5 @@ import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-export const functionEntry = (operationName: string): string => resolve(PROJECT_ROOT, 'functions', operationName, 'index.ts');
+export const functionEntry = (operationName: string): string =>
+  resolve(PROJECT_ROOT, 'functions', operationName, 'index.ts');

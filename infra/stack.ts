@@ -4,7 +4,15 @@
  * secret per provider.
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { AccessLogFormat, AuthorizationType, LambdaIntegration, LogGroupLogDestination, MethodLoggingLevel, type RequestValidator, RestApi } from 'aws-cdk-lib/aws-apigateway';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  type RequestValidator,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { MAX_BODY_BYTES } from '../shared/http/request.js';
@@ -58,7 +66,10 @@ export class GatewayStack extends Stack {
 
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
     super(scope, id, props);
-    const budget = timeBudgetProblem(props.routes.flatMap((route) => (route.operation === undefined ? [] : [route.operation])), props.upstreamTimeoutMs ?? 8000);
+    const budget = timeBudgetProblem(
+      props.routes.flatMap((route) => (route.operation === undefined ? [] : [route.operation])),
+      props.upstreamTimeoutMs ?? 8000,
+    );
     if (budget !== undefined) throw new Error(budget);
 
     const table = (name: string, schema: { partitionKey: string; ttlAttribute: string }) =>
@@ -74,7 +85,10 @@ export class GatewayStack extends Stack {
     this.operationsTable = table('OperationsTable', OPERATIONS_TABLE);
     this.bus = new EventBus(this, 'Bus', { eventBusName: 'sim-cancel-gateway' });
 
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.api = new RestApi(this, 'Api', {
       restApiName: 'sim-cancel-gateway',
       description: 'Exactly-once cancellations at Monogoto, eSIM Go and sTN',
@@ -86,17 +100,35 @@ export class GatewayStack extends Stack {
         throttlingRateLimit: 50,
         throttlingBurstLimit: 100,
         // Per method as well, so one busy route cannot take the whole stage's budget.
-        methodOptions: Object.fromEntries(props.routes.map((route) => [`${route.path}/${route.method}`, { throttlingRateLimit: 20, throttlingBurstLimit: 40 }])),
+        methodOptions: Object.fromEntries(
+          props.routes.map((route) => [
+            `${route.path}/${route.method}`,
+            { throttlingRateLimit: 20, throttlingBurstLimit: 40 },
+          ]),
+        ),
         loggingLevel: MethodLoggingLevel.ERROR,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
-        accessLogFormat: AccessLogFormat.jsonWithStandardFields({ caller: true, httpMethod: true, ip: true, protocol: true, requestTime: true, resourcePath: true, responseLength: true, status: true, user: true }),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
       },
       // Execution logs and access logs need API Gateway's account-level CloudWatch role.
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
     });
     addProblemResponses(this.api);
-    this.validator = this.api.addRequestValidator('Validator', { validateRequestBody: true, validateRequestParameters: true });
+    this.validator = this.api.addRequestValidator('Validator', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
 
     const shared = {
       IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName,
@@ -110,7 +142,10 @@ export class GatewayStack extends Stack {
         provider.name,
         new Secret(this, `${pascal(provider.name)}Credentials`, {
           description: `${provider.label} API credentials for sim-cancel-gateway; set the real values after the first deploy`,
-          generateSecretString: { secretStringTemplate: JSON.stringify(provider.secret.template), generateStringKey: provider.secret.generatedKey },
+          generateSecretString: {
+            secretStringTemplate: JSON.stringify(provider.secret.template),
+            generateStringKey: provider.secret.generatedKey,
+          },
         }),
       );
     }
@@ -119,18 +154,26 @@ export class GatewayStack extends Stack {
     for (const route of props.routes) {
       const contract = route.operation;
       if (contract === undefined) {
-        const reader = new OperationFunction(this, `${pascal(route.name)}Function`, { entry: functionEntry(route.name), description: route.summary, environment: shared, sourceMaps: props.sourceMaps });
+        const reader = new OperationFunction(this, `${pascal(route.name)}Function`, {
+          entry: functionEntry(route.name),
+          description: route.summary,
+          environment: shared,
+          sourceMaps: props.sourceMaps,
+        });
         readers.push(reader);
         this.operationsTable.grantReadData(reader);
         this.api.root.resourceForPath(route.path).addMethod(route.method, new LambdaIntegration(reader), {
           operationName: route.name,
           requestValidator: this.validator,
-          requestParameters: Object.fromEntries((route.pathParameters ?? []).map((name) => [`method.request.path.${name}`, true])),
+          requestParameters: Object.fromEntries(
+            (route.pathParameters ?? []).map((name) => [`method.request.path.${name}`, true]),
+          ),
         });
         continue;
       }
       const provider = providers.find((candidate) => candidate.name === contract.provider);
-      if (provider === undefined) throw new Error(`${contract.name} names provider ${contract.provider}, which has no descriptor`);
+      if (provider === undefined)
+        throw new Error(`${contract.name} names provider ${contract.provider}, which has no descriptor`);
       const service = new OperationService(this, `${pascal(contract.name)}Service`, {
         contract,
         provider,
@@ -140,41 +183,89 @@ export class GatewayStack extends Stack {
         validator: this.validator,
         bus: this.bus,
         tables: { idempotency: this.idempotencyTable, operations: this.operationsTable },
-        environment: { ...shared, IDEMPOTENCY_TTL_SECONDS: String(props.idempotencyTtlSeconds ?? 86400), UPSTREAM_TIMEOUT_MS: String(props.upstreamTimeoutMs ?? 8000) },
+        environment: {
+          ...shared,
+          IDEMPOTENCY_TTL_SECONDS: String(props.idempotencyTtlSeconds ?? 86400),
+          UPSTREAM_TIMEOUT_MS: String(props.upstreamTimeoutMs ?? 8000),
+        },
         baseUrl: props.providerBaseUrls?.[provider.name],
         sourceMaps: props.sourceMaps,
       });
-      monitored.push({ name: contract.name, provider: provider.name, fn: service.fn, deadLetters: service.deadLetters });
+      monitored.push({
+        name: contract.name,
+        provider: provider.name,
+        fn: service.fn,
+        deadLetters: service.deadLetters,
+      });
     }
 
-    this.monitoring = new Monitoring(this, 'Monitoring', { api: this.api, tables: [this.idempotencyTable, this.operationsTable], operations: monitored, readers, alarmEmail: props.alarmEmail });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      api: this.api,
+      tables: [this.idempotencyTable, this.operationsTable],
+      operations: monitored,
+      readers,
+      alarmEmail: props.alarmEmail,
+    });
     if (props.enableWaf === true) this.addWaf();
     acknowledgeFindings(this);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName });
-    for (const [provider, secret] of secrets) new CfnOutput(this, `${pascal(provider)}SecretArn`, { value: secret.secretArn });
+    for (const [provider, secret] of secrets)
+      new CfnOutput(this, `${pascal(provider)}SecretArn`, { value: secret.secretArn });
   }
 
   private addWaf(): void {
     const acl = new CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
-      visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'sim-cancel-gateway', sampledRequestsEnabled: true },
+      visibilityConfig: {
+        cloudWatchMetricsEnabled: true,
+        metricName: 'sim-cancel-gateway',
+        sampledRequestsEnabled: true,
+      },
       rules: [
-        { name: 'common', priority: 0, overrideAction: { none: {} }, statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesCommonRuleSet' } }, visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'common', sampledRequestsEnabled: true } },
-        { name: 'ip-reputation', priority: 1, overrideAction: { none: {} }, statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesAmazonIpReputationList' } }, visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'ip-reputation', sampledRequestsEnabled: true } },
+        {
+          name: 'common',
+          priority: 0,
+          overrideAction: { none: {} },
+          statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesCommonRuleSet' } },
+          visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'common', sampledRequestsEnabled: true },
+        },
+        {
+          name: 'ip-reputation',
+          priority: 1,
+          overrideAction: { none: {} },
+          statement: {
+            managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesAmazonIpReputationList' },
+          },
+          visibilityConfig: {
+            cloudWatchMetricsEnabled: true,
+            metricName: 'ip-reputation',
+            sampledRequestsEnabled: true,
+          },
+        },
         {
           name: 'body-size',
           priority: 2,
           action: { block: {} },
-          statement: { sizeConstraintStatement: { fieldToMatch: { body: { oversizeHandling: 'MATCH' } }, comparisonOperator: 'GT', size: MAX_BODY_BYTES, textTransformations: [{ priority: 0, type: 'NONE' }] } },
+          statement: {
+            sizeConstraintStatement: {
+              fieldToMatch: { body: { oversizeHandling: 'MATCH' } },
+              comparisonOperator: 'GT',
+              size: MAX_BODY_BYTES,
+              textTransformations: [{ priority: 0, type: 'NONE' }],
+            },
+          },
           visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'body-size', sampledRequestsEnabled: true },
         },
       ],
     });
-    new CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.api.deploymentStage.stageArn, webAclArn: acl.attrArn });
+    new CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: this.api.deploymentStage.stageArn,
+      webAclArn: acl.attrArn,
+    });
   }
 }
 
@@ -182,13 +273,25 @@ export class GatewayStack extends Stack {
  * A function's share of its provider's containers: the provider's limits hold for all of its functions together, so
  * a second operation on a provider splits the containers instead of doubling the rate the provider sees.
  */
-export const containerShare = (provider: AnyProvider, contract: OperationContract, routes: readonly RouteDefinition[]): number => {
-  const siblings = routes.flatMap((route) => (route.operation?.provider === provider.name ? [route.operation.name] : []));
-  if (siblings.length > provider.limits.containers) throw new Error(`${provider.label} has ${siblings.length} operations but ${provider.limits.containers} containers: each function needs at least one`);
+export const containerShare = (
+  provider: AnyProvider,
+  contract: OperationContract,
+  routes: readonly RouteDefinition[],
+): number => {
+  const siblings = routes.flatMap((route) =>
+    route.operation?.provider === provider.name ? [route.operation.name] : [],
+  );
+  if (siblings.length > provider.limits.containers)
+    throw new Error(
+      `${provider.label} has ${siblings.length} operations but ${provider.limits.containers} containers: each function needs at least one`,
+    );
   const base = Math.floor(provider.limits.containers / siblings.length);
   const share = base + (siblings.indexOf(contract.name) < provider.limits.containers % siblings.length ? 1 : 0);
   // Each function has two queue mappings of at least queueConcurrency each; HTTP callers need room beside them.
   const queues = 2 * provider.limits.queueConcurrency;
-  if (share <= queues) throw new Error(`${provider.label}: ${contract.name} gets ${share} of ${provider.limits.containers} containers, but its queues may take ${queues}; give ${provider.label} at least ${(queues + 1) * siblings.length} containers`);
+  if (share <= queues)
+    throw new Error(
+      `${provider.label}: ${contract.name} gets ${share} of ${provider.limits.containers} containers, but its queues may take ${queues}; give ${provider.label} at least ${(queues + 1) * siblings.length} containers`,
+    );
   return share;
 };

@@ -13,8 +13,12 @@ export const FUNCTION_TIMEOUT_SECONDS = 28;
 /** Kept for the gateway's own work: the lock, the write-ahead record, the answer's save and the outcome event. */
 export const GATEWAY_ALLOWANCE_MS = 2_000;
 
-export const longestExecutionMs = (definitions: ReadonlyArray<Pick<OperationDefinition, 'maxSequentialCalls'>>, upstreamTimeoutMs: number): number =>
-  Math.max(...definitions.map((definition) => definition.maxSequentialCalls)) * upstreamTimeoutMs + GATEWAY_ALLOWANCE_MS;
+export const longestExecutionMs = (
+  definitions: ReadonlyArray<Pick<OperationDefinition, 'maxSequentialCalls'>>,
+  upstreamTimeoutMs: number,
+): number =>
+  Math.max(...definitions.map((definition) => definition.maxSequentialCalls)) * upstreamTimeoutMs +
+  GATEWAY_ALLOWANCE_MS;
 
 /** Why these settings cannot work, or undefined when every operation's longest chain fits. */
 export const timeBudgetProblem = (
@@ -22,13 +26,20 @@ export const timeBudgetProblem = (
   upstreamTimeoutMs: number,
   functionTimeoutMs = FUNCTION_TIMEOUT_SECONDS * 1000,
 ): string | undefined => {
-  const over = definitions.filter((definition) => definition.maxSequentialCalls * upstreamTimeoutMs + GATEWAY_ALLOWANCE_MS > functionTimeoutMs);
+  const over = definitions.filter(
+    (definition) => definition.maxSequentialCalls * upstreamTimeoutMs + GATEWAY_ALLOWANCE_MS > functionTimeoutMs,
+  );
   if (over.length === 0) return undefined;
   const longest = Math.max(...over.map((definition) => definition.maxSequentialCalls));
   const largest = Math.floor((functionTimeoutMs - GATEWAY_ALLOWANCE_MS) / longest);
   return (
     `upstreamTimeoutMs=${upstreamTimeoutMs} does not fit the ${functionTimeoutMs / 1000} s function timeout: ` +
-    over.map((definition) => `${definition.name} makes up to ${definition.maxSequentialCalls} provider calls in a row (${definition.maxSequentialCalls} x ${upstreamTimeoutMs} ms + ${GATEWAY_ALLOWANCE_MS} ms)`).join('; ') +
+    over
+      .map(
+        (definition) =>
+          `${definition.name} makes up to ${definition.maxSequentialCalls} provider calls in a row (${definition.maxSequentialCalls} x ${upstreamTimeoutMs} ms + ${GATEWAY_ALLOWANCE_MS} ms)`,
+      )
+      .join('; ') +
     `. Use at most ${largest}.`
   );
 };

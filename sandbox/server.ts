@@ -129,7 +129,8 @@ export class SimulatorServer {
     this.latencyMs = options.latencyMs ?? 0;
     this.#control = (request) => {
       if (request.method === 'GET' && request.path === '/__sim/calls') return { status: 200, body: this.calls };
-      if (request.method === 'GET' && request.path === '/__sim/state') return { status: 200, body: options.state?.() ?? {} };
+      if (request.method === 'GET' && request.path === '/__sim/state')
+        return { status: 200, body: options.state?.() ?? {} };
       if (request.method === 'POST' && request.path === '/__sim/faults') {
         this.injectFault(request.body as Fault);
         return { status: 204 };
@@ -218,7 +219,9 @@ export class SimulatorServer {
       (candidate) =>
         (candidate.method === undefined || candidate.method === request.method) &&
         (candidate.path === undefined || candidate.path === request.path) &&
-        (candidate.matching === undefined || url.includes(candidate.matching) || request.rawBody.includes(candidate.matching)),
+        (candidate.matching === undefined ||
+          url.includes(candidate.matching) ||
+          request.rawBody.includes(candidate.matching)),
     );
     if (fault === undefined) return undefined;
     fault.remaining -= 1;
@@ -244,7 +247,14 @@ export class SimulatorServer {
     } catch {
       body = rawBody;
     }
-    const request: SimRequest = { method: incoming.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: incoming.headers, body, rawBody };
+    const request: SimRequest = {
+      method: incoming.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: incoming.headers,
+      body,
+      rawBody,
+    };
 
     const control = request.path.startsWith('/__sim/') ? this.#control(request) : undefined;
     if (control !== undefined) return this.#send(response, control);
@@ -264,16 +274,26 @@ export class SimulatorServer {
     const delay = this.latencyMs + (stale ? 0 : (fault?.latencyMs ?? 0)) + Math.random() * this.jitterMs;
     if (delay > 0) await sleep(delay);
 
-    if (fault?.kind === 'status-then-apply-late' || fault?.kind === 'hang-then-apply-late' || fault?.kind === 'reset-then-apply-late') {
+    if (
+      fault?.kind === 'status-then-apply-late' ||
+      fault?.kind === 'hang-then-apply-late' ||
+      fault?.kind === 'reset-then-apply-late'
+    ) {
       this.#defer(sleep(fault.applyAfterMs ?? 0).then(() => this.#route(request)));
       if (fault.kind === 'hang-then-apply-late') return;
       if (fault.kind === 'reset-then-apply-late') return void incoming.socket.destroy();
-      return this.#send(response, { status: fault.status ?? 500, body: { error: 'Injected failure (the request will be applied later)' } });
+      return this.#send(response, {
+        status: fault.status ?? 500,
+        body: { error: 'Injected failure (the request will be applied later)' },
+      });
     }
     if (stale) {
       // Serialized now: the routes answer live objects, which a later write would change before they are sent.
       const routed = await this.#route(request);
-      const answer = { ...routed, body: routed.body === undefined ? undefined : (JSON.parse(JSON.stringify(routed.body)) as unknown) };
+      const answer = {
+        ...routed,
+        body: routed.body === undefined ? undefined : (JSON.parse(JSON.stringify(routed.body)) as unknown),
+      };
       const delivered = sleep(fault.latencyMs ?? 0).then(() => {
         if (!response.destroyed) this.#send(response, answer);
       });
@@ -284,14 +304,20 @@ export class SimulatorServer {
     if (fault?.kind === 'hang') return;
     if (fault?.kind === 'reset') return void incoming.socket.destroy();
     if (fault?.kind === 'status') {
-      const retryAfter: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
-      return this.#send(response, { status: fault.status ?? 500, body: { error: 'Injected failure' }, headers: retryAfter });
+      const retryAfter: Record<string, string> =
+        fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
+      return this.#send(response, {
+        status: fault.status ?? 500,
+        body: { error: 'Injected failure' },
+        headers: retryAfter,
+      });
     }
 
     const answer = await this.#route(request);
     if (fault?.kind === 'apply-then-hang') return;
     if (fault?.kind === 'apply-then-reset') return void incoming.socket.destroy();
-    if (fault?.kind === 'apply-then-status') return this.#send(response, { status: fault.status ?? 500, body: { error: 'Injected failure after applying' } });
+    if (fault?.kind === 'apply-then-status')
+      return this.#send(response, { status: fault.status ?? 500, body: { error: 'Injected failure after applying' } });
     if (fault?.kind === 'apply-then-garbage') {
       response.writeHead(200, { 'content-type': 'text/html' });
       return void response.end('<html><body>Bad gateway</body></html>');
@@ -304,7 +330,9 @@ export class SimulatorServer {
       if (route.method !== request.method) continue;
       const match = route.regex.exec(request.path);
       if (match !== null) {
-        const params = Object.fromEntries(Object.entries(match.groups ?? {}).map(([name, value]) => [name, decodeURIComponent(value)]));
+        const params = Object.fromEntries(
+          Object.entries(match.groups ?? {}).map(([name, value]) => [name, decodeURIComponent(value)]),
+        );
         return route.handle(request, params);
       }
     }

@@ -23,10 +23,21 @@ export interface SignableRequest {
 /** Signs for API Gateway (`execute-api`); `signingDate` is fixed only by tests. */
 export const signRequest = async (
   request: SignableRequest,
-  options: { region: string; credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider; service?: string; signingDate?: Date },
+  options: {
+    region: string;
+    credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+    service?: string;
+    signingDate?: Date;
+  },
 ): Promise<Record<string, string>> => {
   // No x-amz-content-sha256 header: API Gateway does not need it, and without it the signature is the textbook one.
-  const signer = new SignatureV4({ credentials: options.credentials, region: options.region, service: options.service ?? 'execute-api', sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
+  const signer = new SignatureV4({
+    credentials: options.credentials,
+    region: options.region,
+    service: options.service ?? 'execute-api',
+    sha256: Hash.bind(null, 'sha256'),
+    applyChecksum: false,
+  });
   const signed = await signer.sign(
     {
       method: request.method,
@@ -50,30 +61,66 @@ export interface SmokeResult {
   passed: boolean;
 }
 
-export const runSmoke = async (options: { url: string; region: string; credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider; inputs?: Record<string, Record<string, unknown>> }): Promise<SmokeResult[]> => {
+export const runSmoke = async (options: {
+  url: string;
+  region: string;
+  credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  inputs?: Record<string, Record<string, unknown>>;
+}): Promise<SmokeResult[]> => {
   const base = options.url.replace(/\/+$/, '');
   const results: SmokeResult[] = [];
   for (const definition of operations) {
-    const request = operationRequest(definition, { ...definition.example, ...options.inputs?.[definition.name] }, { dryRun: true });
+    const request = operationRequest(
+      definition,
+      { ...definition.example, ...options.inputs?.[definition.name] },
+      { dryRun: true },
+    );
     const url = new URL(`${base}${request.path}`);
     for (const [name, value] of Object.entries(request.query)) url.searchParams.set(name, value);
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
-    const headers = await signRequest({ method: request.method, url, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body }, options);
+    const headers = await signRequest(
+      { method: request.method, url, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body },
+      options,
+    );
     const response = await fetch(url, { method: request.method, headers, body });
     const answer = (await response.json().catch(() => ({}))) as { status?: string; type?: string };
     const type = answer.type?.split('/').pop() ?? answer.status ?? '';
-    results.push({ operation: definition.name, status: response.status, type, passed: (response.status === 200 && answer.status === 'validated') || (response.status === 422 && type === 'upstream-rejected') });
+    results.push({
+      operation: definition.name,
+      status: response.status,
+      type,
+      passed:
+        (response.status === 200 && answer.status === 'validated') ||
+        (response.status === 422 && type === 'upstream-rejected'),
+    });
   }
   return results;
 };
 
 const main = async () => {
-  const { values } = parseArgs({ options: { url: { type: 'string' }, region: { type: 'string' }, input: { type: 'string', multiple: true } } });
-  if (values.url === undefined) throw new Error('Usage: npm run smoke -- --url https://<api-id>.execute-api.<region>.amazonaws.com/v1 [--region <region>]');
-  const region = values.region ?? /execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(values.url)?.[1] ?? process.env.AWS_REGION ?? 'us-east-1';
-  const inputs = Object.fromEntries((values.input ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), JSON.parse(entry.slice(entry.indexOf('=') + 1)) as Record<string, unknown>]));
+  const { values } = parseArgs({
+    options: { url: { type: 'string' }, region: { type: 'string' }, input: { type: 'string', multiple: true } },
+  });
+  if (values.url === undefined)
+    throw new Error(
+      'Usage: npm run smoke -- --url https://<api-id>.execute-api.<region>.amazonaws.com/v1 [--region <region>]',
+    );
+  const region =
+    values.region ??
+    /execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(values.url)?.[1] ??
+    process.env.AWS_REGION ??
+    'us-east-1';
+  const inputs = Object.fromEntries(
+    (values.input ?? []).map((entry) => [
+      entry.slice(0, entry.indexOf('=')),
+      JSON.parse(entry.slice(entry.indexOf('=') + 1)) as Record<string, unknown>,
+    ]),
+  );
   const results = await runSmoke({ url: values.url, region, credentials: defaultProvider(), inputs });
-  for (const result of results) process.stdout.write(`${result.passed ? 'ok  ' : 'FAIL'} ${result.operation.padEnd(18)} ${result.status} ${result.type}\n`);
+  for (const result of results)
+    process.stdout.write(
+      `${result.passed ? 'ok  ' : 'FAIL'} ${result.operation.padEnd(18)} ${result.status} ${result.type}\n`,
+    );
   const failed = results.filter((result) => !result.passed).length;
   process.stdout.write(`smoke: ${results.length - failed} passed, ${failed} failed\n`);
   if (failed > 0) process.exitCode = 1;

@@ -60,17 +60,26 @@ export const markerId = (operation: string, scope: { caller: string; key: string
   `attempt#${operation}#${createHash('sha256').update(`${scope.caller}\n${scope.key}`).digest('hex')}`;
 
 export const storeUnavailable = (error: unknown, what = 'The attempt record') =>
-  new ProblemError('dependency-unavailable', `${what} could not be written, so the provider was not called. Retry with the same key.`, {
-    retryAfterSeconds: 1,
-    cause: error,
-  });
+  new ProblemError(
+    'dependency-unavailable',
+    `${what} could not be written, so the provider was not called. Retry with the same key.`,
+    {
+      retryAfterSeconds: 1,
+      cause: error,
+    },
+  );
 
 const tableName = () => config().IDEMPOTENCY_TABLE_NAME;
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 export const keyExpiration = (): number => nowSeconds() + config().IDEMPOTENCY_TTL_SECONDS;
-const live = <T extends { expiration: number }>(item: T | undefined): T | undefined => (item !== undefined && item.expiration >= nowSeconds() ? item : undefined);
+const live = <T extends { expiration: number }>(item: T | undefined): T | undefined =>
+  item !== undefined && item.expiration >= nowSeconds() ? item : undefined;
 
-export const newKeyMarker = (fields: Omit<KeyMarker, 'attempt' | 'expiration' | 'verdict'>): KeyMarker => ({ ...fields, attempt: 1, expiration: keyExpiration() });
+export const newKeyMarker = (fields: Omit<KeyMarker, 'attempt' | 'expiration' | 'verdict'>): KeyMarker => ({
+  ...fields,
+  attempt: 1,
+  expiration: keyExpiration(),
+});
 
 /** The Put that creates a key's marker unless a live one exists (folded into the idempotency lock's transaction). */
 export const keyMarkerPut = (marker: KeyMarker): Put => ({
@@ -84,14 +93,20 @@ export const keyMarkerPut = (marker: KeyMarker): Put => ({
 
 export const readKeyMarker = async (id: string): Promise<KeyMarker | undefined> => {
   try {
-    const result = await documentClient.send(new GetCommand({ TableName: tableName(), Key: { [IDEMPOTENCY_TABLE.partitionKey]: id }, ConsistentRead: true }));
+    const result = await documentClient.send(
+      new GetCommand({ TableName: tableName(), Key: { [IDEMPOTENCY_TABLE.partitionKey]: id }, ConsistentRead: true }),
+    );
     return live(result.Item as KeyMarker | undefined);
   } catch (error) {
     throw storeUnavailable(error);
   }
 };
 
-const reused = () => new ProblemError('idempotency-key-reused', 'This Idempotency-Key was used with a different request payload; use a new key for a new request.');
+const reused = () =>
+  new ProblemError(
+    'idempotency-key-reused',
+    'This Idempotency-Key was used with a different request payload; use a new key for a new request.',
+  );
 
 /**
  * Claims the next attempt of a key: creates the marker, or (an earlier execution of this key exists) checks its
@@ -103,25 +118,42 @@ export const claimKey = async (fresh: KeyMarker, known?: KeyMarker | null): Prom
     const existing = round === 0 && known !== undefined ? live(known ?? undefined) : await readKeyMarker(fresh.id);
     try {
       if (existing === undefined) {
-        await documentClient.send(new UpdateCommand({
-          TableName: tableName(),
-          Key: { [IDEMPOTENCY_TABLE.partitionKey]: fresh.id },
-          UpdateExpression: 'SET operation = :operation, operationId = :operationId, payloadHash = :hash, #target = :target, attempt = :one, expiration = :expiration REMOVE verdict',
-          ConditionExpression: 'attribute_not_exists(#id) OR expiration < :now',
-          ExpressionAttributeNames: { '#id': IDEMPOTENCY_TABLE.partitionKey, '#target': 'target' },
-          ExpressionAttributeValues: { ':operation': fresh.operation, ':operationId': fresh.operationId, ':hash': fresh.payloadHash, ':target': fresh.target, ':one': 1, ':expiration': fresh.expiration, ':now': nowSeconds() },
-        }));
+        await documentClient.send(
+          new UpdateCommand({
+            TableName: tableName(),
+            Key: { [IDEMPOTENCY_TABLE.partitionKey]: fresh.id },
+            UpdateExpression:
+              'SET operation = :operation, operationId = :operationId, payloadHash = :hash, #target = :target, attempt = :one, expiration = :expiration REMOVE verdict',
+            ConditionExpression: 'attribute_not_exists(#id) OR expiration < :now',
+            ExpressionAttributeNames: { '#id': IDEMPOTENCY_TABLE.partitionKey, '#target': 'target' },
+            ExpressionAttributeValues: {
+              ':operation': fresh.operation,
+              ':operationId': fresh.operationId,
+              ':hash': fresh.payloadHash,
+              ':target': fresh.target,
+              ':one': 1,
+              ':expiration': fresh.expiration,
+              ':now': nowSeconds(),
+            },
+          }),
+        );
         return fresh;
       }
       if (existing.payloadHash !== fresh.payloadHash) throw reused();
-      await documentClient.send(new UpdateCommand({
-        TableName: tableName(),
-        Key: { [IDEMPOTENCY_TABLE.partitionKey]: fresh.id },
-        // The lifetime is refreshed with each attempt, as the target's is: an attempt must not outlive its key's marker.
-        UpdateExpression: 'SET attempt = :next, expiration = :expiration',
-        ConditionExpression: 'attempt = :current',
-        ExpressionAttributeValues: { ':next': existing.attempt + 1, ':current': existing.attempt, ':expiration': keyExpiration() },
-      }));
+      await documentClient.send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: { [IDEMPOTENCY_TABLE.partitionKey]: fresh.id },
+          // The lifetime is refreshed with each attempt, as the target's is: an attempt must not outlive its key's marker.
+          UpdateExpression: 'SET attempt = :next, expiration = :expiration',
+          ConditionExpression: 'attempt = :current',
+          ExpressionAttributeValues: {
+            ':next': existing.attempt + 1,
+            ':current': existing.attempt,
+            ':expiration': keyExpiration(),
+          },
+        }),
+      );
       return { ...existing, attempt: existing.attempt + 1, expiration: keyExpiration() };
     } catch (error) {
       if (error instanceof ProblemError) throw error;
@@ -129,7 +161,11 @@ export const claimKey = async (fresh: KeyMarker, known?: KeyMarker | null): Prom
       // Another execution of this key moved the marker meanwhile: read it again.
     }
   }
-  throw new ProblemError('idempotency-key-in-flight', 'Another request with this Idempotency-Key is being processed; retry after the indicated delay.', { retryAfterSeconds: 1 });
+  throw new ProblemError(
+    'idempotency-key-in-flight',
+    'Another request with this Idempotency-Key is being processed; retry after the indicated delay.',
+    { retryAfterSeconds: 1 },
+  );
 };
 
 /** The Update that records another key's verdict on this key's marker (alone, or inside a transaction). */
@@ -139,5 +175,8 @@ export const verdictUpdate = (markerIdOfKey: string, verdict: RecordedVerdict) =
   UpdateExpression: 'SET verdict = :verdict',
   ConditionExpression: 'attribute_exists(#id)',
   ExpressionAttributeNames: { '#id': IDEMPOTENCY_TABLE.partitionKey },
-  ExpressionAttributeValues: marshall({ ':verdict': verdict }, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
+  ExpressionAttributeValues: marshall(
+    { ':verdict': verdict },
+    { removeUndefinedValues: true, convertClassInstanceToMap: true },
+  ),
 });

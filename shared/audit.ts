@@ -42,7 +42,10 @@ export interface OperationRecord {
   lastAttempt?: number;
 }
 
-export type AuditedOperation = Omit<OperationRecord, 'attempts' | 'expiresAt' | 'createdAt' | 'updatedAt' | 'lastAttempt'>;
+export type AuditedOperation = Omit<
+  OperationRecord,
+  'attempts' | 'expiresAt' | 'createdAt' | 'updatedAt' | 'lastAttempt'
+>;
 
 /** The update that appends one attempt (marshalled, so it can go alone or inside a transaction). */
 export const attemptUpdate = (record: AuditedOperation, entry: AttemptEntry): Update => {
@@ -57,7 +60,14 @@ export const attemptUpdate = (record: AuditedOperation, entry: AttemptEntry): Up
       'lastAttempt = :attemptNumber',
     // Appending is not idempotent: a write repeated after a lost answer must not record the attempt twice.
     ConditionExpression: 'attribute_not_exists(lastAttempt) OR lastAttempt < :attemptNumber',
-    ExpressionAttributeNames: { '#operation': 'operation', '#target': 'target', '#source': 'source', '#input': 'input', '#status': 'status', '#expiresAt': OPERATIONS_TABLE.ttlAttribute },
+    ExpressionAttributeNames: {
+      '#operation': 'operation',
+      '#target': 'target',
+      '#source': 'source',
+      '#input': 'input',
+      '#status': 'status',
+      '#expiresAt': OPERATIONS_TABLE.ttlAttribute,
+    },
     ExpressionAttributeValues: marshall(
       {
         ':operation': record.operation,
@@ -81,6 +91,11 @@ export const attemptUpdate = (record: AuditedOperation, entry: AttemptEntry): Up
 };
 
 export const readOperation = async (operationId: string): Promise<OperationRecord | undefined> => {
-  const result = await documentClient.send(new GetCommand({ TableName: config().OPERATIONS_TABLE_NAME, Key: { [OPERATIONS_TABLE.partitionKey]: operationId } }));
+  const result = await documentClient.send(
+    new GetCommand({
+      TableName: config().OPERATIONS_TABLE_NAME,
+      Key: { [OPERATIONS_TABLE.partitionKey]: operationId },
+    }),
+  );
   return result.Item as OperationRecord | undefined;
 };

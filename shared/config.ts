@@ -55,7 +55,9 @@ export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   const trimmed = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = configSchema.safeParse(trimmed);
   if (!parsed.success) {
-    throw new ConfigurationError(`Invalid configuration: ${describeFieldErrors(fieldErrorsFromIssues(parsed.error.issues, { root: 'configuration' }))}`);
+    throw new ConfigurationError(
+      `Invalid configuration: ${describeFieldErrors(fieldErrorsFromIssues(parsed.error.issues, { root: 'configuration' }))}`,
+    );
   }
   return parsed.data;
 };

@@ -13,9 +13,15 @@ export const configurationSchema = (providers: readonly AnyProvider[] = register
   z.object({ ...commonSettings, ...Object.assign({}, ...providers.map(prefixedSettings)) });
 
 /** Parses the environment against the whole schema; an invalid value fails with one message naming every bad variable. */
-export const readConfiguration = (env: NodeJS.ProcessEnv = process.env, providers: readonly AnyProvider[] = registered): Record<string, unknown> => {
+export const readConfiguration = (
+  env: NodeJS.ProcessEnv = process.env,
+  providers: readonly AnyProvider[] = registered,
+): Record<string, unknown> => {
   const trimmed = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = configurationSchema(providers).safeParse(trimmed);
-  if (!parsed.success) throw new ConfigurationError(`Invalid configuration: ${describeFieldErrors(fieldErrorsFromIssues(parsed.error.issues, { root: 'configuration' }))}`);
+  if (!parsed.success)
+    throw new ConfigurationError(
+      `Invalid configuration: ${describeFieldErrors(fieldErrorsFromIssues(parsed.error.issues, { root: 'configuration' }))}`,
+    );
   return parsed.data;
 };

@@ -30,7 +30,10 @@ let client: SQSClient | undefined;
 export const deadLetter = async (letter: DeadLetter): Promise<void> => {
   const queueUrl = config().DEAD_LETTER_QUEUE_URL;
   if (queueUrl === undefined) {
-    if (sink === undefined) throw new Error('DEAD_LETTER_QUEUE_URL is not set (and no local sink is installed): the message was not dead-lettered');
+    if (sink === undefined)
+      throw new Error(
+        'DEAD_LETTER_QUEUE_URL is not set (and no local sink is installed): the message was not dead-lettered',
+      );
     await sink(letter);
     return;
   }

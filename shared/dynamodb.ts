@@ -7,4 +7,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export const dynamoDBClient = new DynamoDBClient({});
-export const documentClient = DynamoDBDocumentClient.from(dynamoDBClient, { marshallOptions: { removeUndefinedValues: true } });
+export const documentClient = DynamoDBDocumentClient.from(dynamoDBClient, {
+  marshallOptions: { removeUndefinedValues: true },
+});

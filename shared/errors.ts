@@ -19,7 +19,10 @@ export const PROBLEMS = {
   'idempotency-key-missing': { status: 400, title: 'Idempotency-Key header is required' },
   'not-found': { status: 404, title: 'Not found' },
   'idempotency-key-in-flight': { status: 409, title: 'A request with this Idempotency-Key is still being processed' },
-  'reconciliation-needed': { status: 409, title: 'The outcome of an earlier attempt cannot be established; nothing was sent again' },
+  'reconciliation-needed': {
+    status: 409,
+    title: 'The outcome of an earlier attempt cannot be established; nothing was sent again',
+  },
   'target-busy': { status: 409, title: 'Another request is working on this eSIM or activation; nothing was sent' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be application/json' },
@@ -32,8 +35,15 @@ export const PROBLEMS = {
   'upstream-auth-failed': { status: 502, title: "The provider refused the gateway's credentials; nothing was done" },
   'upstream-throttled': { status: 503, title: 'The provider is throttling requests' },
   'dependency-unavailable': { status: 503, title: 'A dependency of the gateway is unavailable; nothing was sent' },
-  'outcome-pending': { status: 503, title: 'The provider may have applied the request, but its answer could not be recorded; retry with the same Idempotency-Key' },
-  'time-budget-exhausted': { status: 503, title: 'Too little of the invocation was left to call the provider safely; nothing was sent' },
+  'outcome-pending': {
+    status: 503,
+    title:
+      'The provider may have applied the request, but its answer could not be recorded; retry with the same Idempotency-Key',
+  },
+  'time-budget-exhausted': {
+    status: 503,
+    title: 'Too little of the invocation was left to call the provider safely; nothing was sent',
+  },
   'upstream-timeout': { status: 504, title: 'The provider did not answer in time; the outcome is unknown' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
@@ -91,7 +101,8 @@ export class ProblemError extends Error {
 }
 
 /** `path: message; path: message`: how field errors read in one line (a problem's `detail`, an error message). */
-export const describeFieldErrors = (errors: readonly FieldError[]): string => errors.map((error) => `${error.path}: ${error.message}`).join('; ');
+export const describeFieldErrors = (errors: readonly FieldError[]): string =>
+  errors.map((error) => `${error.path}: ${error.message}`).join('; ');
 
 export const invalidRequest = (errors: FieldError[]): ProblemError =>
   new ProblemError('invalid-request', describeFieldErrors(errors), {
@@ -110,7 +121,10 @@ export interface IssueNaming {
 }
 
 /** The one mapping from zod issues to field errors (HTTP requests, queue messages and bus events, path parameters). */
-export const fieldErrorsFromIssues = (issues: readonly z.core.$ZodIssue[], { root, unknownFields = 'each' }: IssueNaming): FieldError[] =>
+export const fieldErrorsFromIssues = (
+  issues: readonly z.core.$ZodIssue[],
+  { root, unknownFields = 'each' }: IssueNaming,
+): FieldError[] =>
   issues.flatMap((issue) => {
     const path = issue.path.length > 0 ? issue.path.join('.') : root;
     if (issue.code !== 'unrecognized_keys') return [{ path, message: issue.message }];
@@ -119,10 +133,15 @@ export const fieldErrorsFromIssues = (issues: readonly z.core.$ZodIssue[], { roo
   });
 
 /** The 400 for input zod refused, every issue named. */
-export const invalidInput = (issues: readonly z.core.$ZodIssue[], naming: IssueNaming): ProblemError => invalidRequest(fieldErrorsFromIssues(issues, naming));
+export const invalidInput = (issues: readonly z.core.$ZodIssue[], naming: IssueNaming): ProblemError =>
+  invalidRequest(fieldErrorsFromIssues(issues, naming));
 
 /** The provider may have applied the write and the answer was not recorded: only a retry with the same key is safe. */
-export const outcomePending = (retryAfterSeconds: number, cause?: unknown, extensions: Record<string, unknown> = {}): ProblemError =>
+export const outcomePending = (
+  retryAfterSeconds: number,
+  cause?: unknown,
+  extensions: Record<string, unknown> = {},
+): ProblemError =>
   new ProblemError(
     'outcome-pending',
     'The request may have been applied by the provider, but the gateway could not record the answer. Retry with the same Idempotency-Key after the ' +
@@ -155,10 +174,14 @@ export const toProblemError = (error: unknown): ProblemError => {
   if (error instanceof IdempotencyItemNotFoundError) {
     // The key's record existed when the lock was tried and was gone when read back (an earlier attempt released it
     // in between; seen where the store ignores ALL_OLD, as dynalite does). Nothing was sent; the next try decides.
-    return new ProblemError('idempotency-key-in-flight', 'The state of this Idempotency-Key changed while it was being checked; nothing was sent. Retry after the indicated delay.', {
-      retryAfterSeconds: 1,
-      cause: error,
-    });
+    return new ProblemError(
+      'idempotency-key-in-flight',
+      'The state of this Idempotency-Key changed while it was being checked; nothing was sent. Retry after the indicated delay.',
+      {
+        retryAfterSeconds: 1,
+        cause: error,
+      },
+    );
   }
   if (error instanceof IdempotencyValidationError) {
     return new ProblemError(
@@ -170,9 +193,14 @@ export const toProblemError = (error: unknown): ProblemError => {
   if (error instanceof IdempotencyPersistenceLayerError || error instanceof IdempotencyInconsistentStateError) {
     // Powertools fails before the call when it cannot take the lock, and after it when it cannot save the result or
     // release the key. After the call the provider may have applied the write: never say "nothing was sent" then.
-    const beforeTheCall = error instanceof IdempotencyInconsistentStateError || /in progress record/i.test(error.message);
+    const beforeTheCall =
+      error instanceof IdempotencyInconsistentStateError || /in progress record/i.test(error.message);
     if (beforeTheCall) {
-      return new ProblemError('dependency-unavailable', 'The idempotency store could not be used, so the provider was not called. Retry with the same key.', { retryAfterSeconds: 1, cause: error });
+      return new ProblemError(
+        'dependency-unavailable',
+        'The idempotency store could not be used, so the provider was not called. Retry with the same key.',
+        { retryAfterSeconds: 1, cause: error },
+      );
     }
     return outcomePending(1, error);
   }

@@ -32,9 +32,16 @@ export interface OutcomeEvent {
   detail: OutcomeEventDetail;
 }
 
-const STATUS_WORDS: Record<OperationStatus, string> = { succeeded: 'Succeeded', in_progress: 'In Progress', rejected: 'Rejected', failed: 'Failed', unknown: 'Unknown' };
+const STATUS_WORDS: Record<OperationStatus, string> = {
+  succeeded: 'Succeeded',
+  in_progress: 'In Progress',
+  rejected: 'Rejected',
+  failed: 'Failed',
+  unknown: 'Unknown',
+};
 
-export const outcomeDetailType = (eventName: string, status: OperationStatus): string => `${eventName} ${STATUS_WORDS[status]}`;
+export const outcomeDetailType = (eventName: string, status: OperationStatus): string =>
+  `${eventName} ${STATUS_WORDS[status]}`;
 export const requestedDetailType = (eventName: string): string => `${eventName} Requested`;
 
 export const stableEventId = (operationId: string, status: OperationStatus): string => {
@@ -57,13 +64,27 @@ let client: EventBridgeClient | undefined;
 export const publishOutcome = async (event: OutcomeEvent): Promise<void> => {
   const busName = config().EVENT_BUS_NAME;
   if (busName === undefined) {
-    if (sink === undefined) throw new Error('EVENT_BUS_NAME is not set (and no local sink is installed): the outcome event was not published');
+    if (sink === undefined)
+      throw new Error(
+        'EVENT_BUS_NAME is not set (and no local sink is installed): the outcome event was not published',
+      );
     await sink(event);
     return;
   }
   client ??= new EventBridgeClient({});
   const result = await client.send(
-    new PutEventsCommand({ Entries: [{ EventBusName: busName, Source: event.source, DetailType: event.detailType, Detail: JSON.stringify(event.detail), Time: new Date(event.detail.occurredAt) }] }),
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: busName,
+          Source: event.source,
+          DetailType: event.detailType,
+          Detail: JSON.stringify(event.detail),
+          Time: new Date(event.detail.occurredAt),
+        },
+      ],
+    }),
   );
-  if ((result.FailedEntryCount ?? 0) > 0) throw new Error(`EventBridge refused the outcome event: ${result.Entries?.[0]?.ErrorCode ?? 'unknown error'}`);
+  if ((result.FailedEntryCount ?? 0) > 0)
+    throw new Error(`EventBridge refused the outcome event: ${result.Entries?.[0]?.ErrorCode ?? 'unknown error'}`);
 };

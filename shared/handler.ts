@@ -11,9 +11,12 @@ import { withObservability } from './lambda.js';
 import type { OperationDefinition } from './operations/definition.js';
 import { createQueueConsumer } from './queue/consumer.js';
 
-const isSqsEvent = (event: APIGatewayProxyEvent | SQSEvent): event is SQSEvent => Array.isArray((event as SQSEvent).Records);
+const isSqsEvent = (event: APIGatewayProxyEvent | SQSEvent): event is SQSEvent =>
+  Array.isArray((event as SQSEvent).Records);
 
-export const createOperationHandler = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>) => {
+export const createOperationHandler = <Input extends Record<string, unknown>>(
+  definition: OperationDefinition<Input>,
+) => {
   // In Lambda, configuration is checked at init: every invalid or missing setting is named in one error, and
   // credentials must come from Secrets Manager, never from plain variables.
   if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) assertProviderConfigured(definition.descriptor);
@@ -23,9 +26,17 @@ export const createOperationHandler = <Input extends Record<string, unknown>>(de
 
   function dispatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse>;
   function dispatch(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult>;
-  function dispatch(event: APIGatewayProxyEvent | SQSEvent, context: Context): Promise<APIGatewayProxyResult | SQSBatchResponse> {
+  function dispatch(
+    event: APIGatewayProxyEvent | SQSEvent,
+    context: Context,
+  ): Promise<APIGatewayProxyResult | SQSBatchResponse> {
     return isSqsEvent(event) ? consumeQueue(event, context) : answerHttp(event, context);
   }
 
-  return withObservability(dispatch as (event: APIGatewayProxyEvent | SQSEvent, context: Context) => Promise<APIGatewayProxyResult | SQSBatchResponse>);
+  return withObservability(
+    dispatch as (
+      event: APIGatewayProxyEvent | SQSEvent,
+      context: Context,
+    ) => Promise<APIGatewayProxyResult | SQSBatchResponse>,
+  );
 };

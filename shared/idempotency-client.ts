@@ -33,17 +33,56 @@ import { LeaseLostError } from './target-lease.js';
 const executions = new AsyncLocalStorage<JoinedWrites>();
 
 /** The fields a transaction item can carry over from Powertools' command; any other field means "do not join". */
-const TRANSFERABLE = new Set(['TableName', 'Key', 'Item', 'UpdateExpression', 'ConditionExpression', 'ExpressionAttributeNames', 'ExpressionAttributeValues', 'ReturnValuesOnConditionCheckFailure']);
+const TRANSFERABLE = new Set([
+  'TableName',
+  'Key',
+  'Item',
+  'UpdateExpression',
+  'ConditionExpression',
+  'ExpressionAttributeNames',
+  'ExpressionAttributeValues',
+  'ReturnValuesOnConditionCheckFailure',
+]);
 
-const asTransactItem = (command: PutItemCommand | UpdateItemCommand | DeleteItemCommand): TransactWriteItem | undefined => {
+const asTransactItem = (
+  command: PutItemCommand | UpdateItemCommand | DeleteItemCommand,
+): TransactWriteItem | undefined => {
   const input = command.input as unknown as Record<string, unknown>;
   if (Object.keys(input).some((key) => input[key] !== undefined && !TRANSFERABLE.has(key))) return undefined;
   const { TableName, ConditionExpression, ExpressionAttributeNames, ExpressionAttributeValues } = command.input;
   if (command instanceof PutItemCommand) {
-    return { Put: { TableName, Item: command.input.Item, ConditionExpression, ExpressionAttributeNames, ExpressionAttributeValues, ReturnValuesOnConditionCheckFailure: command.input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? 'ALL_OLD' : undefined } };
+    return {
+      Put: {
+        TableName,
+        Item: command.input.Item,
+        ConditionExpression,
+        ExpressionAttributeNames,
+        ExpressionAttributeValues,
+        ReturnValuesOnConditionCheckFailure:
+          command.input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? 'ALL_OLD' : undefined,
+      },
+    };
   }
-  if (command instanceof DeleteItemCommand) return { Delete: { TableName, Key: command.input.Key, ConditionExpression, ExpressionAttributeNames, ExpressionAttributeValues } };
-  return { Update: { TableName, Key: command.input.Key, ConditionExpression, ExpressionAttributeNames, ExpressionAttributeValues, UpdateExpression: command.input.UpdateExpression } };
+  if (command instanceof DeleteItemCommand)
+    return {
+      Delete: {
+        TableName,
+        Key: command.input.Key,
+        ConditionExpression,
+        ExpressionAttributeNames,
+        ExpressionAttributeValues,
+      },
+    };
+  return {
+    Update: {
+      TableName,
+      Key: command.input.Key,
+      ConditionExpression,
+      ExpressionAttributeNames,
+      ExpressionAttributeValues,
+      UpdateExpression: command.input.UpdateExpression,
+    },
+  };
 };
 
 let transactionsUnsupported = false;
@@ -70,10 +109,19 @@ const sendLock = async (command: PutItemCommand, start: NonNullable<JoinedWrites
       if (lockReason?.Code === 'ConditionalCheckFailed') {
         start.result = { joined: false };
         // What Powertools expects from its own PutItem: it replays, or answers "in progress", from the old item.
-        throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: error.$metadata, Item: lockReason.Item });
+        throw new ConditionalCheckFailedException({
+          message: 'The conditional request failed',
+          $metadata: error.$metadata,
+          Item: lockReason.Item,
+        });
       }
       // What each condition saw: the old item when it failed, nothing there when it passed (no read needed then).
-      const seen = (reason: typeof markerReason) => (reason?.Code === 'ConditionalCheckFailed' ? (reason.Item ?? undefined) : reason?.Code === 'None' ? null : undefined);
+      const seen = (reason: typeof markerReason) =>
+        reason?.Code === 'ConditionalCheckFailed'
+          ? (reason.Item ?? undefined)
+          : reason?.Code === 'None'
+            ? null
+            : undefined;
       start.result = { joined: false, knownMarker: seen(markerReason), knownTarget: seen(targetReason) };
     } else {
       unsupported(error);
@@ -94,39 +142,63 @@ const writeAudit = async (audit: NonNullable<NonNullable<JoinedWrites['final']>[
 };
 
 /** Without a transaction: the lease is checked first, then Powertools' write, then the release and the audit. */
-const sendFinalSeparately = async (command: UpdateItemCommand | DeleteItemCommand, final: NonNullable<JoinedWrites['final']>): Promise<unknown> => {
+const sendFinalSeparately = async (
+  command: UpdateItemCommand | DeleteItemCommand,
+  final: NonNullable<JoinedWrites['final']>,
+): Promise<unknown> => {
   const release = final.release;
   if (release !== undefined) {
     try {
-      await dynamoDBClient.send(new UpdateItemCommand({ TableName: release.TableName, Key: release.Key, UpdateExpression: 'SET version = version', ConditionExpression: release.ConditionExpression, ExpressionAttributeValues: { ':token': release.ExpressionAttributeValues?.[':token'] as never } }));
+      await dynamoDBClient.send(
+        new UpdateItemCommand({
+          TableName: release.TableName,
+          Key: release.Key,
+          UpdateExpression: 'SET version = version',
+          ConditionExpression: release.ConditionExpression,
+          ExpressionAttributeValues: { ':token': release.ExpressionAttributeValues?.[':token'] as never },
+        }),
+      );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new LeaseLostError('the target lease was taken over before the answer was saved');
+      if (error instanceof ConditionalCheckFailedException)
+        throw new LeaseLostError('the target lease was taken over before the answer was saved');
       throw error;
     }
   }
   const own = await sendOwn(command);
   const alongside = release === undefined ? [] : [release, ...(final.withRelease ?? [])];
-  await Promise.allSettled([...alongside.map((update) => dynamoDBClient.send(new UpdateItemCommand(update))), final.audit === undefined ? undefined : writeAudit(final.audit)]);
+  await Promise.allSettled([
+    ...alongside.map((update) => dynamoDBClient.send(new UpdateItemCommand(update))),
+    final.audit === undefined ? undefined : writeAudit(final.audit),
+  ]);
   return own;
 };
 
 const reasonCode = (error: unknown, index: number): string | undefined =>
   error instanceof TransactionCanceledException ? error.CancellationReasons?.[index]?.Code : undefined;
 
-const sendFinalWrite = async (command: UpdateItemCommand | DeleteItemCommand, final: NonNullable<JoinedWrites['final']>): Promise<unknown> => {
+const sendFinalWrite = async (
+  command: UpdateItemCommand | DeleteItemCommand,
+  final: NonNullable<JoinedWrites['final']>,
+): Promise<unknown> => {
   const own = asTransactItem(command);
   if (transactionsUnsupported || own === undefined) return sendFinalSeparately(command, final);
-  const release: TransactWriteItem[] = final.release === undefined ? [] : [{ Update: final.release }, ...(final.withRelease ?? []).map((Update) => ({ Update }))];
+  const release: TransactWriteItem[] =
+    final.release === undefined
+      ? []
+      : [{ Update: final.release }, ...(final.withRelease ?? []).map((Update) => ({ Update }))];
   const audit: TransactWriteItem[] = final.audit === undefined ? [] : [{ Update: final.audit.update }];
   try {
     return await dynamoDBClient.send(new TransactWriteItemsCommand({ TransactItems: [own, ...release, ...audit] }));
   } catch (error) {
     if (unsupported(error)) return sendFinalSeparately(command, final);
-    if (release.length > 0 && reasonCode(error, 1) === 'ConditionalCheckFailed') throw new LeaseLostError('the target lease was taken over before the answer was saved');
+    if (release.length > 0 && reasonCode(error, 1) === 'ConditionalCheckFailed')
+      throw new LeaseLostError('the target lease was taken over before the answer was saved');
     if (final.audit === undefined) throw error;
     // The audit entry never decides: the answer and the release go without it, the entry is written on its own.
     const [result] = await Promise.allSettled([
-      release.length === 0 ? sendOwn(command) : dynamoDBClient.send(new TransactWriteItemsCommand({ TransactItems: [own, ...release] })),
+      release.length === 0
+        ? sendOwn(command)
+        : dynamoDBClient.send(new TransactWriteItemsCommand({ TransactItems: [own, ...release] })),
       writeAudit(final.audit),
     ]);
     if (result.status === 'rejected') throw result.reason;
@@ -144,7 +216,8 @@ export const withJoinedWrites = async <T>(joined: JoinedWrites, work: () => Prom
   } finally {
     const left = joined.final;
     delete joined.final;
-    if (left?.release !== undefined) await dynamoDBClient.send(new UpdateItemCommand(left.release as Update)).catch(() => undefined);
+    if (left?.release !== undefined)
+      await dynamoDBClient.send(new UpdateItemCommand(left.release as Update)).catch(() => undefined);
     if (left?.audit !== undefined) await writeAudit(left.audit);
   }
 };
@@ -153,7 +226,8 @@ const send = (async (command: unknown, ...rest: unknown[]) => {
   const joined = executions.getStore();
   if (joined !== undefined) {
     const start = joined.start;
-    if (command instanceof PutItemCommand && start !== undefined && start.result === undefined) return sendLock(command, start);
+    if (command instanceof PutItemCommand && start !== undefined && start.result === undefined)
+      return sendLock(command, start);
     const final = joined.final;
     if (final !== undefined && (command instanceof UpdateItemCommand || command instanceof DeleteItemCommand)) {
       // Taken, so no later write in the same execution can carry the entries twice.
@@ -165,4 +239,6 @@ const send = (async (command: unknown, ...rest: unknown[]) => {
 }) as DynamoDBClient['send'];
 
 /** The shared client (same connections, config and middleware) with `send` joining the lock and final writes. */
-export const idempotencyClient: DynamoDBClient = Object.assign(Object.create(dynamoDBClient) as DynamoDBClient, { send });
+export const idempotencyClient: DynamoDBClient = Object.assign(Object.create(dynamoDBClient) as DynamoDBClient, {
+  send,
+});

@@ -9,7 +9,11 @@
  * - the final write carries the execution's audit entry in the same transaction (`idempotency-client.ts`).
  */
 import { createHash } from 'node:crypto';
-import { IdempotencyConfig, IdempotencyPersistenceLayerError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyConfig,
+  IdempotencyPersistenceLayerError,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import { keyMarkerPut } from './attempts.js';
@@ -37,12 +41,22 @@ export type IdempotentResult = StoredResponse & { replayed?: true };
 /** Logged and recorded instead of the key itself: keys may carry customer references. */
 export const keyHash = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 16);
 
-export const idempotencyKeyPrefix = (definition: Pick<OperationDefinition, 'name'>): string => `sim-cancel-gateway.${definition.name}`;
+export const idempotencyKeyPrefix = (definition: Pick<OperationDefinition, 'name'>): string =>
+  `sim-cancel-gateway.${definition.name}`;
 
-export type IdempotentRunner<Input> = (request: IdempotentRequest<Input>, context: Context, recorder: Recorder) => Promise<IdempotentResult>;
+export type IdempotentRunner<Input> = (
+  request: IdempotentRequest<Input>,
+  context: Context,
+  recorder: Recorder,
+) => Promise<IdempotentResult>;
 
-export const createIdempotentRunner = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>): IdempotentRunner<Input> => {
-  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: config().IDEMPOTENCY_TABLE_NAME, awsSdkV3Client: idempotencyClient });
+export const createIdempotentRunner = <Input extends Record<string, unknown>>(
+  definition: OperationDefinition<Input>,
+): IdempotentRunner<Input> => {
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: config().IDEMPOTENCY_TABLE_NAME,
+    awsSdkV3Client: idempotencyClient,
+  });
   const idempotencyConfig = new IdempotencyConfig({
     eventKeyJmesPath: 'scope',
     payloadValidationJmesPath: 'input',
@@ -52,23 +66,37 @@ export const createIdempotentRunner = <Input extends Record<string, unknown>>(de
   });
   // The execution travels beside the request (Powertools hashes only `scope` and `input`).
   const run = makeIdempotent(
-    async (request: IdempotentRequest<Input> & { execution: Execution }): Promise<StoredResponse> => runOperation(request.execution),
+    async (request: IdempotentRequest<Input> & { execution: Execution }): Promise<StoredResponse> =>
+      runOperation(request.execution),
     { persistenceStore, config: idempotencyConfig, keyPrefix: idempotencyKeyPrefix(definition) },
   );
   return async (request, context, recorder) => {
     // Lets Powertools expire an in-progress record when this invocation would have timed out; the lease expires then too.
     idempotencyConfig.registerLambdaContext(context);
     // The framework works on any definition's input: the definition itself is typed where it is written.
-    const execution = createExecution(definition, request, context.getRemainingTimeInMillis(), recorder) as unknown as Execution;
+    const execution = createExecution(
+      definition,
+      request,
+      context.getRemainingTimeInMillis(),
+      recorder,
+    ) as unknown as Execution;
     // Nothing is claimed when the invocation cannot see one provider call through to its saved answer.
     ensureTimeForCall(execution);
-    execution.joined.start = { items: [{ Put: keyMarkerPut(execution.freshMarker) }, { Update: leaseUpdate(execution.lease) }] };
+    execution.joined.start = {
+      items: [{ Put: keyMarkerPut(execution.freshMarker) }, { Update: leaseUpdate(execution.lease) }],
+    };
     try {
       return (await withJoinedWrites(execution.joined, () => run({ ...request, execution }))) as IdempotentResult;
     } catch (error) {
       // The answer's save (or the key's release) failed after the provider call: say so only if a write went out.
-      if (error instanceof IdempotencyPersistenceLayerError && /update success|delete record/i.test(error.message) && execution.state.writeSent) {
-        throw outcomePending(Math.max(Math.ceil((execution.deadline - Date.now()) / 1000), 1), error, { operationId: execution.state.marker?.operationId });
+      if (
+        error instanceof IdempotencyPersistenceLayerError &&
+        /update success|delete record/i.test(error.message) &&
+        execution.state.writeSent
+      ) {
+        throw outcomePending(Math.max(Math.ceil((execution.deadline - Date.now()) / 1000), 1), error, {
+          operationId: execution.state.marker?.operationId,
+        });
       }
       throw error;
     }

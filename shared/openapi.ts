@@ -21,49 +21,85 @@ const PROBLEM_DESCRIPTIONS: Record<ProblemKind, string> = {
   'invalid-request': 'A field is wrong; `errors` names each one (`path`, `message`). Nothing was sent to the provider.',
   'idempotency-key-missing': 'Requests that change provider state need an `Idempotency-Key` header (or `dryRun=true`).',
   'not-found': 'No such route, or no such operation for this caller.',
-  'idempotency-key-in-flight': 'The first request with this key is still running, or an earlier attempt may still be in flight at the provider. Retry after `Retry-After`.',
+  'idempotency-key-in-flight':
+    'The first request with this key is still running, or an earlier attempt may still be in flight at the provider. Retry after `Retry-After`.',
   'target-busy':
     'Another key is working on the same eSIM (whatever the bundle) or activation, or left an attempt there whose outcome is not known yet. Nothing was sent. ' +
     'Retry after `Retry-After` (with the same key); once the provider can no longer be applying that attempt, the gateway reconciles it and proceeds.',
-  'reconciliation-needed': "An earlier attempt's answer was lost and the provider's state neither proves nor rules out its effect. Nothing was sent again; `observed` shows why. Needs a person.",
+  'reconciliation-needed':
+    "An earlier attempt's answer was lost and the provider's state neither proves nor rules out its effect. Nothing was sent again; `observed` shows why. Needs a person.",
   'payload-too-large': 'The body is over 16 KiB.',
   'unsupported-media-type': 'The body is not `application/json`.',
   'idempotency-key-reused': 'This key was used for a different request; use a new key.',
-  'upstream-rejected': "The provider definitively refused; `detail` is its message, `upstream` its status and body. Saved and replayed.",
-  'esim-return-risk': 'The eSIM Go revoke would leave an uninstalled eSIM with no bundle (eSIM Go returns process). Nothing was revoked; `plan` says why. Retry with `allowEsimReturn=true` and a new key to accept.',
+  'upstream-rejected':
+    'The provider definitively refused; `detail` is its message, `upstream` its status and body. Saved and replayed.',
+  'esim-return-risk':
+    'The eSIM Go revoke would leave an uninstalled eSIM with no bundle (eSIM Go returns process). Nothing was revoked; `plan` says why. Retry with `allowEsimReturn=true` and a new key to accept.',
   'internal-error': 'A bug in the gateway. Logged; nothing about it is revealed.',
-  'upstream-failed': 'The provider answered 5xx or something unreadable; the outcome is unknown. Retrying with the same key is safe: the gateway reconciles first.',
-  'upstream-unreachable': 'The provider could not be reached, or a read before the write failed. Nothing was changed; retry.',
-  'upstream-auth-failed': "The provider refused the gateway's credentials. Nothing was done; fix the secret, then retry.",
+  'upstream-failed':
+    'The provider answered 5xx or something unreadable; the outcome is unknown. Retrying with the same key is safe: the gateway reconciles first.',
+  'upstream-unreachable':
+    'The provider could not be reached, or a read before the write failed. Nothing was changed; retry.',
+  'upstream-auth-failed':
+    "The provider refused the gateway's credentials. Nothing was done; fix the secret, then retry.",
   'upstream-throttled': 'The provider throttled the gateway; nothing was done. Retry after `Retry-After`.',
-  'dependency-unavailable': 'DynamoDB could not be used. Fail closed: the provider was not called (or the result could not be recorded). Retry with the same key.',
+  'dependency-unavailable':
+    'DynamoDB could not be used. Fail closed: the provider was not called (or the result could not be recorded). Retry with the same key.',
   'outcome-pending':
     'The provider may have applied the request, but the gateway could not record the answer. Retry with the same key after `Retry-After`: the gateway reconciles ' +
     'with the provider before sending anything again. Never retry with a new key.',
-  'time-budget-exhausted': 'Too little of the invocation was left to call the provider and save its answer. Nothing was sent; retry with the same key.',
-  'upstream-timeout': 'The provider did not answer in time; the outcome is unknown. Retrying with the same key is safe: the gateway reconciles first.',
+  'time-budget-exhausted':
+    'Too little of the invocation was left to call the provider and save its answer. Nothing was sent; retry with the same key.',
+  'upstream-timeout':
+    'The provider did not answer in time; the outcome is unknown. Retrying with the same key is safe: the gateway reconciles first.',
 };
 
 const problemRef = { $ref: '#/components/schemas/ProblemDetails' };
 const problemResponse = (description: string, kinds: ProblemKind[]) => ({
   description: `${description} Problem types: ${kinds.map((kind) => `\`${kind}\``).join(', ')}.`,
-  headers: kinds.some((kind) => ['idempotency-key-in-flight', 'target-busy', 'upstream-throttled', 'dependency-unavailable', 'outcome-pending', 'time-budget-exhausted'].includes(kind)) ? { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } : undefined,
+  headers: kinds.some((kind) =>
+    [
+      'idempotency-key-in-flight',
+      'target-busy',
+      'upstream-throttled',
+      'dependency-unavailable',
+      'outcome-pending',
+      'time-budget-exhausted',
+    ].includes(kind),
+  )
+    ? { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } }
+    : undefined,
   content: {
     'application/problem+json': {
       schema: problemRef,
-      example: { type: `${PROBLEM_TYPE_BASE}${kinds[0]}`, title: PROBLEMS[kinds[0] as ProblemKind].title, status: PROBLEMS[kinds[0] as ProblemKind].status, detail: PROBLEM_DESCRIPTIONS[kinds[0] as ProblemKind] },
+      example: {
+        type: `${PROBLEM_TYPE_BASE}${kinds[0]}`,
+        title: PROBLEMS[kinds[0] as ProblemKind].title,
+        status: PROBLEMS[kinds[0] as ProblemKind].status,
+        detail: PROBLEM_DESCRIPTIONS[kinds[0] as ProblemKind],
+      },
     },
   },
 });
 
 const operationPath = (definition: OperationContract) => {
   const parameters: JsonObject[] = [];
-  const fields = (location: 'path' | 'query') => Object.entries(definition.request[location].shape as Record<string, z.ZodType>);
-  for (const [name, schema] of fields('path')) parameters.push({ name, in: 'path', required: true, schema: schemaOf(schema), example: definition.example[name] });
-  for (const [name, schema] of fields('query')) parameters.push({ name, in: 'query', required: false, schema: schemaOf(schema) });
+  const fields = (location: 'path' | 'query') =>
+    Object.entries(definition.request[location].shape as Record<string, z.ZodType>);
+  for (const [name, schema] of fields('path'))
+    parameters.push({ name, in: 'path', required: true, schema: schemaOf(schema), example: definition.example[name] });
+  for (const [name, schema] of fields('query'))
+    parameters.push({ name, in: 'query', required: false, schema: schemaOf(schema) });
   parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
   const body = definition.request.body;
-  const exampleBody = body === undefined ? undefined : Object.fromEntries(Object.keys(body.shape).filter((name) => definition.example[name] !== undefined).map((name) => [name, definition.example[name]]));
+  const exampleBody =
+    body === undefined
+      ? undefined
+      : Object.fromEntries(
+          Object.keys(body.shape)
+            .filter((name) => definition.example[name] !== undefined)
+            .map((name) => [name, definition.example[name]]),
+        );
   const target = definition.target(definition.example);
   return {
     [definition.route.method.toLowerCase()]: {
@@ -72,29 +108,73 @@ const operationPath = (definition: OperationContract) => {
       tags: ['Operations'],
       description: `${definition.summary}. Provider: ${definition.provider}. Also triggered by \`${definition.eventName} Requested\` events (see README, Events). \`dryRun=true\` previews it without changing anything.`,
       parameters,
-      requestBody: body === undefined ? undefined : { required: false, content: { 'application/json': { schema: schemaOf(body), example: exampleBody } } },
+      requestBody:
+        body === undefined
+          ? undefined
+          : { required: false, content: { 'application/json': { schema: schemaOf(body), example: exampleBody } } },
       responses: {
         '200': {
-          description: 'Done (`succeeded`), accepted and completing later (`in_progress`), or previewed (`validated`). Replays carry `Idempotent-Replayed: true`.',
-          headers: { 'Idempotent-Replayed': { description: 'Present and `true` when this is the saved answer of an earlier request with the same key.', schema: { type: 'string', enum: ['true'] } } },
+          description:
+            'Done (`succeeded`), accepted and completing later (`in_progress`), or previewed (`validated`). Replays carry `Idempotent-Replayed: true`.',
+          headers: {
+            'Idempotent-Replayed': {
+              description: 'Present and `true` when this is the saved answer of an earlier request with the same key.',
+              schema: { type: 'string', enum: ['true'] },
+            },
+          },
           content: {
             'application/json': {
               schema: { $ref: '#/components/schemas/OperationResult' },
               examples: {
-                succeeded: { value: { operationId: 'op_3f6c2d1e9b8a4c7d8e9f0a1b2c3d4e5f', operation: definition.name, target, status: 'succeeded', upstream: { status: 200, body: {} } } },
-                validated: { value: { operationId: 'op_3f6c2d1e9b8a4c7d8e9f0a1b2c3d4e5f', operation: definition.name, target, status: 'validated', preview: {}, upstream: null } },
+                succeeded: {
+                  value: {
+                    operationId: 'op_3f6c2d1e9b8a4c7d8e9f0a1b2c3d4e5f',
+                    operation: definition.name,
+                    target,
+                    status: 'succeeded',
+                    upstream: { status: 200, body: {} },
+                  },
+                },
+                validated: {
+                  value: {
+                    operationId: 'op_3f6c2d1e9b8a4c7d8e9f0a1b2c3d4e5f',
+                    operation: definition.name,
+                    target,
+                    status: 'validated',
+                    preview: {},
+                    upstream: null,
+                  },
+                },
               },
             },
           },
         },
-        '400': problemResponse('Invalid input or a missing Idempotency-Key.', ['invalid-request', 'idempotency-key-missing']),
-        '409': problemResponse('The key is in flight, the target is busy, or an earlier attempt needs a person.', ['idempotency-key-in-flight', 'target-busy', 'reconciliation-needed']),
+        '400': problemResponse('Invalid input or a missing Idempotency-Key.', [
+          'invalid-request',
+          'idempotency-key-missing',
+        ]),
+        '409': problemResponse('The key is in flight, the target is busy, or an earlier attempt needs a person.', [
+          'idempotency-key-in-flight',
+          'target-busy',
+          'reconciliation-needed',
+        ]),
         '413': problemResponse('Body too large.', ['payload-too-large']),
         '415': problemResponse('Body is not JSON.', ['unsupported-media-type']),
-        '422': problemResponse('Key reused with another payload, the provider refused, or a safety guard refused.', ['upstream-rejected', 'idempotency-key-reused', 'esim-return-risk']),
+        '422': problemResponse('Key reused with another payload, the provider refused, or a safety guard refused.', [
+          'upstream-rejected',
+          'idempotency-key-reused',
+          'esim-return-risk',
+        ]),
         '500': problemResponse('A bug.', ['internal-error']),
-        '502': problemResponse('The provider failed, could not be reached, or refused our credentials.', ['upstream-failed', 'upstream-unreachable', 'upstream-auth-failed']),
-        '503': problemResponse('The provider throttled us, DynamoDB is unavailable, the answer could not be recorded, or the invocation had too little time left.', ['upstream-throttled', 'dependency-unavailable', 'outcome-pending', 'time-budget-exhausted']),
+        '502': problemResponse('The provider failed, could not be reached, or refused our credentials.', [
+          'upstream-failed',
+          'upstream-unreachable',
+          'upstream-auth-failed',
+        ]),
+        '503': problemResponse(
+          'The provider throttled us, DynamoDB is unavailable, the answer could not be recorded, or the invocation had too little time left.',
+          ['upstream-throttled', 'dependency-unavailable', 'outcome-pending', 'time-budget-exhausted'],
+        ),
         '504': problemResponse('The provider did not answer in time.', ['upstream-timeout']),
       },
     },
@@ -102,7 +182,10 @@ const operationPath = (definition: OperationContract) => {
 };
 
 const problemTypesTable = (Object.keys(PROBLEMS) as ProblemKind[])
-  .map((kind) => `| \`${PROBLEM_TYPE_BASE}${kind}\` | ${PROBLEMS[kind].status} | ${PROBLEMS[kind].title}. ${PROBLEM_DESCRIPTIONS[kind]} |`)
+  .map(
+    (kind) =>
+      `| \`${PROBLEM_TYPE_BASE}${kind}\` | ${PROBLEMS[kind].status} | ${PROBLEMS[kind].title}. ${PROBLEM_DESCRIPTIONS[kind]} |`,
+  )
   .join('\n');
 
 export const buildOpenApiDocument = (): JsonObject => JSON.parse(JSON.stringify(document())) as JsonObject;
@@ -117,17 +200,33 @@ const document = (): JsonObject => {
       operationId: 'get-operation',
       summary: "Read an operation's audit record",
       tags: ['Audit trail'],
-      description: 'Only the caller that asked for the operation can read it; anyone else gets 404, as for an unknown id.',
-      parameters: [{ name: 'operationId', in: 'path', required: true, schema: { type: 'string', pattern: '^op_[0-9a-f]{32}$' } }],
+      description:
+        'Only the caller that asked for the operation can read it; anyone else gets 404, as for an unknown id.',
+      parameters: [
+        { name: 'operationId', in: 'path', required: true, schema: { type: 'string', pattern: '^op_[0-9a-f]{32}$' } },
+      ],
       responses: {
-        '200': { description: 'The audit record.', content: { 'application/json': { schema: { $ref: '#/components/schemas/OperationRecord' } } } },
+        '200': {
+          description: 'The audit record.',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/OperationRecord' } } },
+        },
         '400': problemResponse('Malformed operation id.', ['invalid-request']),
         '404': problemResponse('No such operation for this caller.', ['not-found']),
       },
     },
   };
   paths['/v1/openapi.json'] = {
-    get: { operationId: 'get-openapi', summary: 'This document', tags: ['Reference'], responses: { '200': { description: 'The OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } } } },
+    get: {
+      operationId: 'get-openapi',
+      summary: 'This document',
+      tags: ['Reference'],
+      responses: {
+        '200': {
+          description: 'The OpenAPI 3.1 document.',
+          content: { 'application/json': { schema: { type: 'object' } } },
+        },
+      },
+    },
   };
   return {
     openapi: '3.1.0',
@@ -137,19 +236,44 @@ const document = (): JsonObject => {
       description:
         'One API for cancelling things at eSIM connectivity providers safely: every cancellation at most once per `Idempotency-Key`, previewable with `dryRun=true`, audited, and driven over HTTP or events.',
     },
-    servers: [{ url: '/', description: 'The API stage (https://<api-id>.execute-api.<region>.amazonaws.com/v1, or http://127.0.0.1:3000 locally)' }],
+    servers: [
+      {
+        url: '/',
+        description:
+          'The API stage (https://<api-id>.execute-api.<region>.amazonaws.com/v1, or http://127.0.0.1:3000 locally)',
+      },
+    ],
     security: [{ sigv4: [] }],
     tags: [
-      { name: 'Operations', description: 'Cancellations at the providers. Each answers 200 with `operationId`, `operation`, `status` and `upstream`, or a problem.' },
+      {
+        name: 'Operations',
+        description:
+          'Cancellations at the providers. Each answers 200 with `operationId`, `operation`, `status` and `upstream`, or a problem.',
+      },
       { name: 'Audit trail', description: 'What happened to an operation, attempt by attempt.' },
       { name: 'Reference', description: 'This document.' },
-      { name: 'Problem types', description: `Every error is \`application/problem+json\` (RFC 9457).\n\n| type | status | meaning |\n|---|---|---|\n${problemTypesTable}` },
+      {
+        name: 'Problem types',
+        description: `Every error is \`application/problem+json\` (RFC 9457).\n\n| type | status | meaning |\n|---|---|---|\n${problemTypesTable}`,
+      },
     ],
-    'x-problem-types': (Object.keys(PROBLEMS) as ProblemKind[]).map((kind) => ({ type: `${PROBLEM_TYPE_BASE}${kind}`, status: PROBLEMS[kind].status, title: PROBLEMS[kind].title, description: PROBLEM_DESCRIPTIONS[kind] })),
+    'x-problem-types': (Object.keys(PROBLEMS) as ProblemKind[]).map((kind) => ({
+      type: `${PROBLEM_TYPE_BASE}${kind}`,
+      status: PROBLEMS[kind].status,
+      title: PROBLEMS[kind].title,
+      description: PROBLEM_DESCRIPTIONS[kind],
+    })),
     paths,
     components: {
       securitySchemes: {
-        sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'AWS Signature Version 4 for `execute-api` (IAM authorization). The caller\'s IAM principal scopes its idempotency keys and operations.', 'x-amazon-apigateway-authtype': 'awsSigv4' },
+        sigv4: {
+          type: 'apiKey',
+          name: 'Authorization',
+          in: 'header',
+          description:
+            "AWS Signature Version 4 for `execute-api` (IAM authorization). The caller's IAM principal scopes its idempotency keys and operations.",
+          'x-amazon-apigateway-authtype': 'awsSigv4',
+        },
       },
       parameters: {
         IdempotencyKey: {
@@ -161,42 +285,85 @@ const document = (): JsonObject => {
           schema: { type: 'string', minLength: 1, maxLength: 257, pattern: '^[\\x20-\\x7e]+$' },
         },
       },
-      headers: { RetryAfter: { description: 'Seconds to wait before retrying.', schema: { type: 'string', pattern: '^\\d+$' } } },
+      headers: {
+        RetryAfter: { description: 'Seconds to wait before retrying.', schema: { type: 'string', pattern: '^\\d+$' } },
+      },
       schemas: {
         ProblemDetails: {
           type: 'object',
           required: ['type', 'title', 'status', 'detail'],
           properties: {
-            type: { type: 'string', format: 'uri', enum: (Object.keys(PROBLEMS) as ProblemKind[]).map((kind) => `${PROBLEM_TYPE_BASE}${kind}`) },
+            type: {
+              type: 'string',
+              format: 'uri',
+              enum: (Object.keys(PROBLEMS) as ProblemKind[]).map((kind) => `${PROBLEM_TYPE_BASE}${kind}`),
+            },
             title: { type: 'string' },
             status: { type: 'integer', minimum: 400, maximum: 599 },
             detail: { type: 'string' },
-            errors: { type: 'array', items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+            errors: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['path', 'message'],
+                properties: { path: { type: 'string' }, message: { type: 'string' } },
+              },
+            },
             operationId: { type: 'string' },
             operation: { type: 'string' },
             target: { type: 'string' },
             upstream: { $ref: '#/components/schemas/UpstreamAnswer' },
           },
         },
-        UpstreamAnswer: { type: ['object', 'null'], required: ['status', 'body'], properties: { status: { type: 'integer' }, body: {} } },
+        UpstreamAnswer: {
+          type: ['object', 'null'],
+          required: ['status', 'body'],
+          properties: { status: { type: 'integer' }, body: {} },
+        },
         OperationResult: {
           type: 'object',
           required: ['operationId', 'operation', 'target', 'status', 'upstream'],
           properties: {
             operationId: { type: 'string', pattern: '^op_[0-9a-f]{32}$' },
-            operation: { type: 'string', enum: routes.flatMap((route) => (route.operation === undefined ? [] : [route.name])) },
+            operation: {
+              type: 'string',
+              enum: routes.flatMap((route) => (route.operation === undefined ? [] : [route.name])),
+            },
             target: { type: 'string' },
             status: { type: 'string', enum: ['succeeded', 'in_progress', 'validated'] },
             upstream: { $ref: '#/components/schemas/UpstreamAnswer' },
-            reconciled: { type: 'boolean', description: 'The answer was established by reconciling a lost earlier attempt with the provider.' },
-            verified: { type: 'boolean', description: 'false when the provider offers no read to confirm a reconciled success (Monogoto).' },
-            preview: { type: 'object', description: 'Dry runs: what a real call would do, as far as the provider reads tell.' },
-            plan: { type: 'object', description: 'eSIM Go: which assignment was revoked, the refund prediction, bundles left.' },
+            reconciled: {
+              type: 'boolean',
+              description: 'The answer was established by reconciling a lost earlier attempt with the provider.',
+            },
+            verified: {
+              type: 'boolean',
+              description: 'false when the provider offers no read to confirm a reconciled success (Monogoto).',
+            },
+            preview: {
+              type: 'object',
+              description: 'Dry runs: what a real call would do, as far as the provider reads tell.',
+            },
+            plan: {
+              type: 'object',
+              description: 'eSIM Go: which assignment was revoked, the refund prediction, bundles left.',
+            },
           },
         },
         OperationRecord: {
           type: 'object',
-          required: ['operationId', 'operation', 'provider', 'target', 'caller', 'source', 'status', 'attempts', 'createdAt', 'updatedAt'],
+          required: [
+            'operationId',
+            'operation',
+            'provider',
+            'target',
+            'caller',
+            'source',
+            'status',
+            'attempts',
+            'createdAt',
+            'updatedAt',
+          ],
           properties: {
             operationId: { type: 'string' },
             operation: { type: 'string' },
@@ -216,7 +383,15 @@ const document = (): JsonObject => {
               items: {
                 type: 'object',
                 required: ['attempt', 'at', 'status'],
-                properties: { attempt: { type: 'integer' }, at: { type: 'string' }, status: { type: 'string' }, httpStatus: { type: 'integer' }, upstreamStatus: { type: ['integer', 'null'] }, message: { type: ['string', 'null'] }, reconciled: { type: 'boolean' } },
+                properties: {
+                  attempt: { type: 'integer' },
+                  at: { type: 'string' },
+                  status: { type: 'string' },
+                  httpStatus: { type: 'integer' },
+                  upstreamStatus: { type: ['integer', 'null'] },
+                  message: { type: ['string', 'null'] },
+                  reconciled: { type: 'boolean' },
+                },
               },
             },
           },

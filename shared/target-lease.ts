@@ -78,7 +78,12 @@ const key = (id: string) => ({ [IDEMPOTENCY_TABLE.partitionKey]: id });
 /** How long after a write was sent the provider may still apply it; until then "no effect yet" proves nothing. */
 export const reconcileWindowMs = (): number => config().RECONCILE_AFTER_MS ?? 2 * config().UPSTREAM_TIMEOUT_MS;
 
-export const newLease = (targetIdOfInput: string, holder: string, expiresAt: number): Lease => ({ targetId: targetIdOfInput, token: randomUUID(), holder, expiresAt });
+export const newLease = (targetIdOfInput: string, holder: string, expiresAt: number): Lease => ({
+  targetId: targetIdOfInput,
+  token: randomUUID(),
+  holder,
+  expiresAt,
+});
 
 /**
  * The Update that takes a free target (folded into the idempotency lock's transaction for a new key): no live lease
@@ -88,16 +93,27 @@ export const newLease = (targetIdOfInput: string, holder: string, expiresAt: num
 export const leaseUpdate = (lease: Lease): Update => ({
   TableName: tableName(),
   Key: marshall(key(lease.targetId)),
-  UpdateExpression: 'SET holder = :holder, leaseToken = :token, leaseExpiresAt = :until, version = :version, expiration = :expiration',
-  ConditionExpression: 'attribute_not_exists(#id) OR (attribute_not_exists(pending) AND (attribute_not_exists(leaseToken) OR leaseExpiresAt < :nowMs))',
+  UpdateExpression:
+    'SET holder = :holder, leaseToken = :token, leaseExpiresAt = :until, version = :version, expiration = :expiration',
+  ConditionExpression:
+    'attribute_not_exists(#id) OR (attribute_not_exists(pending) AND (attribute_not_exists(leaseToken) OR leaseExpiresAt < :nowMs))',
   ExpressionAttributeNames: { '#id': IDEMPOTENCY_TABLE.partitionKey },
-  ExpressionAttributeValues: marshall({ ':holder': lease.holder, ':token': lease.token, ':until': lease.expiresAt, ':version': randomUUID(), ':expiration': keyExpiration(), ':nowMs': Date.now() }),
+  ExpressionAttributeValues: marshall({
+    ':holder': lease.holder,
+    ':token': lease.token,
+    ':until': lease.expiresAt,
+    ':version': randomUUID(),
+    ':expiration': keyExpiration(),
+    ':nowMs': Date.now(),
+  }),
   ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
 });
 
 export const readTarget = async (id: string): Promise<TargetRecord | undefined> => {
   try {
-    const item = (await documentClient.send(new GetCommand({ TableName: tableName(), Key: key(id), ConsistentRead: true }))).Item as TargetRecord | undefined;
+    const item = (
+      await documentClient.send(new GetCommand({ TableName: tableName(), Key: key(id), ConsistentRead: true }))
+    ).Item as TargetRecord | undefined;
     return item !== undefined && item.expiration >= nowSeconds() ? item : undefined;
   } catch (error) {
     throw storeUnavailable(error, 'The target lease');
@@ -118,14 +134,23 @@ export type Acquired = { busy: false; lease: Lease; pending?: PendingAttempt; la
 const secondsUntil = (ms: number, cap: number) => Math.min(Math.max(Math.ceil((ms - Date.now()) / 1000), 1), cap);
 
 /** What a read of the target allows this key to do. */
-export const judge = (record: TargetRecord | undefined, holder: string): Busy | { busy: false; pending?: PendingAttempt } => {
+export const judge = (
+  record: TargetRecord | undefined,
+  holder: string,
+): Busy | { busy: false; pending?: PendingAttempt } => {
   if (record === undefined) return { busy: false };
   const leased = record.leaseToken !== undefined && (record.leaseExpiresAt ?? 0) >= Date.now();
   if (leased) return { busy: true, reason: 'leased', retryAfterSeconds: secondsUntil(record.leaseExpiresAt ?? 0, 2) };
   const pending = record.pending;
   if (pending === undefined || pending.keyId === holder) return { busy: false, pending };
   const settledAt = pending.sentAtMs + reconcileWindowMs();
-  if (Date.now() < settledAt) return { busy: true, reason: 'unresolved', retryAfterSeconds: secondsUntil(settledAt, 3600), operationId: pending.operationId };
+  if (Date.now() < settledAt)
+    return {
+      busy: true,
+      reason: 'unresolved',
+      retryAfterSeconds: secondsUntil(settledAt, 3600),
+      operationId: pending.operationId,
+    };
   // Abandoned long enough ago that reconciliation can judge it: this key may take over and reconcile it first.
   return { busy: false, pending };
 };
@@ -141,19 +166,28 @@ export const acquireLease = async (lease: Lease, known?: TargetRecord | null): P
     const verdict = judge(live, lease.holder);
     if (verdict.busy) return verdict;
     try {
-      await documentClient.send(new UpdateCommand({
-        TableName: tableName(),
-        Key: key(lease.targetId),
-        UpdateExpression: live === undefined
-          ? 'SET holder = :holder, leaseToken = :token, leaseExpiresAt = :until, version = :version, expiration = :expiration REMOVE pending'
-          : 'SET holder = :holder, leaseToken = :token, leaseExpiresAt = :until, version = :version, expiration = :expiration',
-        ConditionExpression: live === undefined ? 'attribute_not_exists(#id) OR #expiration < :now' : 'version = :seen',
-        ExpressionAttributeNames: live === undefined ? { '#id': IDEMPOTENCY_TABLE.partitionKey, '#expiration': 'expiration' } : undefined,
-        ExpressionAttributeValues: {
-          ':holder': lease.holder, ':token': lease.token, ':until': lease.expiresAt, ':version': randomUUID(), ':expiration': keyExpiration(),
-          ...(live === undefined ? { ':now': nowSeconds() } : { ':seen': live.version }),
-        },
-      }));
+      await documentClient.send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: key(lease.targetId),
+          UpdateExpression:
+            live === undefined
+              ? 'SET holder = :holder, leaseToken = :token, leaseExpiresAt = :until, version = :version, expiration = :expiration REMOVE pending'
+              : 'SET holder = :holder, leaseToken = :token, leaseExpiresAt = :until, version = :version, expiration = :expiration',
+          ConditionExpression:
+            live === undefined ? 'attribute_not_exists(#id) OR #expiration < :now' : 'version = :seen',
+          ExpressionAttributeNames:
+            live === undefined ? { '#id': IDEMPOTENCY_TABLE.partitionKey, '#expiration': 'expiration' } : undefined,
+          ExpressionAttributeValues: {
+            ':holder': lease.holder,
+            ':token': lease.token,
+            ':until': lease.expiresAt,
+            ':version': randomUUID(),
+            ':expiration': keyExpiration(),
+            ...(live === undefined ? { ':now': nowSeconds() } : { ':seen': live.version }),
+          },
+        }),
+      );
       return { busy: false, lease, pending: verdict.pending, lastEffect: live?.lastEffect };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw storeUnavailable(error, 'The target lease');
@@ -174,15 +208,23 @@ export class LeaseLostError extends Error {
  */
 export const markSent = async (lease: Lease, pending: PendingAttempt): Promise<void> => {
   try {
-    await documentClient.send(new UpdateCommand({
-      TableName: tableName(),
-      Key: key(lease.targetId),
-      UpdateExpression: 'SET pending = :pending, version = :version',
-      ConditionExpression: 'leaseToken = :token AND leaseExpiresAt > :nowMs',
-      ExpressionAttributeValues: { ':pending': pending, ':version': randomUUID(), ':token': lease.token, ':nowMs': Date.now() },
-    }));
+    await documentClient.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: key(lease.targetId),
+        UpdateExpression: 'SET pending = :pending, version = :version',
+        ConditionExpression: 'leaseToken = :token AND leaseExpiresAt > :nowMs',
+        ExpressionAttributeValues: {
+          ':pending': pending,
+          ':version': randomUUID(),
+          ':token': lease.token,
+          ':nowMs': Date.now(),
+        },
+      }),
+    );
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) throw new LeaseLostError('the target lease was taken over before the write was sent');
+    if (error instanceof ConditionalCheckFailedException)
+      throw new LeaseLostError('the target lease was taken over before the write was sent');
     throw storeUnavailable(error);
   }
 };
@@ -197,7 +239,11 @@ export const releaseUpdate = (lease: Lease, resolved: boolean, effect?: KnownEff
   Key: marshall(key(lease.targetId)),
   UpdateExpression: `SET version = :version${effect === undefined ? '' : ', lastEffect = :effect'} REMOVE holder, leaseToken, leaseExpiresAt${resolved ? ', pending' : ''}`,
   ConditionExpression: 'leaseToken = :token',
-  ExpressionAttributeValues: marshall({ ':version': randomUUID(), ':token': lease.token, ...(effect === undefined ? {} : { ':effect': effect }) }),
+  ExpressionAttributeValues: marshall({
+    ':version': randomUUID(),
+    ':token': lease.token,
+    ...(effect === undefined ? {} : { ':effect': effect }),
+  }),
 });
 
 /** The Update that clears another key's unresolved attempt once its verdict is recorded (within this lease). */

@@ -6,14 +6,20 @@ let installed = false;
 
 const WRITES = /^(PutItem|UpdateItem|DeleteItem)Command$/;
 
-export const countDynamoDBCalls = async (work: () => Promise<unknown>): Promise<{ total: number; itemsWritten: number; commands: string[] }> => {
+export const countDynamoDBCalls = async (
+  work: () => Promise<unknown>,
+): Promise<{ total: number; itemsWritten: number; commands: string[] }> => {
   if (!installed) {
     installed = true;
     dynamoDBClient.middlewareStack.add(
       (next, context) => async (args) => {
         const command = context.commandName ?? 'unknown';
         const transactItems = (args.input as { TransactItems?: unknown[] }).TransactItems;
-        calls.push({ command, itemsWritten: command === 'TransactWriteItemsCommand' ? (transactItems?.length ?? 0) : WRITES.test(command) ? 1 : 0 });
+        calls.push({
+          command,
+          itemsWritten:
+            command === 'TransactWriteItemsCommand' ? (transactItems?.length ?? 0) : WRITES.test(command) ? 1 : 0,
+        });
         return next(args);
       },
       { step: 'initialize', name: 'callCounter' },
@@ -22,5 +28,9 @@ export const countDynamoDBCalls = async (work: () => Promise<unknown>): Promise<
   calls.length = 0;
   await work();
   const recorded = [...calls];
-  return { total: recorded.length, itemsWritten: recorded.reduce((sum, call) => sum + call.itemsWritten, 0), commands: recorded.map((call) => call.command) };
+  return {
+    total: recorded.length,
+    itemsWritten: recorded.reduce((sum, call) => sum + call.itemsWritten, 0),
+    commands: recorded.map((call) => call.command),
+  };
 };

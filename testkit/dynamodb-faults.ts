@@ -22,7 +22,10 @@ interface PendingFault {
 const pending: PendingFault[] = [];
 
 /** A random fault for one command: asked for every command no pending fault matched (chaos runs). */
-export type DynamoDBChaos = (command: string, input: string) => Pick<PendingFault, 'effect' | 'ms' | 'phase'> | undefined;
+export type DynamoDBChaos = (
+  command: string,
+  input: string,
+) => Pick<PendingFault, 'effect' | 'ms' | 'phase'> | undefined;
 let chaos: DynamoDBChaos | undefined;
 /** Lets `decide` strike any command (given its name and its input as JSON); `undefined` stops it. */
 export const setDynamoDBChaos = (decide: DynamoDBChaos | undefined): void => {
@@ -35,8 +38,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The tables a command writes or reads: its own, or those of each item of a transaction. */
 const tablesOf = (input: unknown): string[] => {
-  const { TableName, TransactItems } = input as { TableName?: string; TransactItems?: Array<Record<string, { TableName?: string }>> };
-  if (TransactItems !== undefined) return TransactItems.flatMap((item) => Object.values(item).map((operation) => operation.TableName ?? ''));
+  const { TableName, TransactItems } = input as {
+    TableName?: string;
+    TransactItems?: Array<Record<string, { TableName?: string }>>;
+  };
+  if (TransactItems !== undefined)
+    return TransactItems.flatMap((item) => Object.values(item).map((operation) => operation.TableName ?? ''));
   return TableName === undefined ? [] : [TableName];
 };
 let installed = false;
@@ -62,7 +69,11 @@ const install = () => {
       if (strikes === undefined) return next(args);
       const struck = `${strikes.effect} ${context.commandName}`;
       dynamoDBFaultsStruck[struck] = (dynamoDBFaultsStruck[struck] ?? 0) + 1;
-      if (strikes.effect === 'fail') throw Object.assign(new Error(`Injected ${context.commandName} failure`), { name: 'InternalServerError', $fault: 'server' });
+      if (strikes.effect === 'fail')
+        throw Object.assign(new Error(`Injected ${context.commandName} failure`), {
+          name: 'InternalServerError',
+          $fault: 'server',
+        });
       if (strikes.phase === 'after') {
         // The command reaches DynamoDB and takes effect now; its answer arrives late.
         const result = await next(args).catch(async (error: unknown) => {
@@ -80,18 +91,39 @@ const install = () => {
 };
 
 /** The next `times` matching commands fail (e.g. 'UpdateItemCommand': Powertools saving a result). */
-export const failDynamoDB = (command: string, options: { matching?: string; alsoMatching?: string; table?: string; times?: number } = {}): void => {
+export const failDynamoDB = (
+  command: string,
+  options: { matching?: string; alsoMatching?: string; table?: string; times?: number } = {},
+): void => {
   install();
-  pending.push({ effect: 'fail', command, matching: options.matching, alsoMatching: options.alsoMatching, table: options.table, remaining: options.times ?? 1 });
+  pending.push({
+    effect: 'fail',
+    command,
+    matching: options.matching,
+    alsoMatching: options.alsoMatching,
+    table: options.table,
+    remaining: options.times ?? 1,
+  });
 };
 
 /**
  * The next `times` matching commands are slow by `ms`: sent `ms` late (`phase: 'before'`, the default: the write
  * lands late), or sent now and answered `ms` late (`phase: 'after'`: the write has landed, the caller does not know).
  */
-export const delayDynamoDB = (command: string, options: { ms: number; matching?: string; table?: string; times?: number; phase?: 'before' | 'after' }): void => {
+export const delayDynamoDB = (
+  command: string,
+  options: { ms: number; matching?: string; table?: string; times?: number; phase?: 'before' | 'after' },
+): void => {
   install();
-  pending.push({ effect: 'delay', ms: options.ms, phase: options.phase ?? 'before', command, matching: options.matching, table: options.table, remaining: options.times ?? 1 });
+  pending.push({
+    effect: 'delay',
+    ms: options.ms,
+    phase: options.phase ?? 'before',
+    command,
+    matching: options.matching,
+    table: options.table,
+    remaining: options.times ?? 1,
+  });
 };
 
 /**
@@ -99,13 +131,24 @@ export const delayDynamoDB = (command: string, options: { ms: number; matching?:
  * audit entry, and the answer's write on its own that follows a failed transaction.
  */
 export const failIdempotencyResultWrite = (target: string): void => {
-  failDynamoDB('TransactWriteItemsCommand', { matching: target, alsoMatching: 'COMPLETED', table: process.env.IDEMPOTENCY_TABLE_NAME, times: 2 });
-  failDynamoDB('UpdateItemCommand', { matching: target, alsoMatching: 'COMPLETED', table: process.env.IDEMPOTENCY_TABLE_NAME });
+  failDynamoDB('TransactWriteItemsCommand', {
+    matching: target,
+    alsoMatching: 'COMPLETED',
+    table: process.env.IDEMPOTENCY_TABLE_NAME,
+    times: 2,
+  });
+  failDynamoDB('UpdateItemCommand', {
+    matching: target,
+    alsoMatching: 'COMPLETED',
+    table: process.env.IDEMPOTENCY_TABLE_NAME,
+  });
 };
 
 /** Faults still waiting to strike: all of them, or those aimed at one `matching` text. */
-export const pendingDynamoDBFaults = (matching?: string): number => pending.filter((fault) => matching === undefined || fault.matching === matching).length;
+export const pendingDynamoDBFaults = (matching?: string): number =>
+  pending.filter((fault) => matching === undefined || fault.matching === matching).length;
 
 export const clearDynamoDBFaults = (matching?: string): void => {
-  for (let index = pending.length - 1; index >= 0; index -= 1) if (matching === undefined || pending[index]?.matching === matching) pending.splice(index, 1);
+  for (let index = pending.length - 1; index >= 0; index -= 1)
+    if (matching === undefined || pending[index]?.matching === matching) pending.splice(index, 1);
 };

@@ -10,7 +10,11 @@ export const startDynamoDbLocal = async (): Promise<{ endpoint: string; stop: ()
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
@@ -19,7 +23,9 @@ export const startDynamoDbLocal = async (): Promise<{ endpoint: string; stop: ()
     } catch (error) {
       if (child.exitCode !== null || Date.now() > deadline) {
         child.kill();
-        throw new Error(`DynamoDB Local did not start (is Java 17 installed?): ${String(error)}\n${output}`, { cause: error });
+        throw new Error(`DynamoDB Local did not start (is Java 17 installed?): ${String(error)}\n${output}`, {
+          cause: error,
+        });
       }
       await sleep(100);
     }

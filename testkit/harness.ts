@@ -15,7 +15,12 @@ import type { MonogotoSimulatorOptions } from '../sandbox/monogoto/simulator.js'
 import type { StnSimulatorOptions } from '../sandbox/stn/simulator.js';
 import { esimGo } from '../shared/providers/esim-go/provider.js';
 import { monogoto } from '../shared/providers/monogoto/provider.js';
-import { type ProviderDescriptor, type SandboxModule, type SettingsShape, variable } from '../shared/providers/provider.js';
+import {
+  type ProviderDescriptor,
+  type SandboxModule,
+  type SettingsShape,
+  variable,
+} from '../shared/providers/provider.js';
 import { stn } from '../shared/providers/stn/provider.js';
 
 export type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -55,8 +60,16 @@ export const forgetTargets = async (): Promise<void> => {
   const { documentClient } = await import('../shared/dynamodb.js');
   const { ScanCommand, DeleteCommand } = await import('@aws-sdk/lib-dynamodb');
   const table = process.env.IDEMPOTENCY_TABLE_NAME;
-  const { Items = [] } = await documentClient.send(new ScanCommand({ TableName: table, FilterExpression: 'begins_with(id, :prefix)', ExpressionAttributeValues: { ':prefix': 'target#' } }));
-  await Promise.all(Items.map((item) => documentClient.send(new DeleteCommand({ TableName: table, Key: { id: item.id } }))));
+  const { Items = [] } = await documentClient.send(
+    new ScanCommand({
+      TableName: table,
+      FilterExpression: 'begins_with(id, :prefix)',
+      ExpressionAttributeValues: { ':prefix': 'target#' },
+    }),
+  );
+  await Promise.all(
+    Items.map((item) => documentClient.send(new DeleteCommand({ TableName: table, Key: { id: item.id } }))),
+  );
 };
 
 /** Prepares the process environment as the deployed function has it. Call before importing a handler. */
@@ -68,9 +81,16 @@ export const configureEnvironment = (values: Record<string, string>): void => {
  * Starts a provider's sandbox and points the handlers at it, as `npm start` does: the settings come from the sandbox,
  * the variable names from the descriptor.
  */
-export const startSandbox = async <Simulator, Options>(provider: ProviderDescriptor<SettingsShape, unknown, unknown, SandboxModule<Simulator, Options>>, options?: Options): Promise<Simulator> => {
+export const startSandbox = async <Simulator, Options>(
+  provider: ProviderDescriptor<SettingsShape, unknown, unknown, SandboxModule<Simulator, Options>>,
+  options?: Options,
+): Promise<Simulator> => {
   const running = await (await provider.sandbox()).startSandbox(options);
-  configureEnvironment(Object.fromEntries(Object.entries(running.settings).map(([setting, value]) => [variable(provider, setting), value])));
+  configureEnvironment(
+    Object.fromEntries(
+      Object.entries(running.settings).map(([setting, value]) => [variable(provider, setting), value]),
+    ),
+  );
   return running.simulator;
 };
 
@@ -80,10 +100,21 @@ export const startEsimGo = (options: EsimGoSimulatorOptions = {}) => startSandbo
 export const startStn = (options: StnSimulatorOptions = {}) => startSandbox(stn, options);
 
 /** A fresh idempotency table on DynamoDB Local, then the operation's real handler and definition. */
-export const loadOperation = async (endpoint: string, name: string, definitionExport: string, environment: Record<string, string> = {}) => {
-  configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(endpoint), AWS_ENDPOINT_URL_DYNAMODB: endpoint, ...environment });
+export const loadOperation = async (
+  endpoint: string,
+  name: string,
+  definitionExport: string,
+  environment: Record<string, string> = {},
+) => {
+  configureEnvironment({
+    IDEMPOTENCY_TABLE_NAME: await newTable(endpoint),
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+    ...environment,
+  });
   const { handler } = (await import(`../functions/${name}/index.ts`)) as { handler: Handler };
-  const definition = ((await import(`../shared/operations/${name}/index.ts`)) as Record<string, OperationDefinition>)[definitionExport] as OperationDefinition;
+  const definition = ((await import(`../shared/operations/${name}/index.ts`)) as Record<string, OperationDefinition>)[
+    definitionExport
+  ] as OperationDefinition;
   return { handler, definition };
 };
 
@@ -92,15 +123,40 @@ export const apiGatewayEvent = (definition: Pick<OperationContract, 'route'>, ca
   const route = matchResource(definition.route.path, path);
   if (route === undefined) throw new Error(`${call.path} does not match ${definition.route.path}`);
   const body = call.body === undefined ? '' : typeof call.body === 'string' ? call.body : JSON.stringify(call.body);
-  const headers: Record<string, string> = { host: 'abc123.execute-api.us-east-1.amazonaws.com', 'user-agent': 'vitest', ...call.headers };
-  if (body !== '' && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
-  return toApiGatewayEvent({ method: call.method, url: call.path, headers, body, sourceIp: '203.0.113.10' }, route, call.caller ?? LOCAL_CALLER_ARN);
+  const headers: Record<string, string> = {
+    host: 'abc123.execute-api.us-east-1.amazonaws.com',
+    'user-agent': 'vitest',
+    ...call.headers,
+  };
+  if (body !== '' && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-type'))
+    headers['content-type'] = 'application/json';
+  return toApiGatewayEvent(
+    { method: call.method, url: call.path, headers, body, sourceIp: '203.0.113.10' },
+    route,
+    call.caller ?? LOCAL_CALLER_ARN,
+  );
 };
 
-export const invoke = async (handler: Handler, definition: Pick<OperationContract, 'route' | 'name'>, call: HttpCall): Promise<Answer> => {
-  const result = await handler(apiGatewayEvent(definition, call), lambdaContext(definition.name, call.timeoutMs ?? 28_000));
-  const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]));
+export const invoke = async (
+  handler: Handler,
+  definition: Pick<OperationContract, 'route' | 'name'>,
+  call: HttpCall,
+): Promise<Answer> => {
+  const result = await handler(
+    apiGatewayEvent(definition, call),
+    lambdaContext(definition.name, call.timeoutMs ?? 28_000),
+  );
+  const headers = Object.fromEntries(
+    Object.entries(result.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]),
+  );
   const body = JSON.parse(result.body) as Record<string, unknown>;
-  assertMatchesContract({ method: call.method, route: definition.route.path, status: result.statusCode, contentType: headers['content-type'], body, requestBody: typeof call.body === 'object' ? call.body : undefined });
+  assertMatchesContract({
+    method: call.method,
+    route: definition.route.path,
+    status: result.statusCode,
+    contentType: headers['content-type'],
+    body,
+    requestBody: typeof call.body === 'object' ? call.body : undefined,
+  });
   return { status: result.statusCode, headers, body };
 };

@@ -12,7 +12,9 @@ import { countAnswer, jsonResponse, problemResponse } from '../../shared/http/re
 import { withObservability } from '../../shared/lambda.js';
 import { logger } from '../../shared/observability.js';
 
-const pathSchema = z.object({ operationId: z.string().regex(/^op_[0-9a-f]{32}$/, 'must look like op_ followed by 32 hex digits') });
+const pathSchema = z.object({
+  operationId: z.string().regex(/^op_[0-9a-f]{32}$/, 'must look like op_ followed by 32 hex digits'),
+});
 
 const read = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
   logger.setCorrelationId(event.requestContext?.requestId);
@@ -21,7 +23,8 @@ const read = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>
     if (!path.success) throw invalidInput(path.error.issues, { root: 'operationId' });
     const { operationId } = path.data;
     const record = await readOperation(operationId);
-    if (record === undefined || record.caller !== callerIdentity(event)) throw new ProblemError('not-found', `No operation ${operationId} for this caller.`);
+    if (record === undefined || record.caller !== callerIdentity(event))
+      throw new ProblemError('not-found', `No operation ${operationId} for this caller.`);
     const { expiresAt, lastAttempt: _internal, ...visible } = record;
     return jsonResponse(200, { ...visible, retainedUntil: new Date(expiresAt * 1000).toISOString() });
   } catch (error) {

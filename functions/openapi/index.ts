@@ -9,4 +9,6 @@ import { withObservability } from '../../shared/lambda.js';
 
 const body: APIGatewayProxyResult = jsonResponse(200, document, { 'cache-control': 'public, max-age=300' });
 
-export const handler = withObservability(async (_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => countAnswer(body));
+export const handler = withObservability(async (_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
+  countAnswer(body),
+);

@@ -4,7 +4,17 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
-import { Alarm, ComparisonOperator, Dashboard, GraphWidget, MathExpression, Metric, type IMetric, TextWidget, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  MathExpression,
+  Metric,
+  type IMetric,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -27,19 +37,46 @@ const NAMESPACE = 'SimCancelGateway';
 const period = Duration.minutes(5);
 
 const custom = (metricName: string, dimensions: Record<string, string>, statistic = 'Sum') =>
-  new Metric({ namespace: NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME, ...dimensions }, statistic, period });
+  new Metric({
+    namespace: NAMESPACE,
+    metricName,
+    dimensionsMap: { service: SERVICE_NAME, ...dimensions },
+    statistic,
+    period,
+  });
 
 export class Monitoring extends Construct {
   readonly topic: Topic;
   readonly dashboard: Dashboard;
 
-  constructor(scope: Construct, id: string, props: { api: RestApi; tables: Table[]; operations: MonitoredOperation[]; readers: IFunction[]; alarmEmail?: string }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: {
+      api: RestApi;
+      tables: Table[];
+      operations: MonitoredOperation[];
+      readers: IFunction[];
+      alarmEmail?: string;
+    },
+  ) {
     super(scope, id);
-    this.topic = new Topic(this, 'Alarms', { displayName: 'sim-cancel-gateway alarms', enforceSSL: true, masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns') });
+    this.topic = new Topic(this, 'Alarms', {
+      displayName: 'sim-cancel-gateway alarms',
+      enforceSSL: true,
+      masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+    });
     if (props.alarmEmail !== undefined) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
     const action = new SnsAction(this.topic);
     const alarm = (name: string, metric: IMetric, threshold: number, description: string) => {
-      const created = new Alarm(this, name, { metric, threshold, evaluationPeriods: 1, comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD, treatMissingData: TreatMissingData.NOT_BREACHING, alarmDescription: description });
+      const created = new Alarm(this, name, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
       created.addAlarmAction(action);
       created.addOkAction(action);
       return created;
@@ -47,16 +84,25 @@ export class Monitoring extends Construct {
 
     const apiErrorRate = new MathExpression({
       expression: '100 * errors / MAX([requests, 1])',
-      usingMetrics: { errors: props.api.metricServerError({ period, statistic: 'Sum' }), requests: props.api.metricCount({ period, statistic: 'Sum' }) },
+      usingMetrics: {
+        errors: props.api.metricServerError({ period, statistic: 'Sum' }),
+        requests: props.api.metricCount({ period, statistic: 'Sum' }),
+      },
       period,
       label: 'API 5xx rate (%)',
     });
     alarm('Api5xxRate', apiErrorRate, 5, 'More than 5% of API requests answered 5xx over 5 minutes');
 
     for (const table of props.tables) {
-      alarm(`${table.node.id}Throttles`, table.metric('ThrottledRequests', { period, statistic: 'Sum' }), 0, `DynamoDB throttled requests on ${table.node.id}`);
+      alarm(
+        `${table.node.id}Throttles`,
+        table.metric('ThrottledRequests', { period, statistic: 'Sum' }),
+        0,
+        `DynamoDB throttled requests on ${table.node.id}`,
+      );
     }
-    for (const reader of props.readers) alarm(`${reader.node.id}Errors`, reader.metricErrors({ period }), 0, `${reader.node.id} failed`);
+    for (const reader of props.readers)
+      alarm(`${reader.node.id}Errors`, reader.metricErrors({ period }), 0, `${reader.node.id} failed`);
 
     const rows: Array<Array<GraphWidget | TextWidget>> = [];
     const providers = [...new Set(props.operations.map((operation) => operation.provider))];
@@ -65,9 +111,24 @@ export class Monitoring extends Construct {
       const widgets: GraphWidget[] = [];
       for (const { name, fn, deadLetters } of operations) {
         const dims = { operation: name, provider };
-        alarm(`${name}FunctionErrors`, fn.metricErrors({ period }), 0, `${name}: the function failed (a bug or a timeout)`);
-        alarm(`${name}FunctionThrottles`, fn.metricThrottles({ period }), 0, `${name}: Lambda throttled invocations (reserved concurrency reached)`);
-        alarm(`${name}UnknownOutcomes`, custom('UnknownOutcomes', dims), 0, `${name}: provider calls ended with an unknown outcome (will be reconciled on retry)`);
+        alarm(
+          `${name}FunctionErrors`,
+          fn.metricErrors({ period }),
+          0,
+          `${name}: the function failed (a bug or a timeout)`,
+        );
+        alarm(
+          `${name}FunctionThrottles`,
+          fn.metricThrottles({ period }),
+          0,
+          `${name}: Lambda throttled invocations (reserved concurrency reached)`,
+        );
+        alarm(
+          `${name}UnknownOutcomes`,
+          custom('UnknownOutcomes', dims),
+          0,
+          `${name}: provider calls ended with an unknown outcome (will be reconciled on retry)`,
+        );
         const failureRate = new MathExpression({
           expression: '100 * (unknown + unreachable) / MAX([unknown + unreachable + ok + rejected, 1])',
           usingMetrics: {
@@ -79,12 +140,40 @@ export class Monitoring extends Construct {
           period,
           label: `${name} provider failure rate (%)`,
         });
-        alarm(`${name}ProviderFailureRate`, failureRate, 10, `${name}: more than 10% of ${provider} calls failed or ended unknown over 5 minutes`);
-        alarm(`${name}DeadLetters`, deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }), 0, `Messages for ${name} that need a person are waiting in its dead-letter queue`);
+        alarm(
+          `${name}ProviderFailureRate`,
+          failureRate,
+          10,
+          `${name}: more than 10% of ${provider} calls failed or ended unknown over 5 minutes`,
+        );
+        alarm(
+          `${name}DeadLetters`,
+          deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+          0,
+          `Messages for ${name} that need a person are waiting in its dead-letter queue`,
+        );
         widgets.push(
-          new GraphWidget({ title: `${name}: provider calls by outcome`, left: ['succeeded', 'rejected', 'throttled', 'not_sent', 'unknown'].map((outcome) => custom('ProviderCalls', { ...dims, outcome })) }),
-          new GraphWidget({ title: `${name}: provider latency`, left: [custom('ProviderLatency', { ...dims, outcome: 'succeeded' }, 'p50'), custom('ProviderLatency', { ...dims, outcome: 'succeeded' }, 'p99')] }),
-          new GraphWidget({ title: `${name}: errors, throttles, DLQ`, left: [fn.metricErrors({ period }), fn.metricThrottles({ period }), deadLetters.metricApproximateNumberOfMessagesVisible({ period })] }),
+          new GraphWidget({
+            title: `${name}: provider calls by outcome`,
+            left: ['succeeded', 'rejected', 'throttled', 'not_sent', 'unknown'].map((outcome) =>
+              custom('ProviderCalls', { ...dims, outcome }),
+            ),
+          }),
+          new GraphWidget({
+            title: `${name}: provider latency`,
+            left: [
+              custom('ProviderLatency', { ...dims, outcome: 'succeeded' }, 'p50'),
+              custom('ProviderLatency', { ...dims, outcome: 'succeeded' }, 'p99'),
+            ],
+          }),
+          new GraphWidget({
+            title: `${name}: errors, throttles, DLQ`,
+            left: [
+              fn.metricErrors({ period }),
+              fn.metricThrottles({ period }),
+              deadLetters.metricApproximateNumberOfMessagesVisible({ period }),
+            ],
+          }),
         );
       }
       rows.push([new TextWidget({ markdown: `## ${provider}`, width: 24, height: 1 })], widgets);

@@ -11,7 +11,10 @@ import type { Construct } from 'constructs';
 import { BUNDLE_ALIASES, BUNDLE_BANNER, BUNDLE_MAIN_FIELDS, BUNDLE_TARGET } from '../bundling.js';
 import { FUNCTION_TIMEOUT_SECONDS } from '../time-budget.js';
 
-export interface OperationFunctionProps extends Pick<NodejsFunctionProps, 'entry' | 'environment' | 'description' | 'reservedConcurrentExecutions'> {
+export interface OperationFunctionProps extends Pick<
+  NodejsFunctionProps,
+  'entry' | 'environment' | 'description' | 'reservedConcurrentExecutions'
+> {
   logRetention?: RetentionDays;
   /**
    * Ship a source map and start Node with --enable-source-maps, so stack traces name the TypeScript files. Off by
@@ -59,7 +62,9 @@ export class OperationFunction extends NodejsFunction {
         externalModules: [],
         mainFields: BUNDLE_MAIN_FIELDS,
         banner: BUNDLE_BANNER,
-        esbuildArgs: Object.fromEntries(Object.entries(BUNDLE_ALIASES).map(([name, path]) => [`--alias:${name}`, path])),
+        esbuildArgs: Object.fromEntries(
+          Object.entries(BUNDLE_ALIASES).map(([name, path]) => [`--alias:${name}`, path]),
+        ),
       },
     });
   }

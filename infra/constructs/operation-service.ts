@@ -4,7 +4,13 @@
  * validation from the contract's own schemas.
  */
 import { Annotations, Duration } from 'aws-cdk-lib';
-import { type JsonSchema, JsonSchemaVersion, LambdaIntegration, type RequestValidator, type RestApi } from 'aws-cdk-lib/aws-apigateway';
+import {
+  type JsonSchema,
+  JsonSchemaVersion,
+  LambdaIntegration,
+  type RequestValidator,
+  type RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { type EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
@@ -38,7 +44,8 @@ export interface OperationServiceProps {
 export const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, letter: string) => letter.toUpperCase());
 
 /** CDK context key that sets a provider's base URL: monogotoBaseUrl, esimGoBaseUrl, stnBaseUrl. */
-export const baseUrlContextKey = (provider: Pick<AnyProvider, 'name'>): string => `${provider.name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase())}BaseUrl`;
+export const baseUrlContextKey = (provider: Pick<AnyProvider, 'name'>): string =>
+  `${provider.name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase())}BaseUrl`;
 
 export class OperationService extends Construct {
   readonly fn: OperationFunction;
@@ -51,7 +58,11 @@ export class OperationService extends Construct {
     const name = pascal(contract.name);
     // Logical ids stay as they were before this construct existed (resources are created in the stack's scope), so an
     // update does not replace queues holding messages.
-    this.deadLetters = new Queue(stack, `${name}DeadLetters`, { retentionPeriod: Duration.days(14), encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true });
+    this.deadLetters = new Queue(stack, `${name}DeadLetters`, {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
     const consumedQueue = (queueId: string) =>
       new Queue(stack, queueId, {
         // At least six times the function timeout, as Lambda recommends for SQS event sources.
@@ -65,7 +76,10 @@ export class OperationService extends Construct {
     // Events from the operation's rule only (its policy below): the one queue whose records are read as bus events.
     const eventsQueue = consumedQueue(`${name}EventsQueue`);
     const limits = provider.limits;
-    const perContainerRate = limits.requestsPerSecond === undefined ? undefined : Math.max(Math.floor(limits.requestsPerSecond / limits.containers), 1);
+    const perContainerRate =
+      limits.requestsPerSecond === undefined
+        ? undefined
+        : Math.max(Math.floor(limits.requestsPerSecond / limits.containers), 1);
     this.fn = new OperationFunction(stack, `${name}Function`, {
       entry: functionEntry(contract.name),
       description: contract.summary,
@@ -77,13 +91,17 @@ export class OperationService extends Construct {
         DEAD_LETTER_QUEUE_URL: this.deadLetters.queueUrl,
         EVENTS_QUEUE_ARN: eventsQueue.queueArn,
         BATCH_CONCURRENCY: String(limits.recordsPerBatch),
-        ...(perContainerRate === undefined ? {} : { [variable(provider, 'REQUESTS_PER_SECOND')]: String(perContainerRate) }),
+        ...(perContainerRate === undefined
+          ? {}
+          : { [variable(provider, 'REQUESTS_PER_SECOND')]: String(perContainerRate) }),
         [variable(provider, 'SECRET_ARN')]: secret.secretArn,
         ...(props.baseUrl === undefined ? {} : { [variable(provider, 'BASE_URL')]: props.baseUrl }),
       },
     });
     if (props.baseUrl === undefined && requiredSettings(provider).includes(variable(provider, 'BASE_URL'))) {
-      Annotations.of(this.fn).addWarning(`${contract.name} needs ${variable(provider, 'BASE_URL')}: deploy with -c ${baseUrlContextKey(provider)}=https://... or its first invocation fails`);
+      Annotations.of(this.fn).addWarning(
+        `${contract.name} needs ${variable(provider, 'BASE_URL')}: deploy with -c ${baseUrlContextKey(provider)}=https://... or its first invocation fails`,
+      );
     }
     props.tables.idempotency.grantReadWriteData(this.fn);
     props.tables.operations.grantReadWriteData(this.fn);
@@ -91,7 +109,14 @@ export class OperationService extends Construct {
     this.deadLetters.grantSendMessages(this.fn);
     secret.grantRead(this.fn);
     for (const source of [queue, eventsQueue]) {
-      this.fn.addEventSource(new SqsEventSource(source, { batchSize: 10, maxBatchingWindow: Duration.seconds(1), reportBatchItemFailures: true, maxConcurrency: limits.queueConcurrency }));
+      this.fn.addEventSource(
+        new SqsEventSource(source, {
+          batchSize: 10,
+          maxBatchingWindow: Duration.seconds(1),
+          reportBatchItemFailures: true,
+          maxConcurrency: limits.queueConcurrency,
+        }),
+      );
     }
     const rule = new Rule(stack, `${name}RequestedRule`, {
       eventBus: props.bus,
@@ -112,7 +137,12 @@ export class OperationService extends Construct {
         conditions: { ArnNotEquals: { 'aws:SourceArn': rule.ruleArn } },
       }),
     );
-    props.api.root.resourceForPath(contract.route.path).addMethod(contract.route.method, new LambdaIntegration(this.fn), { operationName: contract.name, ...validation(props.api, props.validator, contract) });
+    props.api.root
+      .resourceForPath(contract.route.path)
+      .addMethod(contract.route.method, new LambdaIntegration(this.fn), {
+        operationName: contract.name,
+        ...validation(props.api, props.validator, contract),
+      });
   }
 }
 
@@ -124,12 +154,22 @@ export class OperationService extends Construct {
 const validation = (api: RestApi, validator: RequestValidator, contract: OperationContract) => {
   const parameters: Record<string, boolean> = {};
   for (const name of Object.keys(contract.request.path.shape)) parameters[`method.request.path.${name}`] = true;
-  for (const name of Object.keys(contract.request.query.shape)) parameters[`method.request.querystring.${name}`] = false;
+  for (const name of Object.keys(contract.request.query.shape))
+    parameters[`method.request.querystring.${name}`] = false;
   const body = contract.request.body;
-  const bodySchema = body === undefined ? undefined : (z.toJSONSchema(body, { target: 'draft-4', io: 'input' }) as JsonSchema & { required?: string[] });
+  const bodySchema =
+    body === undefined
+      ? undefined
+      : (z.toJSONSchema(body, { target: 'draft-4', io: 'input' }) as JsonSchema & { required?: string[] });
   const requestModels =
     bodySchema !== undefined && (bodySchema.required ?? []).length > 0
-      ? { 'application/json': api.addModel(`${pascal(contract.name)}Body`, { contentType: 'application/json', modelName: `${pascal(contract.name).replaceAll('-', '')}Body`, schema: { ...bodySchema, $schema: JsonSchemaVersion.DRAFT4 } as JsonSchema }) }
+      ? {
+          'application/json': api.addModel(`${pascal(contract.name)}Body`, {
+            contentType: 'application/json',
+            modelName: `${pascal(contract.name).replaceAll('-', '')}Body`,
+            schema: { ...bodySchema, $schema: JsonSchemaVersion.DRAFT4 } as JsonSchema,
+          }),
+        }
       : undefined;
   return { requestValidator: validator, requestParameters: parameters, requestModels };
 };

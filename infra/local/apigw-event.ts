@@ -45,7 +45,11 @@ export interface IncomingRequest {
   sourceIp: string;
 }
 
-export const toApiGatewayEvent = (request: IncomingRequest, route: RouteMatch, caller = LOCAL_CALLER_ARN): APIGatewayProxyEvent => {
+export const toApiGatewayEvent = (
+  request: IncomingRequest,
+  route: RouteMatch,
+  caller = LOCAL_CALLER_ARN,
+): APIGatewayProxyEvent => {
   const url = new URL(request.url, 'http://local');
   // Null-prototype maps: a header or parameter called `__proto__` must stay a plain entry.
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;

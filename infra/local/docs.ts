@@ -30,7 +30,10 @@ export const serveDocs = async (path: string, response: ServerResponse): Promise
     return true;
   }
   if (path === '/docs/redoc.standalone.js') {
-    response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600' });
+    response.writeHead(200, {
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': 'public, max-age=3600',
+    });
     redoc ??= readFile(require.resolve('redoc/bundles/redoc.standalone.js'));
     response.end(await redoc);
     return true;

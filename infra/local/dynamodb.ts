@@ -1,6 +1,12 @@
 /** DynamoDB for local runs: embedded dynalite by default, or any DynamoDB-compatible endpoint (DYNAMODB_ENDPOINT). */
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { IDEMPOTENCY_TABLE, OPERATIONS_TABLE } from '../../shared/tables.js';
 
@@ -26,13 +32,20 @@ export const startDynamo = async (endpoint: string | undefined): Promise<LocalDy
 };
 
 /** Creates the gateway's tables if they do not exist. */
-export const ensureTables = async (client: DynamoDBClient, names: { idempotency: string; operations: string }): Promise<void> => {
+export const ensureTables = async (
+  client: DynamoDBClient,
+  names: { idempotency: string; operations: string },
+): Promise<void> => {
   await ensureTable(client, names.idempotency, IDEMPOTENCY_TABLE);
   await ensureTable(client, names.operations, OPERATIONS_TABLE);
 };
 
 /** Creates a table keyed by one string attribute if it does not exist, with TTL where the endpoint supports it. */
-const ensureTable = async (client: DynamoDBClient, tableName: string, schema: { partitionKey: string; ttlAttribute: string }): Promise<void> => {
+const ensureTable = async (
+  client: DynamoDBClient,
+  tableName: string,
+  schema: { partitionKey: string; ttlAttribute: string },
+): Promise<void> => {
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
     return;

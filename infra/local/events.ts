@@ -23,7 +23,8 @@ export const LOCAL_EVENTS_PREFIX = '/local/';
 const REGION = 'us-east-1';
 
 /** The operation's queue, which anyone allowed by IAM may send to. */
-export const queueArn = (operationName: string): string => `arn:aws:sqs:${REGION}:${LOCAL_ACCOUNT_ID}:sim-cancel-gateway-${operationName}`;
+export const queueArn = (operationName: string): string =>
+  `arn:aws:sqs:${REGION}:${LOCAL_ACCOUNT_ID}:sim-cancel-gateway-${operationName}`;
 /** The operation's events queue, which only its EventBridge rule can send to (the consumer's EVENTS_QUEUE_ARN). */
 export const eventsQueueArn = (operationName: string): string => localEventsQueueArn(operationName);
 
@@ -52,7 +53,12 @@ export const toSqsRecord = (body: string, operationName: string, options: SqsRec
     messageId: randomUUID(),
     receiptHandle: `AQEB${randomUUID().replaceAll('-', '')}`,
     body,
-    attributes: { ApproximateReceiveCount: String(options.receiveCount ?? 1), SentTimestamp: now, SenderId: senderId, ApproximateFirstReceiveTimestamp: now },
+    attributes: {
+      ApproximateReceiveCount: String(options.receiveCount ?? 1),
+      SentTimestamp: now,
+      SenderId: senderId,
+      ApproximateFirstReceiveTimestamp: now,
+    },
     messageAttributes: {},
     md5OfBody: createHash('md5').update(body).digest('hex'),
     eventSource: 'aws:sqs',
@@ -82,45 +88,82 @@ const readJson = async (request: IncomingMessage): Promise<unknown> => {
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    throw new ProblemError('invalid-request', 'The body must be JSON.', { extensions: { errors: [{ path: 'body', message: 'is not valid JSON' }] } });
+    throw new ProblemError('invalid-request', 'The body must be JSON.', {
+      extensions: { errors: [{ path: 'body', message: 'is not valid JSON' }] },
+    });
   }
 };
 
 export const createLocalEventBus = (routes: Array<{ route: RouteDefinition; handler: unknown }>) => {
-  const consumers = routes.flatMap(({ route, handler }) => (route.operation === undefined ? [] : [{ operation: route.operation, handler: handler as QueueHandler }]));
+  const consumers = routes.flatMap(({ route, handler }) =>
+    route.operation === undefined ? [] : [{ operation: route.operation, handler: handler as QueueHandler }],
+  );
 
   const deliver = async (consumer: (typeof consumers)[number], body: string, via: 'queue' | 'bus') => {
     const batch: SQSEvent = { Records: [toSqsRecord(body, consumer.operation.name, { via })] };
     const queue = `sim-cancel-gateway-${consumer.operation.name}${via === 'bus' ? '-events' : ''}`;
-    return { queue, messageId: batch.Records[0]?.messageId, batchResponse: await consumer.handler(batch, lambdaContext(consumer.operation.name, 28_000)) };
+    return {
+      queue,
+      messageId: batch.Records[0]?.messageId,
+      batchResponse: await consumer.handler(batch, lambdaContext(consumer.operation.name, 28_000)),
+    };
   };
 
   const putEvents = async (body: unknown) => {
     const entries = (body as { Entries?: unknown }).Entries;
-    if (!Array.isArray(entries)) throw new ProblemError('invalid-request', 'Send {"Entries": [{"Source", "DetailType", "Detail"}]} as for PutEvents.', { extensions: { errors: [{ path: 'Entries', message: 'is required' }] } });
+    if (!Array.isArray(entries))
+      throw new ProblemError(
+        'invalid-request',
+        'Send {"Entries": [{"Source", "DetailType", "Detail"}]} as for PutEvents.',
+        { extensions: { errors: [{ path: 'Entries', message: 'is required' }] } },
+      );
     return Promise.all(
       entries.map(async (raw: { Source?: string; DetailType?: string; Detail?: string }) => {
         const entry = { Source: raw.Source ?? 'local', DetailType: raw.DetailType ?? '', Detail: raw.Detail ?? '{}' };
         const event = toEventBridgeEvent(entry);
-        const consumer = consumers.find((candidate) => requestedDetailType(candidate.operation.eventName) === entry.DetailType);
+        const consumer = consumers.find(
+          (candidate) => requestedDetailType(candidate.operation.eventName) === entry.DetailType,
+        );
         if (consumer === undefined) return { eventId: event.id, detailType: entry.DetailType, matchedRule: null };
-        return { eventId: event.id, detailType: entry.DetailType, matchedRule: `${consumer.operation.name}-requested`, ...(await deliver(consumer, JSON.stringify(event), 'bus')) };
+        return {
+          eventId: event.id,
+          detailType: entry.DetailType,
+          matchedRule: `${consumer.operation.name}-requested`,
+          ...(await deliver(consumer, JSON.stringify(event), 'bus')),
+        };
       }),
     );
   };
 
-  const serve = async (request: IncomingMessage, response: ServerResponse, method: string, path: string): Promise<void> => {
+  const serve = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    method: string,
+    path: string,
+  ): Promise<void> => {
     try {
-      if (method === 'POST' && path === '/local/events') return writeResult(response, jsonResponse(200, { entries: await putEvents(await readJson(request)) }));
+      if (method === 'POST' && path === '/local/events')
+        return writeResult(response, jsonResponse(200, { entries: await putEvents(await readJson(request)) }));
       const queue = /^\/local\/queues\/([\w-]+)$/.exec(path)?.[1];
       const consumer = consumers.find((candidate) => candidate.operation.name === queue);
-      if (method === 'POST' && consumer !== undefined) return writeResult(response, jsonResponse(200, await deliver(consumer, JSON.stringify(await readJson(request)), 'queue')));
-      if (method === 'GET' && path === '/local/outcome-events') return writeResult(response, jsonResponse(200, localOutcomeEvents));
-      if (method === 'GET' && path === '/local/dead-letters') return writeResult(response, jsonResponse(200, localDeadLetters));
+      if (method === 'POST' && consumer !== undefined)
+        return writeResult(
+          response,
+          jsonResponse(200, await deliver(consumer, JSON.stringify(await readJson(request)), 'queue')),
+        );
+      if (method === 'GET' && path === '/local/outcome-events')
+        return writeResult(response, jsonResponse(200, localOutcomeEvents));
+      if (method === 'GET' && path === '/local/dead-letters')
+        return writeResult(response, jsonResponse(200, localDeadLetters));
       request.resume();
       throw new ProblemError('not-found', `No local route ${method} ${path}.`);
     } catch (error) {
-      writeResult(response, problemResponse(error instanceof ProblemError ? error : new ProblemError('internal-error', 'The local event bus failed.')));
+      writeResult(
+        response,
+        problemResponse(
+          error instanceof ProblemError ? error : new ProblemError('internal-error', 'The local event bus failed.'),
+        ),
+      );
     }
   };
 

@@ -11,8 +11,17 @@ const { contracts } = await import('../../shared/operations/contracts.js');
 
 const main = async (): Promise<void> => {
   const gateway = await startLocalGateway();
-  const dynamo = gateway.dynamo.embedded ? `embedded dynalite, in memory (${gateway.dynamo.endpoint})` : gateway.dynamo.endpoint;
-  const lines = bannerLines({ gatewayUrl: gateway.url, dynamo, providers: gateway.providers, sandboxes: gateway.sandboxes, contracts, env: process.env });
+  const dynamo = gateway.dynamo.embedded
+    ? `embedded dynalite, in memory (${gateway.dynamo.endpoint})`
+    : gateway.dynamo.endpoint;
+  const lines = bannerLines({
+    gatewayUrl: gateway.url,
+    dynamo,
+    providers: gateway.providers,
+    sandboxes: gateway.sandboxes,
+    contracts,
+    env: process.env,
+  });
   lines.push('', 'Press Ctrl+C to stop.', '');
   process.stdout.write(lines.join('\n'));
 
@@ -36,6 +45,10 @@ const main = async (): Promise<void> => {
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: string }).code;
-  console.error(code === 'EADDRINUSE' ? `Cannot listen: the port is in use (set PORT to another one). ${message}` : `Failed to start: ${message}`);
+  console.error(
+    code === 'EADDRINUSE'
+      ? `Cannot listen: the port is in use (set PORT to another one). ${message}`
+      : `Failed to start: ${message}`,
+  );
   process.exit(1);
 });

@@ -73,7 +73,10 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
   const dynamo = await startDynamo(env.DYNAMODB_ENDPOINT);
   prepareEnvironment(env, dynamo.endpoint);
   const client = dynamoClient(dynamo.endpoint);
-  await ensureTables(client, { idempotency: env.IDEMPOTENCY_TABLE_NAME as string, operations: env.OPERATIONS_TABLE_NAME as string });
+  await ensureTables(client, {
+    idempotency: env.IDEMPOTENCY_TABLE_NAME as string,
+    operations: env.OPERATIONS_TABLE_NAME as string,
+  });
   client.destroy();
 
   const providers = options.providers ?? registeredProviders;
@@ -97,8 +100,21 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
       const match = route.method === method ? matchResource(route.path, path) : undefined;
       if (match === undefined) continue;
       const body = await readBody(request);
-      if (body === undefined) return writeResult(response, problemResponse(new ProblemError('payload-too-large', 'API Gateway accepts at most 10 MB.')));
-      const event = toApiGatewayEvent({ method, url: request.url ?? '/', headers: request.headers, body, sourceIp: request.socket.remoteAddress ?? '127.0.0.1' }, match);
+      if (body === undefined)
+        return writeResult(
+          response,
+          problemResponse(new ProblemError('payload-too-large', 'API Gateway accepts at most 10 MB.')),
+        );
+      const event = toApiGatewayEvent(
+        {
+          method,
+          url: request.url ?? '/',
+          headers: request.headers,
+          body,
+          sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        },
+        match,
+      );
       return writeResult(response, await handler(event, lambdaContext(route.name, FUNCTION_TIMEOUT_MS)));
     }
     request.resume();
@@ -108,7 +124,8 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
   const server: Server = createServer((request, response) => {
     serve(request, response).catch((error: unknown) => {
       console.error('local runner: unhandled error', error);
-      if (!response.headersSent) writeResult(response, problemResponse(new ProblemError('internal-error', 'The local runner failed.')));
+      if (!response.headersSent)
+        writeResult(response, problemResponse(new ProblemError('internal-error', 'The local runner failed.')));
     });
   });
   await new Promise<void>((resolve, reject) => {

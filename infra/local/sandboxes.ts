@@ -11,13 +11,23 @@ export interface StartedSandbox extends RunningSandbox {
   baseUrlVariable: string;
 }
 
-export const startSandboxes = async (env: NodeJS.ProcessEnv, providers: readonly AnyProvider[]): Promise<StartedSandbox[]> => {
-  const unconfigured = providers.filter((provider) => env[variable(provider, 'BASE_URL')] === undefined || env[variable(provider, 'BASE_URL')] === '');
+export const startSandboxes = async (
+  env: NodeJS.ProcessEnv,
+  providers: readonly AnyProvider[],
+): Promise<StartedSandbox[]> => {
+  const unconfigured = providers.filter(
+    (provider) => env[variable(provider, 'BASE_URL')] === undefined || env[variable(provider, 'BASE_URL')] === '',
+  );
   return Promise.all(
     unconfigured.map(async (provider) => {
       const running = await (await provider.sandbox()).startSandbox();
       for (const [setting, value] of Object.entries(running.settings)) env[variable(provider, setting)] = value;
-      return { ...running, provider: provider.name, label: provider.label, baseUrlVariable: variable(provider, 'BASE_URL') };
+      return {
+        ...running,
+        provider: provider.name,
+        label: provider.label,
+        baseUrlVariable: variable(provider, 'BASE_URL'),
+      };
     }),
   );
 };

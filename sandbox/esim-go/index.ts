@@ -1,6 +1,11 @@
 /** The eSIM Go sandbox of `npm start` and the tests: the simulator with its ready-made eSIMs, and their banner lines. */
 import type { RunningSandbox } from '../../shared/providers/provider.js';
-import { ESIM_GO_SANDBOX_API_KEY, type EsimGoSimulator, type EsimGoSimulatorOptions, createEsimGoSimulator } from './simulator.js';
+import {
+  ESIM_GO_SANDBOX_API_KEY,
+  type EsimGoSimulator,
+  type EsimGoSimulatorOptions,
+  createEsimGoSimulator,
+} from './simulator.js';
 
 export const startSandbox = async (options: EsimGoSimulatorOptions = {}): Promise<RunningSandbox<EsimGoSimulator>> => {
   const simulator = createEsimGoSimulator(options);
@@ -12,7 +17,9 @@ export const startSandbox = async (options: EsimGoSimulatorOptions = {}): Promis
     banner: () => [
       'eSIM Go sandbox eSIMs:',
       ...simulator.esims().map((esim) => {
-        const bundles = esim.bundles.map((bundle) => `${bundle.name} [${bundle.assignments.map((a) => `${a.id} ${a.bundleState}`).join(', ')}]`).join('; ');
+        const bundles = esim.bundles
+          .map((bundle) => `${bundle.name} [${bundle.assignments.map((a) => `${a.id} ${a.bundleState}`).join(', ')}]`)
+          .join('; ');
         return `  iccid ${esim.iccid}  ${esim.profileStatus.padEnd(9)}  ${bundles}`;
       }),
     ],

@@ -103,7 +103,13 @@ export const esimGoSandboxEsims = (): SimEsim[] => [
   {
     iccid: '8943108165015003887',
     profileStatus: 'Released',
-    bundles: [{ name: 'esim_1GB_7D_GB_V2', description: 'eSIM, 1GB, 7 Days, United Kingdom, V2', assignments: [assignment('243', 'queued', 3), assignment('245', 'queued', 1)] }],
+    bundles: [
+      {
+        name: 'esim_1GB_7D_GB_V2',
+        description: 'eSIM, 1GB, 7 Days, United Kingdom, V2',
+        assignments: [assignment('243', 'queued', 3), assignment('245', 'queued', 1)],
+      },
+    ],
     inAccount: true,
   },
   {
@@ -111,15 +117,29 @@ export const esimGoSandboxEsims = (): SimEsim[] => [
     profileStatus: 'Installed',
     firstInstalledDateTime: Date.now() - 10 * DAY,
     bundles: [
-      { name: 'esim_1GB_7D_GB_V2', description: 'eSIM, 1GB, 7 Days, United Kingdom, V2', assignments: [assignment('301', 'queued', 2)] },
-      { name: 'esim_3GB_30D_EU_V2', description: 'eSIM, 3GB, 30 Days, Europe, V2', assignments: [assignment('302', 'active', 9, 400_000_000, 3 * GB)] },
+      {
+        name: 'esim_1GB_7D_GB_V2',
+        description: 'eSIM, 1GB, 7 Days, United Kingdom, V2',
+        assignments: [assignment('301', 'queued', 2)],
+      },
+      {
+        name: 'esim_3GB_30D_EU_V2',
+        description: 'eSIM, 3GB, 30 Days, Europe, V2',
+        assignments: [assignment('302', 'active', 9, 400_000_000, 3 * GB)],
+      },
     ],
     inAccount: true,
   },
   {
     iccid: '8943108160000804845',
     profileStatus: 'Released',
-    bundles: [{ name: 'esim_1GB_7D_GB_V2', description: 'eSIM, 1GB, 7 Days, United Kingdom, V2', assignments: [assignment('401', 'queued', 5)] }],
+    bundles: [
+      {
+        name: 'esim_1GB_7D_GB_V2',
+        description: 'eSIM, 1GB, 7 Days, United Kingdom, V2',
+        assignments: [assignment('401', 'queued', 5)],
+      },
+    ],
     inAccount: true,
   },
 ];
@@ -130,7 +150,11 @@ const time = (a: SimAssignment) => Date.parse(a.assignmentDateTime);
 export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
   let apiKey = options.apiKey ?? ESIM_GO_SANDBOX_API_KEY;
   const limit = options.requestsPerSecond ?? 10;
-  const state = { refundsEnabled: options.refundsEnabled ?? true, esims: new Map<string, SimEsim>(), revocations: [] as Revocation[] };
+  const state = {
+    refundsEnabled: options.refundsEnabled ?? true,
+    esims: new Map<string, SimEsim>(),
+    revocations: [] as Revocation[],
+  };
   let window = { second: 0, count: 0 };
 
   const reset = () => {
@@ -143,22 +167,26 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
   reset();
 
   /** Authentication, then the per-second window; both answer with the rate-limit headers, as eSIM Go does. */
-  const guarded = (handle: (request: SimRequest, params: Record<string, string>) => SimResponse) => (request: SimRequest, params: Record<string, string>): SimResponse => {
-    const now = Date.now();
-    const second = Math.floor(now / 1000);
-    if (window.second !== second) window = { second, count: 0 };
-    window.count += 1;
-    const headers = {
-      'x-ratelimit-limit': String(limit),
-      'x-ratelimit-remaining': String(Math.max(limit - window.count, 0)),
-      'x-ratelimit-reset': new Date((second + 1) * 1000).toISOString(),
-      'x-ratelimit-cost': '1',
+  const guarded =
+    (handle: (request: SimRequest, params: Record<string, string>) => SimResponse) =>
+    (request: SimRequest, params: Record<string, string>): SimResponse => {
+      const now = Date.now();
+      const second = Math.floor(now / 1000);
+      if (window.second !== second) window = { second, count: 0 };
+      window.count += 1;
+      const headers = {
+        'x-ratelimit-limit': String(limit),
+        'x-ratelimit-remaining': String(Math.max(limit - window.count, 0)),
+        'x-ratelimit-reset': new Date((second + 1) * 1000).toISOString(),
+        'x-ratelimit-cost': '1',
+      };
+      if (window.count > limit)
+        return { status: 429, body: { message: 'Rate limit exceeded' }, headers: { ...headers, 'retry-after': '1' } };
+      if (request.headers['x-api-key'] !== apiKey)
+        return { ...message(403, 'Unauthorised - the api token is invalid'), headers };
+      const answer = handle(request, params);
+      return { ...answer, headers: { ...headers, ...answer.headers } };
     };
-    if (window.count > limit) return { status: 429, body: { message: 'Rate limit exceeded' }, headers: { ...headers, 'retry-after': '1' } };
-    if (request.headers['x-api-key'] !== apiKey) return { ...message(403, 'Unauthorised - the api token is invalid'), headers };
-    const answer = handle(request, params);
-    return { ...answer, headers: { ...headers, ...answer.headers } };
-  };
 
   const accessible = (iccid: string): SimEsim | undefined => {
     const esim = state.esims.get(iccid);
@@ -171,52 +199,86 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
 
   /** Revoke by name: the oldest unused assignment, else the latest started one (A1). */
   const oldestUnusedOrLatestStarted: SelectTarget = (bundle) => {
-    const unused = bundle.assignments.filter((candidate) => UNUSED.has(candidate.bundleState)).sort((a, b) => time(a) - time(b) || Number(a.id) - Number(b.id));
-    const started = bundle.assignments.filter((candidate) => STARTED.has(candidate.bundleState)).sort((a, b) => time(b) - time(a) || Number(b.id) - Number(a.id));
+    const unused = bundle.assignments
+      .filter((candidate) => UNUSED.has(candidate.bundleState))
+      .sort((a, b) => time(a) - time(b) || Number(a.id) - Number(b.id));
+    const started = bundle.assignments
+      .filter((candidate) => STARTED.has(candidate.bundleState))
+      .sort((a, b) => time(b) - time(a) || Number(b.id) - Number(a.id));
     return unused[0] ?? started[0] ?? message(403, 'You do not have any available Bundles left to revoke'); // A1
   };
 
   /** Revoke specific bundle: exactly the named assignment, while it is live (A8). */
   const namedAssignment: SelectTarget = (bundle, { assignmentId = '' }) => {
     const target = bundle.assignments.find((candidate) => candidate.id === assignmentId);
-    if (target === undefined) return message(403, `No bundle assignment ${assignmentId} of ${bundle.name} on this eSIM`); // A8
-    if (!LIVE.has(target.bundleState)) return message(403, `You do not have any available Bundles left to revoke: assignment ${assignmentId} of ${bundle.name} is ${target.bundleState}`); // A8
+    if (target === undefined)
+      return message(403, `No bundle assignment ${assignmentId} of ${bundle.name} on this eSIM`); // A8
+    if (!LIVE.has(target.bundleState))
+      return message(
+        403,
+        `You do not have any available Bundles left to revoke: assignment ${assignmentId} of ${bundle.name} is ${target.bundleState}`,
+      ); // A8
     return target;
   };
 
   /** The revoke both routes share: query checks, eSIM and bundle lookup, refund rules, validate, effect, returns process. */
-  const revokeWith = (select: SelectTarget) => (request: SimRequest, params: Record<string, string>): SimResponse => {
-    const { iccid = '', name = '' } = params;
-    const type = request.query.get('type') ?? 'transaction';
-    if (type !== 'validate' && type !== 'transaction') return message(400, 'type must be validate or transaction');
-    const refundParam = request.query.get('refundToBalance');
-    if (refundParam !== null && refundParam !== 'true' && refundParam !== 'false') return message(400, 'refundToBalance must be a boolean');
-    const refundToBalance = refundParam === 'true';
-    const offerId = request.query.get('offerId');
-    if (refundToBalance && offerId === null) return message(400, 'offerId is required for refunding to balance'); // A3
-    const esim = accessible(iccid);
-    if (esim === undefined) return notAccessible(); // A4
-    const bundle = esim.bundles.find((candidate) => candidate.name === name);
-    if (bundle === undefined) return message(403, `No available bundles named ${name} on this eSIM`); // A2
-    if (offerId !== null && !bundle.assignments.some((candidate) => candidate.id === offerId)) return message(400, `offerId ${offerId} is not an assignment of ${name}`); // A3
+  const revokeWith =
+    (select: SelectTarget) =>
+    (request: SimRequest, params: Record<string, string>): SimResponse => {
+      const { iccid = '', name = '' } = params;
+      const type = request.query.get('type') ?? 'transaction';
+      if (type !== 'validate' && type !== 'transaction') return message(400, 'type must be validate or transaction');
+      const refundParam = request.query.get('refundToBalance');
+      if (refundParam !== null && refundParam !== 'true' && refundParam !== 'false')
+        return message(400, 'refundToBalance must be a boolean');
+      const refundToBalance = refundParam === 'true';
+      const offerId = request.query.get('offerId');
+      if (refundToBalance && offerId === null) return message(400, 'offerId is required for refunding to balance'); // A3
+      const esim = accessible(iccid);
+      if (esim === undefined) return notAccessible(); // A4
+      const bundle = esim.bundles.find((candidate) => candidate.name === name);
+      if (bundle === undefined) return message(403, `No available bundles named ${name} on this eSIM`); // A2
+      if (offerId !== null && !bundle.assignments.some((candidate) => candidate.id === offerId))
+        return message(400, `offerId ${offerId} is not an assignment of ${name}`); // A3
 
-    const target = select(bundle, params);
-    if (!('bundleState' in target)) return target;
+      const target = select(bundle, params);
+      if (!('bundleState' in target)) return target;
 
-    const untouched = UNUSED.has(target.bundleState) && target.remainingQuantity === target.initialQuantity;
-    const inWindow = Date.now() - time(target) <= 60 * DAY;
-    const refund = state.refundsEnabled && untouched && inWindow ? (refundToBalance ? 'balance' : 'inventory') : null;
-    const why = !state.refundsEnabled ? 'refunds are not enabled for this organisation' : !untouched ? 'the bundle has been started' : !inWindow ? 'the refund period has passed' : '';
+      const untouched = UNUSED.has(target.bundleState) && target.remainingQuantity === target.initialQuantity;
+      const inWindow = Date.now() - time(target) <= 60 * DAY;
+      const refund = state.refundsEnabled && untouched && inWindow ? (refundToBalance ? 'balance' : 'inventory') : null;
+      const why = !state.refundsEnabled
+        ? 'refunds are not enabled for this organisation'
+        : !untouched
+          ? 'the bundle has been started'
+          : !inWindow
+            ? 'the refund period has passed'
+            : '';
 
-    if (type === 'validate') {
-      return { status: 200, body: { status: `Bundle assignment ${target.id} of ${name} would be revoked${refund === null ? ` without refund: ${why}` : ` and refunded to ${refund}`}` } };
-    }
-    target.bundleState = 'revoked';
-    state.revocations.push({ iccid, bundle: name, assignmentId: target.id, refund, at: Date.now() });
-    const live = esim.bundles.flatMap((candidate) => candidate.assignments).filter((candidate) => LIVE.has(candidate.bundleState));
-    if (live.length === 0 && !INSTALLED.has(esim.profileStatus)) esim.inAccount = false; // A5, A6
-    return { status: 200, body: { status: refund === null ? 'Successfully Revoked Bundle, no refund applied' : `Successfully Revoked Bundle, bundle has been refunded to ${refund}` } };
-  };
+      if (type === 'validate') {
+        return {
+          status: 200,
+          body: {
+            status: `Bundle assignment ${target.id} of ${name} would be revoked${refund === null ? ` without refund: ${why}` : ` and refunded to ${refund}`}`,
+          },
+        };
+      }
+      target.bundleState = 'revoked';
+      state.revocations.push({ iccid, bundle: name, assignmentId: target.id, refund, at: Date.now() });
+      const live = esim.bundles
+        .flatMap((candidate) => candidate.assignments)
+        .filter((candidate) => LIVE.has(candidate.bundleState));
+      if (live.length === 0 && !INSTALLED.has(esim.profileStatus)) esim.inAccount = false; // A5, A6
+      return {
+        status: 200,
+        body: {
+          status:
+            refund === null
+              ? 'Successfully Revoked Bundle, no refund applied'
+              : `Successfully Revoked Bundle, bundle has been refunded to ${refund}`,
+        },
+      };
+    };
 
   const server = new SimulatorServer(
     'esim-go',
@@ -236,7 +298,9 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
               matchingId: `JQ-${esim.iccid.slice(-6)}-SANDBOX`,
               smdpAddress: 'rsp.sandbox.example',
               profileStatus: esim.profileStatus,
-              ...(esim.firstInstalledDateTime === undefined ? {} : { firstInstalledDateTime: esim.firstInstalledDateTime }),
+              ...(esim.firstInstalledDateTime === undefined
+                ? {}
+                : { firstInstalledDateTime: esim.firstInstalledDateTime }),
               customerRef: '',
             },
           };
@@ -250,9 +314,15 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
           if (esim === undefined) return notAccessible();
           const includeUsed = request.query.get('includeUsed') === 'true';
           const pageLimit = Number(request.query.get('limit') ?? 15);
-          if (!Number.isInteger(pageLimit) || pageLimit < 1 || pageLimit > 200) return message(400, 'limit must be between 1 and 200');
+          if (!Number.isInteger(pageLimit) || pageLimit < 1 || pageLimit > 200)
+            return message(400, 'limit must be between 1 and 200');
           const bundles = esim.bundles
-            .map((bundle) => ({ ...bundle, assignments: bundle.assignments.filter((candidate) => includeUsed || LIVE.has(candidate.bundleState)).slice(-pageLimit) }))
+            .map((bundle) => ({
+              ...bundle,
+              assignments: bundle.assignments
+                .filter((candidate) => includeUsed || LIVE.has(candidate.bundleState))
+                .slice(-pageLimit),
+            }))
             .filter((bundle) => bundle.assignments.length > 0);
           return { status: 200, body: { bundles } };
         }),
@@ -268,12 +338,24 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
           return { status: 200, body: { assignments: bundle.assignments } };
         }),
       },
-      { method: 'DELETE', path: '/esims/{iccid}/bundles/{name}', handle: guarded(revokeWith(oldestUnusedOrLatestStarted)) },
-      { method: 'DELETE', path: '/esims/{iccid}/bundles/{name}/assignments/{assignmentId}', handle: guarded(revokeWith(namedAssignment)) },
+      {
+        method: 'DELETE',
+        path: '/esims/{iccid}/bundles/{name}',
+        handle: guarded(revokeWith(oldestUnusedOrLatestStarted)),
+      },
+      {
+        method: 'DELETE',
+        path: '/esims/{iccid}/bundles/{name}/assignments/{assignmentId}',
+        handle: guarded(revokeWith(namedAssignment)),
+      },
     ],
     {
       latencyMs: options.latencyMs,
-      state: () => ({ refundsEnabled: state.refundsEnabled, esims: [...state.esims.values()], revocations: state.revocations }),
+      state: () => ({
+        refundsEnabled: state.refundsEnabled,
+        esims: [...state.esims.values()],
+        revocations: state.revocations,
+      }),
       reset,
     },
   );

@@ -52,7 +52,10 @@ const executed = (extra: Record<string, unknown> = {}): SimResponse => ({
 });
 
 export const createMonogotoSimulator = (options: MonogotoSimulatorOptions = {}) => {
-  const credentials = { username: options.username ?? MONOGOTO_SANDBOX_CREDENTIALS.username, password: options.password ?? MONOGOTO_SANDBOX_CREDENTIALS.password };
+  const credentials = {
+    username: options.username ?? MONOGOTO_SANDBOX_CREDENTIALS.username,
+    password: options.password ?? MONOGOTO_SANDBOX_CREDENTIALS.password,
+  };
   const esims = new Map<string, MonogotoEsim>();
   const tokens = new Map<string, number>();
   const issued: string[] = [];
@@ -93,15 +96,30 @@ export const createMonogotoSimulator = (options: MonogotoSimulatorOptions = {}) 
         handle: (request) => {
           const body = request.body as { username?: unknown; password?: unknown } | undefined;
           if (body?.username !== credentials.username || body?.password !== credentials.password) {
-            return { status: 401, body: { status_code: 401, message: 'Invalid username or password', request_id: randomUUID() } };
+            return {
+              status: 401,
+              body: { status_code: 401, message: 'Invalid username or password', request_id: randomUUID() },
+            };
           }
           logins += 1;
           const expiresAt = Date.now() + tokenTtlSeconds * 1000;
-          const payload = { sub: credentials.username, iat: Math.floor(Date.now() / 1000), exp: Math.floor(expiresAt / 1000), jti: randomUUID() };
+          const payload = {
+            sub: credentials.username,
+            iat: Math.floor(Date.now() / 1000),
+            exp: Math.floor(expiresAt / 1000),
+            jti: randomUUID(),
+          };
           const accessToken = `${base64url({ alg: 'HS256', typ: 'JWT' })}.${base64url(payload)}.${randomBytes(16).toString('base64url')}`;
           tokens.set(accessToken, expiresAt);
           issued.push(accessToken);
-          return { status: 200, body: { token_type: 'Bearer', access_token: accessToken, refresh_token: randomBytes(32).toString('base64url') } };
+          return {
+            status: 200,
+            body: {
+              token_type: 'Bearer',
+              access_token: accessToken,
+              refresh_token: randomBytes(32).toString('base64url'),
+            },
+          };
         },
       },
       {
@@ -127,7 +145,8 @@ export const createMonogotoSimulator = (options: MonogotoSimulatorOptions = {}) 
           const iccid = readIccid(request);
           if (typeof iccid !== 'string') return iccid;
           const matchingId = (request.body as { matchingId?: unknown }).matchingId;
-          if (typeof matchingId !== 'string' || matchingId.length === 0) return error(400, 'Missing parameter: matchingId');
+          if (typeof matchingId !== 'string' || matchingId.length === 0)
+            return error(400, 'Missing parameter: matchingId');
           const esim = esims.get(iccid);
           if (esim === undefined) return error(400, `ICCID ${iccid} not found`);
           if (esim.state !== 'released') return error(400, `eSIM state is ${esim.state}, expected released`);

@@ -11,7 +11,9 @@ export const startSandbox = async (options: StnSimulatorOptions = {}): Promise<R
     stop: () => simulator.server.stop(),
     banner: () => [
       'sTN sandbox activations:',
-      ...simulator.activations().map((record) => `  id ${record.id}  status ${record.status.padEnd(10)} ${record.activationType}`),
+      ...simulator
+        .activations()
+        .map((record) => `  id ${record.id}  status ${record.status.padEnd(10)} ${record.activationType}`),
     ],
   };
 };

@@ -59,15 +59,30 @@ export const activation = (id: string, status: string, daysAgo = 1): SimActivati
     referenceNumber: `REF-${id.slice(0, 6)}`,
     providerOrderNumber: `03${id.length}0/2025`,
     subscriptionId: randomUUID().replaceAll('-', '').slice(0, 17),
-    info: { simCardNumber: '8931083600000000176', eSim: false, subscriptionType: 'VOICEDATA', accessType: 'INTERNETACCESS', customerId: 'A1', stnCustomerId: 'Sc3iAMQCmA89', wishDate: createdAt },
+    info: {
+      simCardNumber: '8931083600000000176',
+      eSim: false,
+      subscriptionType: 'VOICEDATA',
+      accessType: 'INTERNETACCESS',
+      customerId: 'A1',
+      stnCustomerId: 'Sc3iAMQCmA89',
+      wishDate: createdAt,
+    },
     notes: [],
   };
 };
 
-export const stnSandboxActivations = (): SimActivation[] => [activation('q7LmXw2RgxhI5Zvz', 'BUSY'), activation('Dn3KpT8vYc1WsQe4', 'DONE', 5), activation('a9Fh2JkL0pZx7TbN', 'INIT', 0)];
+export const stnSandboxActivations = (): SimActivation[] => [
+  activation('q7LmXw2RgxhI5Zvz', 'BUSY'),
+  activation('Dn3KpT8vYc1WsQe4', 'DONE', 5),
+  activation('a9Fh2JkL0pZx7TbN', 'INIT', 0),
+];
 
 const PENDING = new Set(['INIT', 'BUSY']);
-const error = (status: number, errorCode: string, message: string, errors: unknown[] = []): SimResponse => ({ status, body: { responseStatus: { errorCode, message, errors } } });
+const error = (status: number, errorCode: string, message: string, errors: unknown[] = []): SimResponse => ({
+  status,
+  body: { responseStatus: { errorCode, message, errors } },
+});
 
 /** The wire form of an activation; the cancel answer keeps sTN's own misspelling. */
 const wire = (record: SimActivation, spelling: 'providerEnvironment' | 'providerEnvrionment') => {
@@ -90,33 +105,62 @@ export const createStnSimulator = (options: StnSimulatorOptions = {}) => {
   };
   reset();
 
-  const guarded = (handle: (request: SimRequest) => SimResponse) => (request: SimRequest): SimResponse => {
-    const second = Math.floor(Date.now() / 1000);
-    if (window.second !== second) window = { second, count: 0 };
-    window.count += 1;
-    if (window.count > limit) return error(429, 'TooManyRequests', 'Rate limit for this endpoint exceeded');
-    if (request.headers['stn-api-key'] !== apiKey) return error(401, 'Unauthorized', 'The API key is missing or invalid');
-    return handle(request);
-  };
+  const guarded =
+    (handle: (request: SimRequest) => SimResponse) =>
+    (request: SimRequest): SimResponse => {
+      const second = Math.floor(Date.now() / 1000);
+      if (window.second !== second) window = { second, count: 0 };
+      window.count += 1;
+      if (window.count > limit) return error(429, 'TooManyRequests', 'Rate limit for this endpoint exceeded');
+      if (request.headers['stn-api-key'] !== apiKey)
+        return error(401, 'Unauthorized', 'The API key is missing or invalid');
+      return handle(request);
+    };
 
   const cancel = (request: SimRequest): SimResponse => {
-    const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as { activationId?: unknown; note?: unknown };
+    const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as {
+      activationId?: unknown;
+      note?: unknown;
+    };
     if (typeof body.activationId !== 'string' || body.activationId === '') {
-      return error(400, 'SerializationException', "Could not deserialize 'application/json' request using STNPartnerAPIServiceStack.ServiceModel.CancelNewSubscription: activationId is required");
+      return error(
+        400,
+        'SerializationException',
+        "Could not deserialize 'application/json' request using STNPartnerAPIServiceStack.ServiceModel.CancelNewSubscription: activationId is required",
+      );
     }
     if (body.note !== undefined && (typeof body.note !== 'string' || body.note.length > 164)) {
       const length = typeof body.note === 'string' ? body.note.length : 0;
-      return error(400, 'MaximumLength', `The length of 'Note' must be 164 characters or fewer. You entered ${length} characters.`, [
-        { errorCode: 'MaximumLength', fieldName: 'Note', message: `The length of 'Note' must be 164 characters or fewer. You entered ${length} characters.`, meta: { MaxLength: '164', TotalLength: String(length), PropertyName: 'Note' } },
-      ]);
+      return error(
+        400,
+        'MaximumLength',
+        `The length of 'Note' must be 164 characters or fewer. You entered ${length} characters.`,
+        [
+          {
+            errorCode: 'MaximumLength',
+            fieldName: 'Note',
+            message: `The length of 'Note' must be 164 characters or fewer. You entered ${length} characters.`,
+            meta: { MaxLength: '164', TotalLength: String(length), PropertyName: 'Note' },
+          },
+        ],
+      );
     }
     const record = activations.get(body.activationId);
     if (record === undefined) return error(400, 'NotFound', `Activation ${body.activationId} does not exist`); // S2
-    if (!PENDING.has(record.status)) return error(400, 'InvalidState', `Activation ${record.id} has status ${record.status} and can no longer be cancelled`); // S1
+    if (!PENDING.has(record.status))
+      return error(
+        400,
+        'InvalidState',
+        `Activation ${record.id} has status ${record.status} and can no longer be cancelled`,
+      ); // S1
     record.status = 'CANCELLING';
     record.modifiedAt = new Date().toISOString();
     if (typeof body.note === 'string') record.notes.push(body.note);
-    cancellations.push({ activationId: record.id, note: typeof body.note === 'string' ? body.note : undefined, at: Date.now() });
+    cancellations.push({
+      activationId: record.id,
+      note: typeof body.note === 'string' ? body.note : undefined,
+      at: Date.now(),
+    });
     return { status: 200, body: wire(record, 'providerEnvrionment') };
   };
 
@@ -124,8 +168,18 @@ export const createStnSimulator = (options: StnSimulatorOptions = {}) => {
     const take = Number(request.query.get('take') ?? 100);
     const skip = Number(request.query.get('skip') ?? 0);
     const filters = ['id', 'status', 'activationType'] as const;
-    const results = [...activations.values()].filter((record) => filters.every((name) => request.query.get(name) === null || record[name] === request.query.get(name)));
-    return { status: 200, body: { offset: skip, total: results.length, results: results.slice(skip, skip + take).map((record) => wire(record, 'providerEnvironment')), meta: {} } };
+    const results = [...activations.values()].filter((record) =>
+      filters.every((name) => request.query.get(name) === null || record[name] === request.query.get(name)),
+    );
+    return {
+      status: 200,
+      body: {
+        offset: skip,
+        total: results.length,
+        results: results.slice(skip, skip + take).map((record) => wire(record, 'providerEnvironment')),
+        meta: {},
+      },
+    };
   };
 
   const server = new SimulatorServer(

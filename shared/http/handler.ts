@@ -16,25 +16,51 @@ import { countAnswer, jsonResponse, problemResponse } from './response.js';
 export const logProblem = (error: unknown) => {
   const problem = toProblemError(error);
   if (problem.kind === 'internal-error') logger.error('unexpected failure', { error: problem.cause as Error });
-  else if (problem.status >= 500) logger.warn('operation failed', { problem: problem.kind, status: problem.status, detail: problem.detail });
+  else if (problem.status >= 500)
+    logger.warn('operation failed', { problem: problem.kind, status: problem.status, detail: problem.detail });
   else logger.info('request refused', { problem: problem.kind, status: problem.status });
   return problem;
 };
 
-export const createHttpAnswer = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>, runIdempotently: IdempotentRunner<Input>) => {
-  const answer = async (event: APIGatewayProxyEvent, context: Context, recorder: ReturnType<typeof createRecorder>): Promise<APIGatewayProxyResult> => {
+export const createHttpAnswer = <Input extends Record<string, unknown>>(
+  definition: OperationDefinition<Input>,
+  runIdempotently: IdempotentRunner<Input>,
+) => {
+  const answer = async (
+    event: APIGatewayProxyEvent,
+    context: Context,
+    recorder: ReturnType<typeof createRecorder>,
+  ): Promise<APIGatewayProxyResult> => {
     try {
       const request = parseRequest(event, definition);
       logger.appendKeys({ operation: definition.name, caller: request.caller });
       if (request.dryRun) {
         const preview = await definition.dryRun(request.input);
-        return jsonResponse(200, { operationId: newOperationId(), operation: definition.name, target: definition.target(request.input), status: 'validated', ...preview });
+        return jsonResponse(200, {
+          operationId: newOperationId(),
+          operation: definition.name,
+          target: definition.target(request.input),
+          status: 'validated',
+          ...preview,
+        });
       }
       const key = request.idempotencyKey as string;
       logger.appendKeys({ idempotencyKeyHash: keyHash(key) });
-      const result = await runIdempotently({ scope: { caller: request.caller, key }, input: request.input, meta: { source: 'http', keyHash: keyHash(key) } }, context, recorder);
+      const result = await runIdempotently(
+        {
+          scope: { caller: request.caller, key },
+          input: request.input,
+          meta: { source: 'http', keyHash: keyHash(key) },
+        },
+        context,
+        recorder,
+      );
       if (result.replayed) metrics.addMetric('IdempotentReplays', 'Count', 1);
-      logger.info('operation answered', { statusCode: result.statusCode, replayed: result.replayed === true, operationId: result.body.operationId });
+      logger.info('operation answered', {
+        statusCode: result.statusCode,
+        replayed: result.replayed === true,
+        operationId: result.body.operationId,
+      });
       return jsonResponse(result.statusCode, result.body, result.replayed ? { 'idempotent-replayed': 'true' } : {});
     } catch (error) {
       return problemResponse(logProblem(error));

@@ -24,7 +24,8 @@ export interface ParsedRequest<Input> {
 const lowerCaseHeaders = (headers: APIGatewayProxyEvent['headers'] | null): Record<string, string> => {
   // Null prototype: a header called `__proto__` stays a plain entry.
   const result: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined) result[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(headers ?? {}))
+    if (value !== undefined) result[name.toLowerCase()] = value;
   return result;
 };
 
@@ -37,13 +38,19 @@ const readBody = (event: APIGatewayProxyEvent, headers: Record<string, string>, 
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   if (bytes.length > MAX_BODY_BYTES) {
-    throw new ProblemError('payload-too-large', `The body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES} bytes.`);
+    throw new ProblemError(
+      'payload-too-large',
+      `The body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES} bytes.`,
+    );
   }
   if (bytes.length === 0) return undefined;
   if (!acceptsBody) throw invalidRequest([{ path: 'body', message: 'must be empty: this route takes no body' }]);
   const contentType = headers['content-type'];
   if (contentType === undefined || !isJsonMediaType(contentType)) {
-    throw new ProblemError('unsupported-media-type', `Send the body as application/json (got ${contentType === undefined ? 'no Content-Type' : JSON.stringify(contentType.slice(0, 100))}).`);
+    throw new ProblemError(
+      'unsupported-media-type',
+      `Send the body as application/json (got ${contentType === undefined ? 'no Content-Type' : JSON.stringify(contentType.slice(0, 100))}).`,
+    );
   }
   try {
     return JSON.parse(bytes.toString('utf8')) as unknown;
@@ -57,7 +64,8 @@ const readQuery = (event: APIGatewayProxyEvent, errors: FieldError[]): Record<st
   for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
     if (values !== undefined && values.length > 1) errors.push({ path: name, message: 'is given more than once' });
   }
-  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) if (value !== undefined) query[name] = value;
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {}))
+    if (value !== undefined) query[name] = value;
   return query;
 };
 
@@ -65,7 +73,8 @@ const readQuery = (event: APIGatewayProxyEvent, errors: FieldError[]): Record<st
 export const parseIdempotencyKey = (header: string | undefined): string | undefined => {
   if (header === undefined) return undefined;
   const trimmed = header.trim();
-  const unquoted = trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"') ? trimmed.slice(1, -1) : trimmed;
+  const unquoted =
+    trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"') ? trimmed.slice(1, -1) : trimmed;
   if (unquoted.length < 1 || unquoted.length > 255 || !/^[\x20-\x7e]+$/.test(unquoted)) {
     throw invalidRequest([{ path: 'Idempotency-Key', message: 'must be 1-255 printable ASCII characters' }]);
   }

@@ -32,7 +32,13 @@ export const openApiRoute: RouteDefinition = {
 };
 
 export const routes: readonly RouteDefinition[] = [
-  ...contracts.map((operation) => ({ name: operation.name, method: operation.route.method, path: operation.route.path, summary: operation.summary, operation })),
+  ...contracts.map((operation) => ({
+    name: operation.name,
+    method: operation.route.method,
+    path: operation.route.path,
+    summary: operation.summary,
+    operation,
+  })),
   getOperationRoute,
   openApiRoute,
 ];

@@ -8,4 +8,9 @@ import type { OperationContract } from './definition.js';
 import { revokeAssignmentContract } from './revoke-assignment/contract.js';
 import { revokeBundleContract } from './revoke-bundle/contract.js';
 
-export const contracts: readonly OperationContract[] = [cancelEsimContract, revokeBundleContract, revokeAssignmentContract, cancelActivationContract];
+export const contracts: readonly OperationContract[] = [
+  cancelEsimContract,
+  revokeBundleContract,
+  revokeAssignmentContract,
+  cancelActivationContract,
+];

@@ -19,9 +19,11 @@ export type SucceededStatus = 'succeeded' | 'in_progress';
 type ObjectSchema = z.ZodObject<z.ZodRawShape>;
 
 /** The flat input of an operation: its path, query and body fields together. */
-export type ContractInput<Path extends ObjectSchema, Query extends ObjectSchema, Body extends ObjectSchema | undefined> = z.infer<Path> &
-  z.infer<Query> &
-  (Body extends ObjectSchema ? z.infer<Body> : Record<never, never>);
+export type ContractInput<
+  Path extends ObjectSchema,
+  Query extends ObjectSchema,
+  Body extends ObjectSchema | undefined,
+> = z.infer<Path> & z.infer<Query> & (Body extends ObjectSchema ? z.infer<Body> : Record<never, never>);
 
 /**
  * How an operation ended: the provider's outcome, with what the operation learnt on the way (`details`, e.g.
@@ -90,8 +92,18 @@ export interface WriteGate<Snapshot = unknown> {
    * that earlier write (so a refusal now is explained by it, not by that write); `earlierCheckedAnother`: that earlier
    * write was also the check of another key's attempt (so a refusal now cannot say which of the two took effect).
    */
-  beforeWrite(attempt: { request: unknown; snapshot?: Snapshot; observedAt: number }): Promise<
-    | { proceed: true; resend: boolean; beforeSend: BeforeSend; effectBeforeEarlier: boolean; earlierCheckedAnother: boolean }
+  beforeWrite(attempt: {
+    request: unknown;
+    snapshot?: Snapshot;
+    observedAt: number;
+  }): Promise<
+    | {
+        proceed: true;
+        resend: boolean;
+        beforeSend: BeforeSend;
+        effectBeforeEarlier: boolean;
+        earlierCheckedAnother: boolean;
+      }
     | { proceed: false; outcome: OperationOutcome }
   >;
   /** The unresolved attempt on this target, if any, for paths that end before the write. */
@@ -100,7 +112,10 @@ export interface WriteGate<Snapshot = unknown> {
    * Settles the pending attempt as applied from what the provider shows (e.g. the eSIM left the account). For this
    * key's own attempt it returns the outcome to answer; for another key's it records the verdict for that key.
    */
-  settlePendingAsApplied(evidence: { upstream: UpstreamAnswer | null; details: Record<string, unknown> }): Promise<OperationOutcome | undefined>;
+  settlePendingAsApplied(evidence: {
+    upstream: UpstreamAnswer | null;
+    details: Record<string, unknown>;
+  }): Promise<OperationOutcome | undefined>;
 }
 
 export interface DryRunAnswer {
@@ -178,25 +193,39 @@ export interface OperationBehaviour<Input extends Record<string, unknown>, Snaps
    * can. `current` is what `execute` passed as `snapshot` in this execution (read just now). The earlier attempt may be
    * another key's (with another input on the same target): judge it from `previous`, not from `input`.
    */
-  reconcile(context: { input: Input; previous: PreviousAttempt<Snapshot>; current: Snapshot | undefined; signal: AbortSignal }): Promise<Reconciliation>;
+  reconcile(context: {
+    input: Input;
+    previous: PreviousAttempt<Snapshot>;
+    current: Snapshot | undefined;
+    signal: AbortSignal;
+  }): Promise<Reconciliation>;
   /**
    * For providers without a read API (reconcile answers `harmlessToResend`): what this execution's own write says
    * about another key's earlier attempt on the same target. Undefined: that key's retry re-sends as its own check.
    */
-  judgeEarlierByOwnWrite?(outcome: OperationOutcome, earlier: PreviousAttempt<Snapshot>): 'applied' | 'absent' | 'ambiguous' | undefined;
+  judgeEarlierByOwnWrite?(
+    outcome: OperationOutcome,
+    earlier: PreviousAttempt<Snapshot>,
+  ): 'applied' | 'absent' | 'ambiguous' | undefined;
   /** Answers what `execute` would do, changing nothing anywhere. */
   dryRun(input: Input): Promise<DryRunAnswer>;
 }
 
 /** One operation: its contract and its behaviour, which the handlers, the pipeline and the tooling read. */
-export type OperationDefinition<Input extends Record<string, unknown> = Record<string, unknown>, Snapshot = unknown> = OperationContract<Input> &
-  OperationBehaviour<Input, Snapshot>;
+export type OperationDefinition<
+  Input extends Record<string, unknown> = Record<string, unknown>,
+  Snapshot = unknown,
+> = OperationContract<Input> & OperationBehaviour<Input, Snapshot>;
 
 /**
  * Checks a contract and derives its flat `input` schema from the path, query and body fields; `refine` holds rules
  * across fields (applied to the query, where such options live, and to the flat input).
  */
-export const defineContract = <Path extends ObjectSchema, Query extends ObjectSchema, Body extends ObjectSchema | undefined = undefined>(contract: {
+export const defineContract = <
+  Path extends ObjectSchema,
+  Query extends ObjectSchema,
+  Body extends ObjectSchema | undefined = undefined,
+>(contract: {
   name: string;
   provider: ProviderName;
   eventName: string;
@@ -213,8 +242,14 @@ export const defineContract = <Path extends ObjectSchema, Query extends ObjectSc
   const flat = z.strictObject({ ...request.path.shape, ...request.query.shape, ...(request.body?.shape ?? {}) });
   // The flat object's fields are exactly Path's, Query's and Body's, so its output is ContractInput: zod cannot spell
   // a spread of generic shapes, hence the one assertion.
-  const input = (refine === undefined ? flat : flat.superRefine(refine)) as unknown as z.ZodType<ContractInput<Path, Query, Body>>;
-  return { ...rest, request: { ...request, query: refine === undefined ? request.query : request.query.superRefine(refine) }, input };
+  const input = (refine === undefined ? flat : flat.superRefine(refine)) as unknown as z.ZodType<
+    ContractInput<Path, Query, Body>
+  >;
+  return {
+    ...rest,
+    request: { ...request, query: refine === undefined ? request.query : request.query.superRefine(refine) },
+    input,
+  };
 };
 
 /** Joins a contract with its behaviour, checking that they name the same provider. */
@@ -222,6 +257,9 @@ export const defineOperation = <Input extends Record<string, unknown>, Snapshot>
   contract: OperationContract<Input>,
   behaviour: OperationBehaviour<Input, Snapshot>,
 ): OperationDefinition<Input, Snapshot> => {
-  if (behaviour.descriptor.name !== contract.provider) throw new Error(`${contract.name}: its contract names ${contract.provider}, its behaviour ${behaviour.descriptor.name}`);
+  if (behaviour.descriptor.name !== contract.provider)
+    throw new Error(
+      `${contract.name}: its contract names ${contract.provider}, its behaviour ${behaviour.descriptor.name}`,
+    );
   return { ...contract, ...behaviour };
 };

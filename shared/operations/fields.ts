@@ -19,6 +19,8 @@ export const iccidField = z
   });
 
 /** `true` | `false` as query strings carry them; anything else is an error rather than a silent false. */
-export const booleanQueryField = z.enum(['true', 'false'], { error: required('"true" or "false"') }).transform((value) => value === 'true');
+export const booleanQueryField = z
+  .enum(['true', 'false'], { error: required('"true" or "false"') })
+  .transform((value) => value === 'true');
 
 export const dryRunField = booleanQueryField.optional().default(false);

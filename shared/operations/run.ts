@@ -52,14 +52,23 @@ export const runOperation = async (execution: Execution): Promise<StoredResponse
   } catch (error) {
     if (error instanceof LeaseLostError) {
       // Only an execution that outlived its invocation loses its lease: nothing was sent, a retry has taken over.
-      throw new ProblemError('target-busy', 'This execution ran past its invocation and another took over the target; nothing was sent by it.', { retryAfterSeconds: 1, cause: error });
+      throw new ProblemError(
+        'target-busy',
+        'This execution ran past its invocation and another took over the target; nothing was sent by it.',
+        { retryAfterSeconds: 1, cause: error },
+      );
     }
     throw error;
   } finally {
     // Joined to Powertools' final write (the answer's save, or the key's release), conditional on still holding it.
     if (state.leaseHeld) {
-      const withRelease = state.ownVerdict === undefined ? [] : [verdictUpdate(execution.lease.holder, state.ownVerdict)];
-      execution.joined.final = { ...execution.joined.final, release: releaseUpdate(execution.lease, !state.unresolved, state.effect), withRelease };
+      const withRelease =
+        state.ownVerdict === undefined ? [] : [verdictUpdate(execution.lease.holder, state.ownVerdict)];
+      execution.joined.final = {
+        ...execution.joined.final,
+        release: releaseUpdate(execution.lease, !state.unresolved, state.effect),
+        withRelease,
+      };
     }
   }
 };

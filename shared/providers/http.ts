@@ -28,7 +28,14 @@ export type HttpResult =
   | { kind: 'lost'; reason: string; timedOut: boolean };
 
 /** Error codes that mean the connection was never established, so the request cannot have been applied. */
-const CONNECT_PHASE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const CONNECT_PHASE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 const errorCode = (error: unknown): string | undefined => {
   let current: unknown = error;
@@ -55,7 +62,8 @@ export const sendHttp = async (request: HttpRequest): Promise<HttpResult> => {
   const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
   if (request.json !== undefined) headers['content-type'] = 'application/json';
   // Past the deadline nothing is started: an aborted fetch would look like a lost answer.
-  if (deadlineReached(request)) return { kind: 'not_sent', reason: 'the invocation reached its deadline before the call' };
+  if (deadlineReached(request))
+    return { kind: 'not_sent', reason: 'the invocation reached its deadline before the call' };
   const timeout = AbortSignal.timeout(request.timeoutMs);
   try {
     const response = await fetch(request.url, {
@@ -70,7 +78,11 @@ export const sendHttp = async (request: HttpRequest): Promise<HttpResult> => {
     const code = errorCode(error);
     if (code !== undefined && CONNECT_PHASE_CODES.has(code)) return { kind: 'not_sent', reason: code };
     const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-    const reason = deadlineReached(request) ? 'aborted at the invocation deadline' : timedOut ? `no answer within ${request.timeoutMs} ms` : (code ?? 'connection lost');
+    const reason = deadlineReached(request)
+      ? 'aborted at the invocation deadline'
+      : timedOut
+        ? `no answer within ${request.timeoutMs} ms`
+        : (code ?? 'connection lost');
     return { kind: 'lost', reason, timedOut };
   }
 };
@@ -111,9 +123,20 @@ export const upstreamOf = (answer: Answered): UpstreamAnswer => ({ status: answe
  */
 export const classifyStatus = (answer: Answered, rules: AnswerRules): Failure | undefined => {
   const upstream = upstreamOf(answer);
-  if (rules.credentialsRefused?.(answer) === true) return { kind: 'not_sent', reason: `${rules.label} refused the gateway's ${rules.credentials ?? 'API key'} (HTTP ${answer.status})`, credentialsRefused: true };
-  if (answer.status === 429) return { kind: 'throttled', upstream, retryAfterSeconds: retryAfterSeconds(answer.headers, rules.retryAfterFallbackSeconds ?? 1) };
-  if (answer.status >= 500) return { kind: 'unknown', reason: `${rules.label} answered HTTP ${answer.status}`, timedOut: false, upstream };
+  if (rules.credentialsRefused?.(answer) === true)
+    return {
+      kind: 'not_sent',
+      reason: `${rules.label} refused the gateway's ${rules.credentials ?? 'API key'} (HTTP ${answer.status})`,
+      credentialsRefused: true,
+    };
+  if (answer.status === 429)
+    return {
+      kind: 'throttled',
+      upstream,
+      retryAfterSeconds: retryAfterSeconds(answer.headers, rules.retryAfterFallbackSeconds ?? 1),
+    };
+  if (answer.status >= 500)
+    return { kind: 'unknown', reason: `${rules.label} answered HTTP ${answer.status}`, timedOut: false, upstream };
   if (answer.status >= 400) return { kind: 'rejected', upstream, message: rules.errorMessage(answer.body) };
   return undefined;
 };
@@ -122,8 +145,20 @@ export const classifyStatus = (answer: Answered, rules: AnswerRules): Failure | 
  * The outcome of a write: a request never sent stays not_sent, a lost answer is unknown, a status means what
  * classifyStatus says, and a 2xx is what `success` reads in its body (unknown when it cannot read it).
  */
-export const classifyWrite = (result: HttpResult, rules: AnswerRules, success: (answer: Answered) => ProviderOutcome | undefined): ProviderOutcome => {
+export const classifyWrite = (
+  result: HttpResult,
+  rules: AnswerRules,
+  success: (answer: Answered) => ProviderOutcome | undefined,
+): ProviderOutcome => {
   if (result.kind === 'not_sent') return result;
   if (result.kind === 'lost') return { kind: 'unknown', reason: result.reason, timedOut: result.timedOut };
-  return classifyStatus(result, rules) ?? success(result) ?? { kind: 'unknown', reason: `${rules.label} answered HTTP ${result.status} with an unexpected body`, timedOut: false, upstream: upstreamOf(result) };
+  return (
+    classifyStatus(result, rules) ??
+    success(result) ?? {
+      kind: 'unknown',
+      reason: `${rules.label} answered HTTP ${result.status} with an unexpected body`,
+      timedOut: false,
+      upstream: upstreamOf(result),
+    }
+  );
 };

@@ -10,7 +10,10 @@ import { ProblemError, describeFieldErrors, fieldErrorsFromIssues } from '../err
 import * as z from '../zod.js';
 
 /** Settings by their name without the provider's prefix (`BASE_URL` is read as `ESIM_GO_BASE_URL`). */
-export type SettingsShape = { BASE_URL: z.ZodType<string | undefined>; SECRET_ARN: z.ZodType<string | undefined> } & z.ZodRawShape;
+export type SettingsShape = {
+  BASE_URL: z.ZodType<string | undefined>;
+  SECRET_ARN: z.ZodType<string | undefined>;
+} & z.ZodRawShape;
 
 /**
  * The provider's rate limits, for the whole fleet: every function of the provider shares them (the stack divides
@@ -52,7 +55,12 @@ export interface SandboxModule<Simulator = unknown, Options = never> {
   startSandbox: (options?: Options) => Promise<RunningSandbox<Simulator>>;
 }
 
-export interface ProviderDescriptor<Settings extends SettingsShape = SettingsShape, Credentials = unknown, Client = unknown, Sandbox extends SandboxModule<unknown, never> = SandboxModule> {
+export interface ProviderDescriptor<
+  Settings extends SettingsShape = SettingsShape,
+  Credentials = unknown,
+  Client = unknown,
+  Sandbox extends SandboxModule<unknown, never> = SandboxModule,
+> {
   /** Stable identifier: URL segment, metric dimension, lease prefix (`esim-go`). */
   name: string;
   /** How people write it (`eSIM Go`). */
@@ -64,7 +72,11 @@ export interface ProviderDescriptor<Settings extends SettingsShape = SettingsSha
   limits: ProviderLimits;
   /** Builds the client from the parsed settings; called once per process. */
   // Method syntax on purpose: a descriptor is then assignable to the registry's common view (AnyProvider).
-  createClient(context: { settings: z.infer<z.ZodObject<Settings>>; timeoutMs: number; credentials: () => Promise<Credentials> }): Client;
+  createClient(context: {
+    settings: z.infer<z.ZodObject<Settings>>;
+    timeoutMs: number;
+    credentials: () => Promise<Credentials>;
+  }): Client;
   /** Loads the sandbox module (tooling only: never called in Lambda). */
   sandbox(): Promise<Sandbox>;
 }
@@ -72,16 +84,24 @@ export interface ProviderDescriptor<Settings extends SettingsShape = SettingsSha
 export type AnyProvider = ProviderDescriptor<SettingsShape, unknown, unknown, SandboxModule<unknown, never>>;
 
 /** Keeps a descriptor's literal types while checking it against the interface. */
-export const defineProvider = <Settings extends SettingsShape, Credentials, Client, Sandbox extends SandboxModule<unknown, never>>(
+export const defineProvider = <
+  Settings extends SettingsShape,
+  Credentials,
+  Client,
+  Sandbox extends SandboxModule<unknown, never>,
+>(
   descriptor: ProviderDescriptor<Settings, Credentials, Client, Sandbox>,
 ) => descriptor;
 
 /** The environment variable of one setting: `variable(esimGo, 'BASE_URL')` is `ESIM_GO_BASE_URL`. */
-export const variable = (provider: Pick<AnyProvider, 'envPrefix'>, setting: string): string => `${provider.envPrefix}_${setting}`;
+export const variable = (provider: Pick<AnyProvider, 'envPrefix'>, setting: string): string =>
+  `${provider.envPrefix}_${setting}`;
 
 /** The provider's settings as environment variables, for the configuration schema. */
 export const prefixedSettings = (provider: AnyProvider): z.ZodRawShape =>
-  Object.fromEntries(Object.entries(provider.settings).map(([setting, schema]) => [variable(provider, setting), schema]));
+  Object.fromEntries(
+    Object.entries(provider.settings).map(([setting, schema]) => [variable(provider, setting), schema]),
+  );
 
 /** Settings whose schema accepts no value (no default, not optional): a function of this provider cannot run without them. */
 export const requiredSettings = (provider: AnyProvider): string[] =>
@@ -92,11 +112,21 @@ export const requiredSettings = (provider: AnyProvider): string[] =>
 const unset = (value: string | undefined) => value === undefined || value === '';
 
 /** Reads and checks the provider's settings from the environment; one error names every bad variable. */
-export const readSettings = <Settings extends SettingsShape>(provider: ProviderDescriptor<Settings, unknown, unknown, SandboxModule<unknown, never>>, env: NodeJS.ProcessEnv = process.env) => {
-  const raw = Object.fromEntries(Object.keys(provider.settings).map((setting) => [setting, env[variable(provider, setting)]]).filter(([, value]) => !unset(value)));
+export const readSettings = <Settings extends SettingsShape>(
+  provider: ProviderDescriptor<Settings, unknown, unknown, SandboxModule<unknown, never>>,
+  env: NodeJS.ProcessEnv = process.env,
+) => {
+  const raw = Object.fromEntries(
+    Object.keys(provider.settings)
+      .map((setting) => [setting, env[variable(provider, setting)]])
+      .filter(([, value]) => !unset(value)),
+  );
   const parsed = z.object(provider.settings).safeParse(raw);
   if (!parsed.success) {
-    const problems = fieldErrorsFromIssues(parsed.error.issues, { root: 'settings' }).map((error) => ({ ...error, path: variable(provider, error.path) }));
+    const problems = fieldErrorsFromIssues(parsed.error.issues, { root: 'settings' }).map((error) => ({
+      ...error,
+      path: variable(provider, error.path),
+    }));
     throw new ConfigurationError(`Invalid configuration: ${describeFieldErrors(problems)}`);
   }
   return parsed.data;
@@ -106,26 +136,37 @@ export const readSettings = <Settings extends SettingsShape>(provider: ProviderD
  * The provider's credentials: from its Secrets Manager secret when `SECRET_ARN` is set (AWS, cached by Powertools for
  * SECRETS_MAX_AGE_SECONDS), else from plain settings (local runs). Fails closed, naming keys and never values.
  */
-export const readCredentials = async <Credentials>(provider: ProviderDescriptor<SettingsShape, Credentials, unknown, SandboxModule<unknown, never>>, settings: Record<string, unknown>): Promise<Credentials> => {
+export const readCredentials = async <Credentials>(
+  provider: ProviderDescriptor<SettingsShape, Credentials, unknown, SandboxModule<unknown, never>>,
+  settings: Record<string, unknown>,
+): Promise<Credentials> => {
   const secretArn = settings.SECRET_ARN as string | undefined;
   if (secretArn === undefined) {
     const plain = provider.secret.fromSettings(settings);
     if (plain !== undefined) return plain;
-    throw new ConfigurationError(`${provider.label} credentials are missing: set ${variable(provider, 'SECRET_ARN')}, or ${provider.secret.plainSettings.map((name) => variable(provider, name)).join(' and ')}`);
+    throw new ConfigurationError(
+      `${provider.label} credentials are missing: set ${variable(provider, 'SECRET_ARN')}, or ${provider.secret.plainSettings.map((name) => variable(provider, name)).join(' and ')}`,
+    );
   }
   let value: unknown;
   try {
     value = await getSecret(secretArn, { transform: 'json', maxAge: config().SECRETS_MAX_AGE_SECONDS });
   } catch (error) {
-    throw new ProblemError('dependency-unavailable', `The ${provider.label} credentials could not be read from Secrets Manager, so the provider was not called. Retry later.`, {
-      retryAfterSeconds: 5,
-      cause: error,
-    });
+    throw new ProblemError(
+      'dependency-unavailable',
+      `The ${provider.label} credentials could not be read from Secrets Manager, so the provider was not called. Retry later.`,
+      {
+        retryAfterSeconds: 5,
+        cause: error,
+      },
+    );
   }
   const parsed = provider.secret.schema.safeParse(value);
   if (!parsed.success) {
     // Names the missing keys, never the values.
-    const keys = fieldErrorsFromIssues(parsed.error.issues, { root: 'secret' }).map((error) => error.path).join(', ');
+    const keys = fieldErrorsFromIssues(parsed.error.issues, { root: 'secret' })
+      .map((error) => error.path)
+      .join(', ');
     throw new ConfigurationError(`The ${provider.label} secret must be a JSON object with non-empty ${keys}`);
   }
   return parsed.data;
@@ -135,12 +176,18 @@ export const readCredentials = async <Credentials>(provider: ProviderDescriptor<
 const clients = new WeakMap<object, unknown>();
 
 /** The provider's client of this process, built on first use from its settings. */
-export const clientOf = <Client>(provider: ProviderDescriptor<SettingsShape, unknown, Client, SandboxModule<unknown, never>>): Client => {
+export const clientOf = <Client>(
+  provider: ProviderDescriptor<SettingsShape, unknown, Client, SandboxModule<unknown, never>>,
+): Client => {
   let client = clients.get(provider) as Client | undefined;
   if (client === undefined) {
     const settings = readSettings(provider);
     // Credentials are looked up on each login or call (Powertools caches the secret), so a rotated secret ARN is seen.
-    client = provider.createClient({ settings, timeoutMs: config().UPSTREAM_TIMEOUT_MS, credentials: () => readCredentials(provider, readSettings(provider)) });
+    client = provider.createClient({
+      settings,
+      timeoutMs: config().UPSTREAM_TIMEOUT_MS,
+      credentials: () => readCredentials(provider, readSettings(provider)),
+    });
     clients.set(provider, client);
   }
   return client;
@@ -159,7 +206,8 @@ export const sandboxAt =
   <Sandbox extends SandboxModule<unknown, never>>(url: URL) =>
   async (): Promise<Sandbox> => {
     const loaded: unknown = await import(url.href);
-    if (typeof (loaded as Partial<SandboxModule> | null)?.startSandbox !== 'function') throw new Error(`${url.pathname} does not export startSandbox`);
+    if (typeof (loaded as Partial<SandboxModule> | null)?.startSandbox !== 'function')
+      throw new Error(`${url.pathname} does not export startSandbox`);
     return loaded as Sandbox;
   };
 

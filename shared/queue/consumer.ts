@@ -24,7 +24,13 @@ import { type Recorder, createRecorder } from '../operations/pipeline/recorder.j
 /** How a record's zod issues are named in its field errors (dead letters carry them): not the HTTP wording. */
 const MESSAGE_ISSUES = { root: 'message', unknownFields: 'listed' } as const;
 
-const envelopeSchema = z.looseObject({ 'detail-type': z.string(), source: z.string(), account: z.string(), id: z.string(), detail: z.unknown() });
+const envelopeSchema = z.looseObject({
+  'detail-type': z.string(),
+  source: z.string(),
+  account: z.string(),
+  id: z.string(),
+  detail: z.unknown(),
+});
 
 /** At most `limit` tasks at once; the rest wait in order. */
 const limiter = (limit: number) => {
@@ -43,21 +49,26 @@ const limiter = (limit: number) => {
 };
 
 /** The local bus's events queue of an operation (`npm start`): in an account no AWS record can come from. */
-export const localEventsQueueArn = (operationName: string): string => `arn:aws:sqs:us-east-1:000000000000:sim-cancel-gateway-${operationName}-events`;
+export const localEventsQueueArn = (operationName: string): string =>
+  `arn:aws:sqs:us-east-1:000000000000:sim-cancel-gateway-${operationName}-events`;
 
 /**
  * The queue whose policy lets only the operation's EventBridge rule send (set by the stack). Unset, the local bus's
  * queue: a deployed function without the variable then reads every record as a direct message (bus events are
  * dead-lettered, never given an event source's scope).
  */
-const eventsQueueArn = (operationName: string): string => config().EVENTS_QUEUE_ARN ?? localEventsQueueArn(operationName);
+const eventsQueueArn = (operationName: string): string =>
+  config().EVENTS_QUEUE_ARN ?? localEventsQueueArn(operationName);
 
 /**
  * A record of the events queue is a whole EventBridge event (rules deliver the event) and is scoped by its account
  * and source. Any other record was sent straight to the operation's queue: its body is the message, scoped by its
  * sender (`sqs:<SenderId>`, a role's sessions one sender unless CALLER_SCOPE=session), and never read as an event.
  */
-const readMessage = (record: SQSRecord, operationName: string): { message: unknown; caller: string; source: string; defaultKey: string } => {
+const readMessage = (
+  record: SQSRecord,
+  operationName: string,
+): { message: unknown; caller: string; source: string; defaultKey: string } => {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -71,14 +82,26 @@ const readMessage = (record: SQSRecord, operationName: string): { message: unkno
     return { message: detail, caller: `events:${account}:${source}`, source: 'eventbridge', defaultKey: id };
   }
   if (envelope.success) {
-    throw invalidRequest([{ path: 'detail-type', message: 'is an EventBridge event\'s field: events are accepted only from the bus (PutEvents); a message sent to the queue is {"idempotencyKey", "input"}' }]);
+    throw invalidRequest([
+      {
+        path: 'detail-type',
+        message:
+          'is an EventBridge event\'s field: events are accepted only from the bus (PutEvents); a message sent to the queue is {"idempotencyKey", "input"}',
+      },
+    ]);
   }
   const sender = record.attributes?.SenderId;
-  if (sender === undefined || sender === '') throw invalidRequest([{ path: 'attributes.SenderId', message: 'is missing: a direct message is scoped by its sender' }]);
+  if (sender === undefined || sender === '')
+    throw invalidRequest([
+      { path: 'attributes.SenderId', message: 'is missing: a direct message is scoped by its sender' },
+    ]);
   return { message: body, caller: `sqs:${scopedIdentity(sender)}`, source: 'sqs', defaultKey: record.messageId };
 };
 
-export const createQueueConsumer = <Input extends Record<string, unknown>>(definition: OperationDefinition<Input>, runIdempotently: IdempotentRunner<Input>) => {
+export const createQueueConsumer = <Input extends Record<string, unknown>>(
+  definition: OperationDefinition<Input>,
+  runIdempotently: IdempotentRunner<Input>,
+) => {
   const messageSchema = z.strictObject({ idempotencyKey: z.string().optional(), input: definition.input });
   const processor = new BatchProcessor(EventType.SQS);
   const limit = limiter(config().BATCH_CONCURRENCY);
@@ -89,32 +112,60 @@ export const createQueueConsumer = <Input extends Record<string, unknown>>(defin
       const parsed = messageSchema.safeParse(message);
       if (!parsed.success) throw invalidInput(parsed.error.issues, MESSAGE_ISSUES);
       const input = parsed.data.input as Input;
-      if (definition.isDryRun(input)) throw invalidRequest([{ path: 'input.dryRun', message: 'dry runs are answered over HTTP only' }]);
+      if (definition.isDryRun(input))
+        throw invalidRequest([{ path: 'input.dryRun', message: 'dry runs are answered over HTTP only' }]);
       const key = parseIdempotencyKey(parsed.data.idempotencyKey ?? defaultKey) as string;
-      const result = await runIdempotently({ scope: { caller, key }, input, meta: { source, keyHash: keyHash(key) } }, context, recorder);
+      const result = await runIdempotently(
+        { scope: { caller, key }, input, meta: { source, keyHash: keyHash(key) } },
+        context,
+        recorder,
+      );
       metrics.addMetric('QueueRecordsAnswered', 'Count', 1);
-      logger.info('queued operation answered', { messageId: record.messageId, statusCode: result.statusCode, replayed: result.replayed === true, operationId: result.body.operationId });
+      logger.info('queued operation answered', {
+        messageId: record.messageId,
+        statusCode: result.statusCode,
+        replayed: result.replayed === true,
+        operationId: result.body.operationId,
+      });
     } catch (error) {
       const problem = toProblemError(error);
       if (problem.status === 400 || problem.kind === 'idempotency-key-reused') {
-        logger.warn('message can never succeed: sent to the dead-letter queue', { messageId: record.messageId, problem: problem.kind, detail: problem.detail });
-        await deadLetter({ messageId: record.messageId, body: record.body, problem: problem.toProblem() }).catch((failure: unknown) => {
-          // Reported as failed instead: SQS redelivers it, and its redrive policy still gets it to the DLQ.
-          logger.error('message not dead-lettered: it will be retried', { messageId: record.messageId, error: failure as Error });
-          throw failure;
+        logger.warn('message can never succeed: sent to the dead-letter queue', {
+          messageId: record.messageId,
+          problem: problem.kind,
+          detail: problem.detail,
         });
+        await deadLetter({ messageId: record.messageId, body: record.body, problem: problem.toProblem() }).catch(
+          (failure: unknown) => {
+            // Reported as failed instead: SQS redelivers it, and its redrive policy still gets it to the DLQ.
+            logger.error('message not dead-lettered: it will be retried', {
+              messageId: record.messageId,
+              error: failure as Error,
+            });
+            throw failure;
+          },
+        );
         metrics.addMetric('QueueRecordsDeadLettered', 'Count', 1);
         return;
       }
       metrics.addMetric('QueueRecordsRetried', 'Count', 1);
-      logger.warn('message will be retried', { messageId: record.messageId, problem: problem.kind, status: problem.status });
+      logger.warn('message will be retried', {
+        messageId: record.messageId,
+        problem: problem.kind,
+        status: problem.status,
+      });
       throw problem;
     }
   };
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const recorder = createRecorder();
-    const response = await processPartialResponse(event, (record: SQSRecord) => limit(() => handleRecord(record, context, recorder)), processor, { context, processInParallel: true, throwOnFullBatchFailure: false });
+    const response = await processPartialResponse(
+      event,
+      (record: SQSRecord) => limit(() => handleRecord(record, context, recorder)),
+      processor,
+      { context, processInParallel: true, throwOnFullBatchFailure: false },
+    );
     await recorder.settle();
     return response;
   };

@@ -18,7 +18,12 @@ const shell = async (command: string) => (await run('bash', ['-c', command], { t
 const parseCurl = (text: string) => {
   const [head = '', body = ''] = text.split(/\r?\n\r?\n/, 2);
   const [statusLine = '', ...headerLines] = head.split(/\r?\n/);
-  const headers = Object.fromEntries(headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+  const headers = Object.fromEntries(
+    headerLines.map((line) => [
+      line.slice(0, line.indexOf(':')).toLowerCase(),
+      line.slice(line.indexOf(':') + 1).trim(),
+    ]),
+  );
   return { status: Number(statusLine.split(' ')[1]), headers, body: JSON.parse(body) as Record<string, unknown> };
 };
 
@@ -33,7 +38,10 @@ afterAll(() => {
 });
 
 it('serves the printed curl, replays it, and refuses a bad check digit without calling Monogoto', async () => {
-  const curl = output.split('\n').find((line) => line.trim().startsWith('curl -i -X POST') && line.includes('idempotency-key'))?.trim();
+  const curl = output
+    .split('\n')
+    .find((line) => line.trim().startsWith('curl -i -X POST') && line.includes('idempotency-key'))
+    ?.trim();
   expect(curl, output).toBeDefined();
   const sandbox = /Monogoto\s+built-in sandbox at (http:\/\/\S+)/.exec(output)?.[1];
   expect(sandbox, output).toBeDefined();
@@ -48,7 +56,9 @@ it('serves the printed curl, replays it, and refuses a bad check digit without c
   expect(second.headers['idempotent-replayed']).toBe('true');
   expect(second.body).toEqual(first.body);
 
-  const otherMatchingId = parseCurl(await shell((curl as string).replace(/"matchingId":"[^"]+"/, '"matchingId":"SOMETHING-ELSE"')));
+  const otherMatchingId = parseCurl(
+    await shell((curl as string).replace(/"matchingId":"[^"]+"/, '"matchingId":"SOMETHING-ELSE"')),
+  );
   expect(otherMatchingId.status).toBe(422);
 
   const iccid = /esims\/(\d+)\/cancel/.exec(curl as string)?.[1] ?? '';
@@ -86,16 +96,30 @@ it('serves the printed eSIM Go requests: the preview predicts the revoke, the re
   expect(guarded.status).toBe(422);
   expect(guarded.body.type).toMatch(/esim-return-risk$/);
 
-  const state = (await (await fetch(`${sandbox}/__sim/state`)).json()) as { revocations: Array<{ assignmentId: string }> };
-  expect(state.revocations.map((revocation) => revocation.assignmentId)).toEqual([(predicted.body.preview as { target: { id: string } }).target.id]);
+  const state = (await (await fetch(`${sandbox}/__sim/state`)).json()) as {
+    revocations: Array<{ assignmentId: string }>;
+  };
+  expect(state.revocations.map((revocation) => revocation.assignmentId)).toEqual([
+    (predicted.body.preview as { target: { id: string } }).target.id,
+  ]);
 });
 
 it('serves the printed sTN requests: preview, cancel in progress, replay, and a DONE activation refused', async () => {
   const lines = output.split('\n').map((line) => line.trim());
   const sTnLines = lines.filter((line) => line.startsWith('curl') && line.includes('/v1/stn/'));
-  const [preview, cancel, done] = [sTnLines.find((line) => line.includes('dryRun=true')), sTnLines.find((line) => line.includes('try-stn-1')), sTnLines.find((line) => line.includes('try-stn-2'))];
-  expect([preview, cancel, done].every((line) => line !== undefined), output).toBe(true);
-  expect(parseCurl(await shell(preview as string)).body).toMatchObject({ status: 'validated', preview: { currentStatus: 'BUSY', cancelWouldBeAccepted: true } });
+  const [preview, cancel, done] = [
+    sTnLines.find((line) => line.includes('dryRun=true')),
+    sTnLines.find((line) => line.includes('try-stn-1')),
+    sTnLines.find((line) => line.includes('try-stn-2')),
+  ];
+  expect(
+    [preview, cancel, done].every((line) => line !== undefined),
+    output,
+  ).toBe(true);
+  expect(parseCurl(await shell(preview as string)).body).toMatchObject({
+    status: 'validated',
+    preview: { currentStatus: 'BUSY', cancelWouldBeAccepted: true },
+  });
   const first = parseCurl(await shell(cancel as string));
   expect(first.body).toMatchObject({ status: 'in_progress', activationStatus: 'CANCELLING' });
   expect(parseCurl(await shell(cancel as string)).headers['idempotent-replayed']).toBe('true');
@@ -110,11 +134,20 @@ it('serves the event path locally and the audit trail for both paths', async () 
   const put = await fetch(`${api}/local/events`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ Entries: [{ Source: 'shop.orders', DetailType: 'Cancel Activation Requested', Detail: detail }] }),
+    body: JSON.stringify({
+      Entries: [{ Source: 'shop.orders', DetailType: 'Cancel Activation Requested', Detail: detail }],
+    }),
   });
-  const { entries } = (await put.json()) as { entries: Array<{ matchedRule: string; batchResponse: { batchItemFailures: unknown[] } }> };
-  expect(entries).toEqual([expect.objectContaining({ matchedRule: 'cancel-activation-requested', batchResponse: { batchItemFailures: [] } })]);
-  const outcomes = (await (await fetch(`${api}/local/outcome-events`)).json()) as Array<{ detailType: string; detail: { operationId: string; source: string; caller: string } }>;
+  const { entries } = (await put.json()) as {
+    entries: Array<{ matchedRule: string; batchResponse: { batchItemFailures: unknown[] } }>;
+  };
+  expect(entries).toEqual([
+    expect.objectContaining({ matchedRule: 'cancel-activation-requested', batchResponse: { batchItemFailures: [] } }),
+  ]);
+  const outcomes = (await (await fetch(`${api}/local/outcome-events`)).json()) as Array<{
+    detailType: string;
+    detail: { operationId: string; source: string; caller: string };
+  }>;
   const fromEvent = outcomes.find((outcome) => outcome.detail.source === 'eventbridge');
   expect(fromEvent?.detailType).toBe('Cancel Activation In Progress');
   const fromHttp = outcomes.find((outcome) => outcome.detail.source === 'http');
@@ -125,10 +158,19 @@ it('serves the event path locally and the audit trail for both paths', async () 
 
 it('passes the smoke script (SigV4-signed dry runs of every operation) against the running API', async () => {
   const api = /API\s+(http:\/\/\S+)/.exec(output)?.[1] as string;
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/smoke.ts', '--url', api, '--region', 'us-east-1'], {
-    env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', AWS_PROFILE: '' },
-    timeout: 30_000,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/smoke.ts', '--url', api, '--region', 'us-east-1'],
+    {
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+        AWS_PROFILE: '',
+      },
+      timeout: 30_000,
+    },
+  );
   expect(stdout).toContain(`smoke: ${contracts.length} passed, 0 failed`);
 });
 
@@ -136,7 +178,11 @@ it('refuses header injection (a bare CR inside a header) before any handler runs
   const { port } = new URL(/API\s+(http:\/\/\S+)/.exec(output)?.[1] as string);
   const { connect } = await import('node:net');
   const reply = await new Promise<string>((resolve) => {
-    const socket = connect(Number(port), '127.0.0.1', () => socket.write('POST /v1/stn/activations/q7LmXw2RgxhI5Zvz/cancel HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\rInjected: yes\r\n\r\n'));
+    const socket = connect(Number(port), '127.0.0.1', () =>
+      socket.write(
+        'POST /v1/stn/activations/q7LmXw2RgxhI5Zvz/cancel HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\rInjected: yes\r\n\r\n',
+      ),
+    );
     let data = '';
     socket.on('data', (chunk) => (data += chunk.toString()));
     socket.on('close', () => resolve(data));

@@ -9,7 +9,8 @@ import { contracts as operations } from '../../shared/operations/contracts.js';
 import { type RunnerProcess, startRunnerProcess } from '../support/runner-process.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
-if (CHROMIUM === undefined) console.warn('reference page test skipped: no Chromium (apt-get install chromium; .ci/run installs it)');
+if (CHROMIUM === undefined)
+  console.warn('reference page test skipped: no Chromium (apt-get install chromium; .ci/run installs it)');
 
 let runner: RunnerProcess | undefined;
 let browser: Browser | undefined;
@@ -19,7 +20,16 @@ beforeAll(async () => {
   runner = await startRunnerProcess();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -34,10 +44,17 @@ it.runIf(CHROMIUM !== undefined)('lists the three operations and the problem typ
   await page.goto(`${api}/docs`);
   const summaries = operations.map((definition) => definition.summary);
   // Runs in the page; typed without the DOM library, which the rest of the project does not use.
-  const pageText = () => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText;
-  await page.waitForFunction(({ expected, read }) => expected.every((summary) => (new Function(`return (${read})()`)() as string).includes(summary)), { expected: summaries, read: pageText.toString() }, { timeout: 30_000 });
+  const pageText = () =>
+    (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText;
+  await page.waitForFunction(
+    ({ expected, read }) =>
+      expected.every((summary) => (new Function(`return (${read})()`)() as string).includes(summary)),
+    { expected: summaries, read: pageText.toString() },
+    { timeout: 30_000 },
+  );
   const text = await page.locator('body').innerText();
   expect(text).toContain('Problem types');
-  for (const kind of ['upstream-rejected', 'esim-return-risk', 'reconciliation-needed', 'idempotency-key-reused']) expect(text).toContain(`problems/${kind}`);
+  for (const kind of ['upstream-rejected', 'esim-return-risk', 'reconciliation-needed', 'idempotency-key-reused'])
+    expect(text).toContain(`problems/${kind}`);
   await page.screenshot({ path: 'docs/reference.png' });
 });

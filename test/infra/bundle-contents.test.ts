@@ -14,7 +14,11 @@ import { routes } from '../../shared/http/routes.js';
 
 it.each(routes.map((route) => route.name))('%s: wrapped by shared/lambda.ts, without infra/local', async (name) => {
   const outfile = join(mkdtempSync(join(tmpdir(), 'bundle-contents-')), 'index.mjs');
-  const { metafile } = await build({ ...esbuildOptions(functionEntry(name), outfile), metafile: true, logLevel: 'error' });
+  const { metafile } = await build({
+    ...esbuildOptions(functionEntry(name), outfile),
+    metafile: true,
+    logLevel: 'error',
+  });
   const inputs = Object.keys(metafile.inputs);
   expect(inputs).toContain('shared/lambda.ts');
   expect(inputs.some((input) => input.includes('@aws-lambda-powertools/logger/lib/esm/middleware'))).toBe(true);

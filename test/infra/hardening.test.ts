@@ -23,7 +23,15 @@ const resources = (type: string) => Object.values(template.findResources(type));
 describe('cdk-nag AwsSolutions', () => {
   it.each([
     ['the default stack', {}],
-    ['the stack with WAF, a resource policy and alarm email', { enableWaf: true, allowedAccounts: ['111111111111'], allowedVpcEndpoints: ['vpce-0abc'], alarmEmail: 'ops@example.com' }],
+    [
+      'the stack with WAF, a resource policy and alarm email',
+      {
+        enableWaf: true,
+        allowedAccounts: ['111111111111'],
+        allowedVpcEndpoints: ['vpce-0abc'],
+        alarmEmail: 'ops@example.com',
+      },
+    ],
   ])('passes with every finding acknowledged for a reason: %s', (_label, props) => {
     const { app } = synth(props, true);
     expect(() => app.synth()).not.toThrow();
@@ -31,7 +39,9 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('acknowledges wildcard resources only for X-Ray actions', () => {
     const wildcards = resources('AWS::IAM::Policy').flatMap((policy) =>
-      (policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>).filter((statement) => statement.Resource === '*'),
+      (policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>).filter(
+        (statement) => statement.Resource === '*',
+      ),
     );
     expect(wildcards.length).toBeGreaterThan(0);
     for (const statement of wildcards) for (const action of [statement.Action].flat()) expect(action).toMatch(/^xray:/);
@@ -43,35 +53,72 @@ describe('access', () => {
     template.resourceCountIs('AWS::ApiGateway::RequestValidator', 1);
     template.hasResourceProperties('AWS::ApiGateway::Model', {
       ContentType: 'application/json',
-      Schema: Match.objectLike({ type: 'object', required: ['matchingId'], additionalProperties: false, properties: { matchingId: Match.objectLike({ pattern: '^[A-Za-z0-9-]{1,64}$' }) } }),
+      Schema: Match.objectLike({
+        type: 'object',
+        required: ['matchingId'],
+        additionalProperties: false,
+        properties: { matchingId: Match.objectLike({ pattern: '^[A-Za-z0-9-]{1,64}$' }) },
+      }),
     });
     template.hasResourceProperties('AWS::ApiGateway::Method', {
       OperationName: 'revoke-bundle',
       RequestValidatorId: Match.anyValue(),
-      RequestParameters: Match.objectLike({ 'method.request.path.iccid': true, 'method.request.path.name': true, 'method.request.querystring.refundToBalance': false }),
+      RequestParameters: Match.objectLike({
+        'method.request.path.iccid': true,
+        'method.request.path.name': true,
+        'method.request.querystring.refundToBalance': false,
+      }),
     });
   });
 
   it('throttles the stage and every method, logs access as JSON and errors', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
-      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId"') }),
+      AccessLogSetting: Match.objectLike({
+        DestinationArn: Match.anyValue(),
+        Format: Match.stringLikeRegexp('"requestId"'),
+      }),
       MethodSettings: Match.arrayWith([
-        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, LoggingLevel: 'ERROR' }),
-        Match.objectLike({ HttpMethod: 'DELETE', ResourcePath: '/~1v1~1esim-go~1esims~1{iccid}~1bundles~1{name}', ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 }),
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 50,
+          ThrottlingBurstLimit: 100,
+          LoggingLevel: 'ERROR',
+        }),
+        Match.objectLike({
+          HttpMethod: 'DELETE',
+          ResourcePath: '/~1v1~1esim-go~1esims~1{iccid}~1bundles~1{name}',
+          ThrottlingRateLimit: 20,
+          ThrottlingBurstLimit: 40,
+        }),
       ]),
     });
-    const settings = resources('AWS::ApiGateway::Stage')[0]?.Properties.MethodSettings as Array<{ HttpMethod: string; ResourcePath: string }>;
-    expect(new Set(settings.map((setting) => `${setting.HttpMethod} ${setting.ResourcePath}`)).size).toBe(settings.length);
+    const settings = resources('AWS::ApiGateway::Stage')[0]?.Properties.MethodSettings as Array<{
+      HttpMethod: string;
+      ResourcePath: string;
+    }>;
+    expect(new Set(settings.map((setting) => `${setting.HttpMethod} ${setting.ResourcePath}`)).size).toBe(
+      settings.length,
+    );
     expect(settings).toHaveLength(routes.length + 1);
   });
 
   it('answers API Gateway errors as problem+json', () => {
-    for (const type of ['BAD_REQUEST_BODY', 'MISSING_AUTHENTICATION_TOKEN', 'ACCESS_DENIED', 'THROTTLED', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
+    for (const type of [
+      'BAD_REQUEST_BODY',
+      'MISSING_AUTHENTICATION_TOKEN',
+      'ACCESS_DENIED',
+      'THROTTLED',
+      'DEFAULT_4XX',
+      'DEFAULT_5XX',
+    ]) {
       template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
         ResponseType: type,
         ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/problem+json'" },
-        ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"type":"https://sim-cancel-gateway.dev/problems/') },
+        ResponseTemplates: {
+          'application/json': Match.stringLikeRegexp('"type":"https://sim-cancel-gateway.dev/problems/'),
+        },
       });
     }
   });
@@ -92,7 +139,14 @@ describe('access', () => {
   it('attaches a WAF web ACL with a 16 KiB body limit only when enabled', () => {
     const withWaf = synth({ enableWaf: true }).template;
     withWaf.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
-    withWaf.hasResourceProperties('AWS::WAFv2::WebACL', { Rules: Match.arrayWith([Match.objectLike({ Name: 'body-size', Statement: { SizeConstraintStatement: Match.objectLike({ Size: 16384 }) } })]) });
+    withWaf.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Rules: Match.arrayWith([
+        Match.objectLike({
+          Name: 'body-size',
+          Statement: { SizeConstraintStatement: Match.objectLike({ Size: 16384 }) },
+        }),
+      ]),
+    });
     template.resourceCountIs('AWS::WAFv2::WebACL', 0);
   });
 });
@@ -101,22 +155,34 @@ describe('hardening', () => {
   it('reserves concurrency per provider and limits eSIM Go per container so the fleet stays under 10 requests/second', () => {
     for (const contract of contracts) {
       const provider = providers.find((candidate) => candidate.name === contract.provider) as AnyProvider;
-      template.hasResourceProperties('AWS::Lambda::Function', { Description: contract.summary, ReservedConcurrentExecutions: containerShare(provider, contract, routes) });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: contract.summary,
+        ReservedConcurrentExecutions: containerShare(provider, contract, routes),
+      });
     }
     // Every function of a provider shares its limits: their reserved concurrency adds up to the provider's containers.
     for (const provider of providers) {
-      const shares = contracts.filter((contract) => contract.provider === provider.name).map((contract) => containerShare(provider, contract, routes));
+      const shares = contracts
+        .filter((contract) => contract.provider === provider.name)
+        .map((contract) => containerShare(provider, contract, routes));
       expect(shares.reduce((sum, share) => sum + share, 0)).toBeLessThanOrEqual(provider.limits.containers);
     }
     const esimGo = providers.find((provider) => provider.name === 'esim-go') as AnyProvider;
     const perContainer = (esimGo.limits.requestsPerSecond ?? Number.POSITIVE_INFINITY) / esimGo.limits.containers;
     expect(esimGo.limits.containers * perContainer).toBeLessThanOrEqual(10);
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ESIM_GO_REQUESTS_PER_SECOND: String(perContainer) }) } });
-    expect(synth({ reserveConcurrency: false }).template.findResources('AWS::Lambda::Function', { Properties: { ReservedConcurrentExecutions: Match.anyValue() } })).toEqual({});
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ESIM_GO_REQUESTS_PER_SECOND: String(perContainer) }) },
+    });
+    expect(
+      synth({ reserveConcurrency: false }).template.findResources('AWS::Lambda::Function', {
+        Properties: { ReservedConcurrentExecutions: Match.anyValue() },
+      }),
+    ).toEqual({});
   });
 
   it('encrypts every table, queue and the alarm topic', () => {
-    for (const table of resources('AWS::DynamoDB::Table')) expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true });
+    for (const table of resources('AWS::DynamoDB::Table'))
+      expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true });
     for (const queue of resources('AWS::SQS::Queue')) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
   });
@@ -124,7 +190,8 @@ describe('hardening', () => {
   it('keeps secrets out of environment variables and outputs', () => {
     const text = JSON.stringify(template.toJSON());
     expect(text).not.toMatch(/PASSWORD|API_KEY"/);
-    for (const output of Object.values(template.toJSON().Outputs as Record<string, { Value: unknown }>)) expect(JSON.stringify(output.Value)).not.toMatch(/SecretString/);
+    for (const output of Object.values(template.toJSON().Outputs as Record<string, { Value: unknown }>))
+      expect(JSON.stringify(output.Value)).not.toMatch(/SecretString/);
   });
 });
 
@@ -134,8 +201,18 @@ describe('alarms and dashboard', () => {
     const described = alarms.map((alarm) => String(alarm.Properties.AlarmDescription));
     expect(described.some((text) => /API requests answered 5xx/.test(text))).toBe(true);
     for (const definition of operations) {
-      for (const pattern of ['the function failed', 'throttled invocations', 'unknown outcome', 'calls failed or ended unknown', 'dead-letter queue']) {
-        expect(described.some((text) => text.startsWith(definition.name) || text.includes(definition.name)) && described.some((text) => text.includes(definition.name) && text.includes(pattern)), `${definition.name}: ${pattern}`).toBe(true);
+      for (const pattern of [
+        'the function failed',
+        'throttled invocations',
+        'unknown outcome',
+        'calls failed or ended unknown',
+        'dead-letter queue',
+      ]) {
+        expect(
+          described.some((text) => text.startsWith(definition.name) || text.includes(definition.name)) &&
+            described.some((text) => text.includes(definition.name) && text.includes(pattern)),
+          `${definition.name}: ${pattern}`,
+        ).toBe(true);
       }
     }
     expect(described.filter((text) => /DynamoDB throttled/.test(text))).toHaveLength(2);

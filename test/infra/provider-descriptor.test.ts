@@ -20,20 +20,40 @@ const acme = defineProvider({
   name: 'acme-mobile',
   label: 'Acme Mobile',
   envPrefix: 'ACME_MOBILE',
-  settings: { BASE_URL: z.url().default('https://api.acme.example'), SECRET_ARN: z.string().optional(), API_KEY: z.string().optional() },
-  secret: { schema: z.object({ apiKey: z.string().min(1) }), template: {}, generatedKey: 'apiKey', fromSettings: () => undefined, plainSettings: ['API_KEY'] },
+  settings: {
+    BASE_URL: z.url().default('https://api.acme.example'),
+    SECRET_ARN: z.string().optional(),
+    API_KEY: z.string().optional(),
+  },
+  secret: {
+    schema: z.object({ apiKey: z.string().min(1) }),
+    template: {},
+    generatedKey: 'apiKey',
+    fromSettings: () => undefined,
+    plainSettings: ['API_KEY'],
+  },
   limits: { containers: 3, queueConcurrency: 2, recordsPerBatch: 1 },
   createClient: () => ({}),
   sandbox: async () => ({
-    startSandbox: async () => ({ simulator: {}, settings: { BASE_URL: 'http://127.0.0.1:9', API_KEY: 'acme-sandbox-key' }, stop: async () => {}, banner: () => ['Acme Mobile sandbox lines:', '  line 7'] }),
+    startSandbox: async () => ({
+      simulator: {},
+      settings: { BASE_URL: 'http://127.0.0.1:9', API_KEY: 'acme-sandbox-key' },
+      stop: async () => {},
+      banner: () => ['Acme Mobile sandbox lines:', '  line 7'],
+    }),
   }),
 });
 const four = [...providers, acme];
 
 it('appears in the synthesized template: its credentials secret and its output', () => {
-  const template = Template.fromStack(new GatewayStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Four', { routes, providers: four }));
+  const template = Template.fromStack(
+    new GatewayStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Four', { routes, providers: four }),
+  );
   template.resourceCountIs('AWS::SecretsManager::Secret', four.length);
-  template.hasResourceProperties('AWS::SecretsManager::Secret', { Description: Match.stringLikeRegexp('^Acme Mobile API credentials'), GenerateSecretString: Match.objectLike({ GenerateStringKey: 'apiKey' }) });
+  template.hasResourceProperties('AWS::SecretsManager::Secret', {
+    Description: Match.stringLikeRegexp('^Acme Mobile API credentials'),
+    GenerateSecretString: Match.objectLike({ GenerateStringKey: 'apiKey' }),
+  });
   template.hasOutput('AcmeMobileSecretArn', {});
 });
 
@@ -41,14 +61,27 @@ it("appears in the runner's banner: where it runs and its sandbox's lines", asyn
   const env: NodeJS.ProcessEnv = {};
   const sandboxes = await startSandboxes(env, [acme]);
   expect(env).toMatchObject({ ACME_MOBILE_BASE_URL: 'http://127.0.0.1:9', ACME_MOBILE_API_KEY: 'acme-sandbox-key' });
-  const lines = bannerLines({ gatewayUrl: 'http://127.0.0.1:3000', dynamo: 'embedded', providers: four, sandboxes, contracts, env });
+  const lines = bannerLines({
+    gatewayUrl: 'http://127.0.0.1:3000',
+    dynamo: 'embedded',
+    providers: four,
+    sandboxes,
+    contracts,
+    env,
+  });
   expect(lines).toContain('  Acme Mobile    built-in sandbox at http://127.0.0.1:9 (ACME_MOBILE_BASE_URL is not set)');
   expect(lines).toContain('Acme Mobile sandbox lines:');
 });
 
 it('appears in the configuration schema with its defaults', () => {
   const shape = configurationSchema(four).shape;
-  expect(Object.keys(shape)).toEqual(expect.arrayContaining(['ACME_MOBILE_BASE_URL', 'ACME_MOBILE_SECRET_ARN', 'ACME_MOBILE_API_KEY']));
-  expect(readConfiguration({ STN_BASE_URL: 'https://partner.example' }, four)).toMatchObject({ ACME_MOBILE_BASE_URL: 'https://api.acme.example' });
-  expect(() => readConfiguration({ STN_BASE_URL: 'https://partner.example', ACME_MOBILE_BASE_URL: 'not a url' }, four)).toThrow(/ACME_MOBILE_BASE_URL/);
+  expect(Object.keys(shape)).toEqual(
+    expect.arrayContaining(['ACME_MOBILE_BASE_URL', 'ACME_MOBILE_SECRET_ARN', 'ACME_MOBILE_API_KEY']),
+  );
+  expect(readConfiguration({ STN_BASE_URL: 'https://partner.example' }, four)).toMatchObject({
+    ACME_MOBILE_BASE_URL: 'https://api.acme.example',
+  });
+  expect(() =>
+    readConfiguration({ STN_BASE_URL: 'https://partner.example', ACME_MOBILE_BASE_URL: 'not a url' }, four),
+  ).toThrow(/ACME_MOBILE_BASE_URL/);
 });

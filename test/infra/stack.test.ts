@@ -25,10 +25,18 @@ describe('GatewayStack', () => {
     for (const definition of operations) {
       const leaf = definition.route.path.split('/').at(-1);
       template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: leaf });
-      template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: definition.route.method, OperationName: definition.name, AuthorizationType: 'AWS_IAM' });
+      template.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: definition.route.method,
+        OperationName: definition.name,
+        AuthorizationType: 'AWS_IAM',
+      });
     }
     template.resourceCountIs('AWS::Lambda::Function', routes.length);
-    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', OperationName: 'get-operation', AuthorizationType: 'AWS_IAM' });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      OperationName: 'get-operation',
+      AuthorizationType: 'AWS_IAM',
+    });
   });
 
   it('keeps the audit trail in its own table with TTL on `expiresAt`, PITR and encryption', () => {
@@ -41,13 +49,18 @@ describe('GatewayStack', () => {
   });
 
   it('gives every operation a queue with a DLQ after 5 receives and a visibility timeout of at least 6x the function timeout', () => {
-    const queues = Object.values(template.findResources('AWS::SQS::Queue')).filter((queue) => queue.Properties.RedrivePolicy !== undefined);
+    const queues = Object.values(template.findResources('AWS::SQS::Queue')).filter(
+      (queue) => queue.Properties.RedrivePolicy !== undefined,
+    );
     // Two per operation (its queue and its events queue), sharing the operation's one DLQ.
     expect(queues).toHaveLength(2 * operations.length);
     const deadLetterTargets = queues.map((queue) => JSON.stringify(queue.Properties.RedrivePolicy.deadLetterTargetArn));
     expect(new Set(deadLetterTargets).size).toBe(operations.length);
-    for (const target of new Set(deadLetterTargets)) expect(deadLetterTargets.filter((other) => other === target)).toHaveLength(2);
-    const timeout = Math.max(...Object.values(template.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.Timeout as number));
+    for (const target of new Set(deadLetterTargets))
+      expect(deadLetterTargets.filter((other) => other === target)).toHaveLength(2);
+    const timeout = Math.max(
+      ...Object.values(template.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.Timeout as number),
+    );
     for (const queue of queues) {
       expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
       expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
@@ -65,15 +78,20 @@ describe('GatewayStack', () => {
     }
     // Both mappings of a function together stay under its reserved concurrency: queues leave room for HTTP callers.
     const functions = template.findResources('AWS::Lambda::Function');
-    for (const [logicalId, fn] of Object.entries(functions).filter(([, fn]) => fn.Properties.ReservedConcurrentExecutions !== undefined)) {
+    for (const [logicalId, fn] of Object.entries(functions).filter(
+      ([, fn]) => fn.Properties.ReservedConcurrentExecutions !== undefined,
+    )) {
       const own = mappings.filter((mapping) => mapping.Properties.FunctionName.Ref === logicalId);
       expect(own).toHaveLength(2);
-      const queueContainers = own.reduce((sum, mapping) => sum + (mapping.Properties.ScalingConfig.MaximumConcurrency as number), 0);
+      const queueContainers = own.reduce(
+        (sum, mapping) => sum + (mapping.Properties.ScalingConfig.MaximumConcurrency as number),
+        0,
+      );
       expect(queueContainers).toBeLessThan(fn.Properties.ReservedConcurrentExecutions as number);
     }
   });
 
-  it('targets each rule at an events queue that only the rule can send to, consumed by the operation\'s function', () => {
+  it("targets each rule at an events queue that only the rule can send to, consumed by the operation's function", () => {
     const queuePolicies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
@@ -87,25 +105,52 @@ describe('GatewayStack', () => {
       const ruleArn = { 'Fn::GetAtt': [ruleId, 'Arn'] };
       const queueArn = { 'Fn::GetAtt': [queueId, 'Arn'] };
 
-      const policy = queuePolicies.find((candidate) => JSON.stringify(candidate.Properties.Queues) === JSON.stringify([{ Ref: queueId }]));
+      const policy = queuePolicies.find(
+        (candidate) => JSON.stringify(candidate.Properties.Queues) === JSON.stringify([{ Ref: queueId }]),
+      );
       const statements = policy?.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>;
       // Every sender but this rule is denied sqs:SendMessage (ArnNotEquals also denies requests without aws:SourceArn)...
-      expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sqs:SendMessage', Resource: queueArn, Condition: { ArnNotEquals: { 'aws:SourceArn': ruleArn } } }));
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'sqs:SendMessage',
+          Resource: queueArn,
+          Condition: { ArnNotEquals: { 'aws:SourceArn': ruleArn } },
+        }),
+      );
       // ...and EventBridge is allowed to send from this rule only.
-      expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: expect.arrayContaining(['sqs:SendMessage']), Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } }));
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: expect.arrayContaining(['sqs:SendMessage']),
+          Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+        }),
+      );
       expect(statements.filter((statement) => statement.Effect === 'Allow')).toHaveLength(1);
 
       // The function that consumes it is told it is the events queue, and consumes its direct queue as well.
-      const consumer = mappings.find((mapping) => JSON.stringify(mapping.Properties.EventSourceArn) === JSON.stringify(queueArn));
+      const consumer = mappings.find(
+        (mapping) => JSON.stringify(mapping.Properties.EventSourceArn) === JSON.stringify(queueArn),
+      );
       const functionId = consumer?.Properties.FunctionName.Ref as string;
       const fn = functions.find(([logicalId]) => logicalId === functionId)?.[1];
       expect(fn?.Properties.Environment.Variables.EVENTS_QUEUE_ARN).toEqual(queueArn);
-      const direct = mappings.filter((mapping) => mapping.Properties.FunctionName.Ref === functionId && JSON.stringify(mapping.Properties.EventSourceArn) !== JSON.stringify(queueArn));
+      const direct = mappings.filter(
+        (mapping) =>
+          mapping.Properties.FunctionName.Ref === functionId &&
+          JSON.stringify(mapping.Properties.EventSourceArn) !== JSON.stringify(queueArn),
+      );
       expect(direct).toHaveLength(1);
       const directQueueId = direct[0]?.Properties.EventSourceArn['Fn::GetAtt'][0] as string;
       // The direct queue is not a rule's target and has no rule-only policy: what arrives there is never a bus event.
-      expect(rules.some(([, other]) => JSON.stringify(other.Properties.Targets).includes(`"${directQueueId}"`))).toBe(false);
-      const directPolicy = queuePolicies.find((candidate) => JSON.stringify(candidate.Properties.Queues) === JSON.stringify([{ Ref: directQueueId }]));
+      expect(rules.some(([, other]) => JSON.stringify(other.Properties.Targets).includes(`"${directQueueId}"`))).toBe(
+        false,
+      );
+      const directPolicy = queuePolicies.find(
+        (candidate) => JSON.stringify(candidate.Properties.Queues) === JSON.stringify([{ Ref: directQueueId }]),
+      );
       expect(JSON.stringify(directPolicy?.Properties.PolicyDocument ?? {})).not.toContain('aws:SourceArn');
     }
   });
@@ -113,14 +158,20 @@ describe('GatewayStack', () => {
   it('routes "<Operation> Requested" events from the custom bus into each queue', () => {
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'sim-cancel-gateway' });
     for (const definition of operations) {
-      template.hasResourceProperties('AWS::Events::Rule', { EventPattern: { 'detail-type': [`${definition.eventName} Requested`] }, Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EventsQueue'), 'Arn'] } })] });
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: { 'detail-type': [`${definition.eventName} Requested`] },
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EventsQueue'), 'Arn'] } })],
+      });
     }
   });
 
   it('alarms when a dead-letter queue holds any message', () => {
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) => alarm.Properties.MetricName === 'ApproximateNumberOfMessagesVisible');
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (alarm) => alarm.Properties.MetricName === 'ApproximateNumberOfMessagesVisible',
+    );
     expect(alarms).toHaveLength(operations.length);
-    for (const alarm of alarms) expect(alarm.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    for (const alarm of alarms)
+      expect(alarm.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
   });
 
   it('keeps idempotency records with TTL on `expiration`, PITR and encryption', () => {
@@ -131,7 +182,11 @@ describe('GatewayStack', () => {
       SSESpecification: { SSEEnabled: true },
       BillingMode: 'PAY_PER_REQUEST',
     });
-    expect(Object.values(template.findResources('AWS::DynamoDB::Table')).every((resource) => resource.DeletionPolicy === 'Retain')).toBe(true);
+    expect(
+      Object.values(template.findResources('AWS::DynamoDB::Table')).every(
+        (resource) => resource.DeletionPolicy === 'Retain',
+      ),
+    ).toBe(true);
   });
 
   it('runs functions on arm64 with Node.js 22 or newer and active tracing', () => {
@@ -144,7 +199,10 @@ describe('GatewayStack', () => {
   });
 
   it('starts Node with source maps only when asked to (-c sourceMaps=true): parsing them slows every cold start', () => {
-    const options = (stack: Template) => Object.values(stack.findResources('AWS::Lambda::Function')).map((fn) => (fn.Properties.Environment.Variables as Record<string, string>).NODE_OPTIONS);
+    const options = (stack: Template) =>
+      Object.values(stack.findResources('AWS::Lambda::Function')).map(
+        (fn) => (fn.Properties.Environment.Variables as Record<string, string>).NODE_OPTIONS,
+      );
     expect(new Set(options(template))).toEqual(new Set([undefined]));
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const mapped = Template.fromStack(new GatewayStack(app, 'Mapped', { routes, sourceMaps: true }));
@@ -153,38 +211,78 @@ describe('GatewayStack', () => {
 
   it('gives functions a secret ARN, never a credential, in their environment', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ MONOGOTO_SECRET_ARN: Match.anyValue(), IDEMPOTENCY_TABLE_NAME: Match.anyValue() }) },
+      Environment: {
+        Variables: Match.objectLike({
+          MONOGOTO_SECRET_ARN: Match.anyValue(),
+          IDEMPOTENCY_TABLE_NAME: Match.anyValue(),
+        }),
+      },
     });
-    const variables = Object.values(template.findResources('AWS::Lambda::Function')).flatMap((fn) => Object.keys(fn.Properties.Environment.Variables as object));
+    const variables = Object.values(template.findResources('AWS::Lambda::Function')).flatMap((fn) =>
+      Object.keys(fn.Properties.Environment.Variables as object),
+    );
     expect(variables.filter((name) => /PASSWORD|API_KEY|USERNAME/.test(name))).toEqual([]);
-    template.resourceCountIs('AWS::SecretsManager::Secret', new Set(operations.map((definition) => definition.provider)).size);
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ESIM_GO_SECRET_ARN: Match.anyValue() }) } });
+    template.resourceCountIs(
+      'AWS::SecretsManager::Secret',
+      new Set(operations.map((definition) => definition.provider)).size,
+    );
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ESIM_GO_SECRET_ARN: Match.anyValue() }) },
+    });
   });
 
   it('sets log retention on every function log group', () => {
-    for (const group of Object.values(template.findResources('AWS::Logs::LogGroup'))) expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
+    for (const group of Object.values(template.findResources('AWS::Logs::LogGroup')))
+      expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
   });
 
   it('grants functions read of their secret and read/write of the idempotency table only', () => {
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>);
-    const actions = statements.flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]));
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>,
+    );
+    const actions = statements.flatMap((statement) =>
+      Array.isArray(statement.Action) ? statement.Action : [statement.Action],
+    );
     expect(actions.filter((action) => action === '*' || action.endsWith(':*'))).toEqual([]);
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'secretsmanager:GetSecretValue', 'events:PutEvents', 'sqs:SendMessage']));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'secretsmanager:GetSecretValue',
+        'events:PutEvents',
+        'sqs:SendMessage',
+      ]),
+    );
   });
 });
 
 describe('the time budget', () => {
   it("refuses an upstream timeout where an operation's longest chain of provider calls cannot finish inside the function timeout", () => {
-    const stack = (upstreamTimeoutMs: number) => () => new GatewayStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Budget', { routes, upstreamTimeoutMs });
+    const stack = (upstreamTimeoutMs: number) => () =>
+      new GatewayStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Budget', {
+        routes,
+        upstreamTimeoutMs,
+      });
     // Monogoto: a refused cached token, a login and the cancel again: 3 x 9000 ms + the gateway's 2 s > 28 s.
-    expect(stack(9000)).toThrow(/upstreamTimeoutMs=9000 does not fit the 28 s function timeout: cancel-esim makes up to 3 provider calls in a row.*Use at most 8666/);
+    expect(stack(9000)).toThrow(
+      /upstreamTimeoutMs=9000 does not fit the 28 s function timeout: cancel-esim makes up to 3 provider calls in a row.*Use at most 8666/,
+    );
     expect(stack(8666)).not.toThrow();
   });
 
   it('synth (the CDK app) names the setting and refuses it before building anything', async () => {
     const { execFileSync } = await import('node:child_process');
     const run = () =>
-      execFileSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], { env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ upstreamTimeoutMs: 25000 }), CDK_OUTDIR: '/tmp/sim-cancel-gateway-budget-test' }, stdio: 'pipe' });
+      execFileSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
+        env: {
+          ...process.env,
+          CDK_CONTEXT_JSON: JSON.stringify({ upstreamTimeoutMs: 25000 }),
+          CDK_OUTDIR: '/tmp/sim-cancel-gateway-budget-test',
+        },
+        stdio: 'pipe',
+      });
     expect(run).toThrow(/upstreamTimeoutMs: upstreamTimeoutMs=25000 does not fit/);
   });
 });

@@ -27,10 +27,19 @@ const signedWith: string[] = [];
 const proxy = createServer((incoming: IncomingMessage, answer: ServerResponse) => {
   signedWith.push(/Credential=([^/]+)\//.exec(String(incoming.headers.authorization))?.[1] ?? 'unsigned');
   const target = new URL(inject('dynamoEndpoint'));
-  const forwarded = httpRequest({ host: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (response) => {
-    answer.writeHead(response.statusCode ?? 500, response.headers);
-    response.pipe(answer);
-  });
+  const forwarded = httpRequest(
+    {
+      host: target.hostname,
+      port: target.port,
+      path: incoming.url,
+      method: incoming.method,
+      headers: incoming.headers,
+    },
+    (response) => {
+      answer.writeHead(response.statusCode ?? 500, response.headers);
+      response.pipe(answer);
+    },
+  );
   incoming.pipe(forwarded);
 });
 
@@ -41,8 +50,16 @@ const loadBundle = async (): Promise<Handler> => {
   return ((await import(pathToFileURL(outfile).href)) as { handler: Handler }).handler;
 };
 const cancel = (handler: Handler, activationId: string, key: string) =>
-  handler(apiGatewayEvent(cancelActivation as never, { method: 'POST', path: `/v1/stn/activations/${activationId}/cancel`, headers: { 'Idempotency-Key': key } }), lambdaContext('cancel-activation', 28_000));
-const cancellationsOf = (activationId: string) => simulator.cancellations().filter((cancelled) => cancelled.activationId === activationId);
+  handler(
+    apiGatewayEvent(cancelActivation as never, {
+      method: 'POST',
+      path: `/v1/stn/activations/${activationId}/cancel`,
+      headers: { 'Idempotency-Key': key },
+    }),
+    lambdaContext('cancel-activation', 28_000),
+  );
+const cancellationsOf = (activationId: string) =>
+  simulator.cancellations().filter((cancelled) => cancelled.activationId === activationId);
 
 beforeAll(async () => {
   simulator = await startStn({ seed: false, requestsPerSecond: 1000 });
@@ -50,7 +67,10 @@ beforeAll(async () => {
   // A shared-credentials profile with another key: the SDK's default chain would sign with it when the environment
   // has no credentials; the shipped bundles must not.
   const credentialsFile = join(mkdtempSync(join(tmpdir(), 'aws-')), 'credentials');
-  writeFileSync(credentialsFile, `[bundle-test]\naws_access_key_id = ${PROFILE_KEY_ID}\naws_secret_access_key = profile-secret\n`);
+  writeFileSync(
+    credentialsFile,
+    `[bundle-test]\naws_access_key_id = ${PROFILE_KEY_ID}\naws_secret_access_key = profile-secret\n`,
+  );
   configureEnvironment({
     IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')),
     AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,

@@ -11,12 +11,20 @@ let definition: OperationDefinition;
 const BUSY = 'q7LmXw2RgxhI5Zvz';
 const DONE = 'Dn3KpT8vYc1WsQe4';
 const key = () => `key-${Math.random().toString(36).slice(2)}`;
-const cancel = (id: string, body?: unknown, headers: Record<string, string> = { 'Idempotency-Key': key() }, query = ''): Promise<Answer> =>
+const cancel = (
+  id: string,
+  body?: unknown,
+  headers: Record<string, string> = { 'Idempotency-Key': key() },
+  query = '',
+): Promise<Answer> =>
   invoke(handler, definition, { method: 'POST', path: `/v1/stn/activations/${id}/cancel${query}`, headers, body });
 
 beforeAll(async () => {
   simulator = await startStn({ requestsPerSecond: 1000 });
-  ({ handler, definition } = await loadOperation(inject('dynamoEndpoint'), 'cancel-activation', 'cancelActivation', { UPSTREAM_TIMEOUT_MS: '400', RECONCILE_AFTER_MS: '1' }));
+  ({ handler, definition } = await loadOperation(inject('dynamoEndpoint'), 'cancel-activation', 'cancelActivation', {
+    UPSTREAM_TIMEOUT_MS: '400',
+    RECONCILE_AFTER_MS: '1',
+  }));
 });
 afterAll(async () => simulator.server.stop());
 beforeEach(() => simulator.reset());
@@ -36,7 +44,9 @@ describe('cancel-activation', () => {
     const replay = await cancel(BUSY, { note: 'Customer changed their mind' }, headers);
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body).toEqual(first.body);
-    expect(simulator.cancellations()).toEqual([expect.objectContaining({ activationId: BUSY, note: 'Customer changed their mind' })]);
+    expect(simulator.cancellations()).toEqual([
+      expect.objectContaining({ activationId: BUSY, note: 'Customer changed their mind' }),
+    ]);
     expect(simulator.server.callsTo('/api/CancelNewSubscription')).toHaveLength(1);
   });
 
@@ -83,11 +93,16 @@ describe('cancel-activation', () => {
   it('reports the status in a dry run without changing it', async () => {
     const preview = await cancel(BUSY, undefined, {}, '?dryRun=true');
     expect(preview.status).toBe(200);
-    expect(preview.body).toMatchObject({ status: 'validated', preview: { activationId: BUSY, found: true, currentStatus: 'BUSY', cancelWouldBeAccepted: true } });
+    expect(preview.body).toMatchObject({
+      status: 'validated',
+      preview: { activationId: BUSY, found: true, currentStatus: 'BUSY', cancelWouldBeAccepted: true },
+    });
     const done = await cancel(DONE, undefined, {}, '?dryRun=true');
     expect(done.body).toMatchObject({ preview: { currentStatus: 'DONE', cancelWouldBeAccepted: false } });
     const unknown = await cancel('doesNotExist0001', undefined, {}, '?dryRun=true');
-    expect(unknown.body).toMatchObject({ preview: { found: false, currentStatus: null, cancelWouldBeAccepted: false } });
+    expect(unknown.body).toMatchObject({
+      preview: { found: false, currentStatus: null, cancelWouldBeAccepted: false },
+    });
     expect(simulator.activation(BUSY)?.status).toBe('BUSY');
     expect(simulator.server.callsTo('/api/CancelNewSubscription')).toHaveLength(0);
   });

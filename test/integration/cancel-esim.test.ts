@@ -5,7 +5,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import { withLuhnCheckDigit } from '../../shared/iccid.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
 import type { MonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
-import { type Answer, type Handler, configureEnvironment, invoke, newTable, startMonogoto } from '../../testkit/harness.js';
+import {
+  type Answer,
+  type Handler,
+  configureEnvironment,
+  invoke,
+  newTable,
+  startMonogoto,
+} from '../../testkit/harness.js';
 
 let simulator: MonogotoSimulator;
 let handler: Handler;
@@ -17,7 +24,9 @@ const CANCEL = '/api/v1/eSIM/cancel';
 /** A fresh released eSIM per test, so tests never depend on each other's state. */
 const releasedEsim = () => {
   serial += 1;
-  const iccid = withLuhnCheckDigit(`8931${String(Date.now() % 1e9).padStart(9, '0')}${String(serial).padStart(5, '0')}`);
+  const iccid = withLuhnCheckDigit(
+    `8931${String(Date.now() % 1e9).padStart(9, '0')}${String(serial).padStart(5, '0')}`,
+  );
   const matchingId = `MATCH-${serial}-${iccid.slice(-6)}`;
   simulator.addEsim({ iccid, state: 'released', matchingId });
   return { iccid, matchingId };
@@ -30,9 +39,15 @@ const key = () => `key-${Math.random().toString(36).slice(2)}`;
 
 beforeAll(async () => {
   simulator = await startMonogoto({ seed: false });
-  configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')), AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'), UPSTREAM_TIMEOUT_MS: '400' });
+  configureEnvironment({
+    IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')),
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+    UPSTREAM_TIMEOUT_MS: '400',
+  });
   ({ handler } = (await import('../../functions/cancel-esim/index.js')) as unknown as { handler: Handler });
-  ({ cancelEsim: definition } = (await import('../../shared/operations/cancel-esim/index.js')) as unknown as { cancelEsim: OperationDefinition });
+  ({ cancelEsim: definition } = (await import('../../shared/operations/cancel-esim/index.js')) as unknown as {
+    cancelEsim: OperationDefinition;
+  });
 });
 
 afterAll(async () => {
@@ -55,7 +70,10 @@ describe('cancel-esim through the handler', () => {
       operationId: expect.stringMatching(/^op_[0-9a-f]{32}$/),
       operation: 'cancel-esim',
       status: 'succeeded',
-      upstream: { status: 200, body: { data: { header: { functionExecutionStatus: { status: 'Executed-Success' } } } } },
+      upstream: {
+        status: 200,
+        body: { data: { header: { functionExecutionStatus: { status: 'Executed-Success' } } } },
+      },
     });
     expect(simulator.esim(esim.iccid)?.state).toBe('available');
     expect(simulator.server.callsTo(CANCEL)).toHaveLength(1);
@@ -116,15 +134,30 @@ describe('cancel-esim through the handler', () => {
     const first = releasedEsim();
     const second = releasedEsim();
     const shared = key();
-    const a = await cancel(first.iccid, { matchingId: first.matchingId }, { 'Idempotency-Key': shared }, 'arn:aws:iam::111111111111:user/alice');
-    const b = await cancel(second.iccid, { matchingId: second.matchingId }, { 'Idempotency-Key': shared }, 'arn:aws:iam::222222222222:user/bob');
+    const a = await cancel(
+      first.iccid,
+      { matchingId: first.matchingId },
+      { 'Idempotency-Key': shared },
+      'arn:aws:iam::111111111111:user/alice',
+    );
+    const b = await cancel(
+      second.iccid,
+      { matchingId: second.matchingId },
+      { 'Idempotency-Key': shared },
+      'arn:aws:iam::222222222222:user/bob',
+    );
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(a.body.operationId).not.toEqual(b.body.operationId);
     expect(simulator.server.callsTo(CANCEL)).toHaveLength(2);
   });
 
   it.each([
-    ['a wrong ICCID check digit', (iccid: string) => `${iccid.slice(0, -1)}${(Number(iccid.slice(-1)) + 1) % 10}`, { matchingId: 'ABC' }, 'iccid'],
+    [
+      'a wrong ICCID check digit',
+      (iccid: string) => `${iccid.slice(0, -1)}${(Number(iccid.slice(-1)) + 1) % 10}`,
+      { matchingId: 'ABC' },
+      'iccid',
+    ],
     ['an ICCID without the 89 prefix', () => '1234567890123456789', { matchingId: 'ABC' }, 'iccid'],
     ['a missing matchingId', (iccid: string) => iccid, {}, 'matchingId'],
     ['a matchingId with forbidden characters', (iccid: string) => iccid, { matchingId: 'a b' }, 'matchingId'],
@@ -148,18 +181,33 @@ describe('cancel-esim through the handler', () => {
 
   it('answers 415 for a non-JSON body and 413 for a body over 16 KiB', async () => {
     const esim = releasedEsim();
-    const text = await cancel(esim.iccid, 'matchingId=x', { 'Idempotency-Key': key(), 'content-type': 'application/x-www-form-urlencoded' });
+    const text = await cancel(esim.iccid, 'matchingId=x', {
+      'Idempotency-Key': key(),
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     expect(text.status).toBe(415);
-    const huge = await cancel(esim.iccid, { matchingId: 'A', padding: 'x'.repeat(17 * 1024) }, { 'Idempotency-Key': key() });
+    const huge = await cancel(
+      esim.iccid,
+      { matchingId: 'A', padding: 'x'.repeat(17 * 1024) },
+      { 'Idempotency-Key': key() },
+    );
     expect(huge.status).toBe(413);
     expect(simulator.server.calls).toHaveLength(0);
   });
 
   it('previews with dryRun=true without a key, a provider call or a saved record', async () => {
     const esim = releasedEsim();
-    const answer = await invoke(handler, definition, { method: 'POST', path: `/v1/monogoto/esims/${esim.iccid}/cancel?dryRun=true`, body: { matchingId: esim.matchingId } });
+    const answer = await invoke(handler, definition, {
+      method: 'POST',
+      path: `/v1/monogoto/esims/${esim.iccid}/cancel?dryRun=true`,
+      body: { matchingId: esim.matchingId },
+    });
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ status: 'validated', operation: 'cancel-esim', preview: { request: { path: CANCEL } } });
+    expect(answer.body).toMatchObject({
+      status: 'validated',
+      operation: 'cancel-esim',
+      preview: { request: { path: CANCEL } },
+    });
     expect(simulator.server.calls).toHaveLength(0);
     expect(simulator.esim(esim.iccid)?.state).toBe('released');
   });
@@ -170,7 +218,11 @@ describe('cancel-esim through the handler', () => {
     const headers = { 'Idempotency-Key': key() };
     const answer = await cancel(esim.iccid, { matchingId: esim.matchingId }, headers);
     expect(answer.status).toBe(422);
-    expect(answer.body).toMatchObject({ type: expect.stringMatching(/upstream-rejected$/), detail: expect.stringContaining('released'), upstream: { status: 400 } });
+    expect(answer.body).toMatchObject({
+      type: expect.stringMatching(/upstream-rejected$/),
+      detail: expect.stringContaining('released'),
+      upstream: { status: 400 },
+    });
     const replay = await cancel(esim.iccid, { matchingId: esim.matchingId }, headers);
     expect(replay.status).toBe(422);
     expect(replay.headers['idempotent-replayed']).toBe('true');
@@ -210,7 +262,9 @@ describe('cancel-esim through the handler', () => {
   it('logs in again exactly once when the token has expired', async () => {
     const esim = releasedEsim();
     const warmUp = releasedEsim();
-    expect((await cancel(warmUp.iccid, { matchingId: warmUp.matchingId }, { 'Idempotency-Key': key() })).status).toBe(200);
+    expect((await cancel(warmUp.iccid, { matchingId: warmUp.matchingId }, { 'Idempotency-Key': key() })).status).toBe(
+      200,
+    );
     const loginsBefore = simulator.logins;
     simulator.expireTokens();
     simulator.server.calls.length = 0;

@@ -16,9 +16,16 @@ let serial = 0;
 
 beforeAll(async () => {
   stn = await startStn({ seed: false, requestsPerSecond: 10_000 });
-  configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')), AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'), AWS_MAX_ATTEMPTS: '1' });
+  configureEnvironment({
+    IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')),
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+    AWS_MAX_ATTEMPTS: '1',
+  });
   ({ handler } = (await import('../../functions/cancel-activation/index.js')) as unknown as { handler: Handler });
-  ({ cancelActivation: definition } = (await import('../../shared/operations/cancel-activation/index.js')) as unknown as { cancelActivation: OperationDefinition });
+  ({ cancelActivation: definition } =
+    (await import('../../shared/operations/cancel-activation/index.js')) as unknown as {
+      cancelActivation: OperationDefinition;
+    });
 });
 afterAll(async () => stn.server.stop());
 beforeEach(() => clearDynamoDBFaults());
@@ -27,7 +34,11 @@ const cancel = async () => {
   const id = `dep${(serial += 1)}x${Math.random().toString(36).slice(2, 8)}`;
   stn.addActivation(activation(id, 'BUSY'));
   stn.server.calls.length = 0;
-  const answer = await invoke(handler, definition, { method: 'POST', path: `/v1/stn/activations/${id}/cancel`, headers: { 'Idempotency-Key': `dep-${id}` } });
+  const answer = await invoke(handler, definition, {
+    method: 'POST',
+    path: `/v1/stn/activations/${id}/cancel`,
+    headers: { 'Idempotency-Key': `dep-${id}` },
+  });
   return { answer, id };
 };
 
@@ -35,15 +46,26 @@ it.each([
   [
     'DynamoDB throttling the idempotency lock (with the lease, and alone)',
     () => {
-      failDynamoDB('TransactWriteItemsCommand', { matching: 'INPROGRESS', table: process.env.IDEMPOTENCY_TABLE_NAME, times: 1 });
+      failDynamoDB('TransactWriteItemsCommand', {
+        matching: 'INPROGRESS',
+        table: process.env.IDEMPOTENCY_TABLE_NAME,
+        times: 1,
+      });
       failDynamoDB('PutItemCommand', { matching: 'INPROGRESS', table: process.env.IDEMPOTENCY_TABLE_NAME, times: 1 });
     },
   ],
-  ['DynamoDB failing on the write-ahead attempt record, right before the send', () => failDynamoDB('UpdateItemCommand', { matching: ':pending', times: 1 })],
+  [
+    'DynamoDB failing on the write-ahead attempt record, right before the send',
+    () => failDynamoDB('UpdateItemCommand', { matching: ':pending', times: 1 }),
+  ],
   [
     'DynamoDB failing on the target lease of the slow path',
     () => {
-      failDynamoDB('TransactWriteItemsCommand', { matching: 'INPROGRESS', table: process.env.IDEMPOTENCY_TABLE_NAME, times: 1 });
+      failDynamoDB('TransactWriteItemsCommand', {
+        matching: 'INPROGRESS',
+        table: process.env.IDEMPOTENCY_TABLE_NAME,
+        times: 1,
+      });
       failDynamoDB('UpdateItemCommand', { matching: ':holder', times: 1 });
     },
   ],
@@ -51,7 +73,10 @@ it.each([
   fault();
   const { answer, id } = await cancel();
   expect(answer.status).toBe(503);
-  expect(answer.body).toMatchObject({ type: expect.stringMatching(/dependency-unavailable$/), detail: expect.stringMatching(/not called/) });
+  expect(answer.body).toMatchObject({
+    type: expect.stringMatching(/dependency-unavailable$/),
+    detail: expect.stringMatching(/not called/),
+  });
   expect(answer.headers['retry-after']).toBeDefined();
   expect(stn.server.calls).toHaveLength(0);
   expect(stn.cancellations().filter((cancellation) => cancellation.activationId === id)).toHaveLength(0);

@@ -21,16 +21,26 @@ const fresh = () => {
   return id;
 };
 const cancel = (id: string, headers: Record<string, string>, query = '', budgetMs?: number) =>
-  invoke(handler, definition, { method: 'POST', path: `/v1/stn/activations/${id}/cancel${query}`, headers, timeoutMs: budgetMs });
+  invoke(handler, definition, {
+    method: 'POST',
+    path: `/v1/stn/activations/${id}/cancel${query}`,
+    headers,
+    timeoutMs: budgetMs,
+  });
 
 const readOperation = async (operationId: string) => {
   const { documentClient } = await import('../../shared/dynamodb.js');
-  return (await documentClient.send(new GetCommand({ TableName: process.env.OPERATIONS_TABLE_NAME, Key: { operationId } }))).Item;
+  return (
+    await documentClient.send(new GetCommand({ TableName: process.env.OPERATIONS_TABLE_NAME, Key: { operationId } }))
+  ).Item;
 };
 
 beforeAll(async () => {
   simulator = await startStn({ seed: false, requestsPerSecond: 1000 });
-  ({ handler, definition } = await loadOperation(inject('dynamoEndpoint'), 'cancel-activation', 'cancelActivation', { UPSTREAM_TIMEOUT_MS: '300', RECONCILE_AFTER_MS: '1' }));
+  ({ handler, definition } = await loadOperation(inject('dynamoEndpoint'), 'cancel-activation', 'cancelActivation', {
+    UPSTREAM_TIMEOUT_MS: '300',
+    RECONCILE_AFTER_MS: '1',
+  }));
 });
 afterAll(async () => simulator.server.stop());
 beforeEach(() => clearDynamoDBFaults());
@@ -44,7 +54,11 @@ describe('DynamoDB calls per request', () => {
     expect(calls.commands).toEqual(['TransactWriteItemsCommand', 'UpdateItemCommand', 'TransactWriteItemsCommand']);
     expect(calls.itemsWritten).toBe(8);
     const record = await readOperation(answer?.body.operationId as string);
-    expect(record).toMatchObject({ status: 'in_progress', httpStatus: 200, attempts: [expect.objectContaining({ attempt: 1, status: 'in_progress', upstreamStatus: 200 })] });
+    expect(record).toMatchObject({
+      status: 'in_progress',
+      httpStatus: 200,
+      attempts: [expect.objectContaining({ attempt: 1, status: 'in_progress', upstreamStatus: 200 })],
+    });
   });
 
   it('a replay: one call, and the audit trail is not appended to', async () => {
@@ -65,10 +79,15 @@ describe('DynamoDB calls per request', () => {
     const id = fresh();
     simulator.server.injectFault({ kind: 'status', status: 500, path: '/api/CancelNewSubscription' });
     let answer: Awaited<ReturnType<typeof cancel>> | undefined;
-    const calls = await countDynamoDBCalls(async () => (answer = await cancel(id, { 'Idempotency-Key': `failed-${id}` })));
+    const calls = await countDynamoDBCalls(
+      async () => (answer = await cancel(id, { 'Idempotency-Key': `failed-${id}` })),
+    );
     expect(answer?.status).toBe(502);
     expect(calls.commands).toEqual(['TransactWriteItemsCommand', 'UpdateItemCommand', 'TransactWriteItemsCommand']);
-    expect(await readOperation(answer?.body.operationId as string)).toMatchObject({ status: 'unknown', attempts: [expect.objectContaining({ status: 'unknown', upstreamStatus: 500 })] });
+    expect(await readOperation(answer?.body.operationId as string)).toMatchObject({
+      status: 'unknown',
+      attempts: [expect.objectContaining({ status: 'unknown', upstreamStatus: 500 })],
+    });
   });
 
   it('when saving the answer fails: 503, the attempt that reached the provider is still audited, the retry reconciles', async () => {
@@ -83,7 +102,10 @@ describe('DynamoDB calls per request', () => {
     expect(retried.status).toBe(200);
     expect(retried.body.reconciled).toBe(true);
     const record = await readOperation(retried.body.operationId as string);
-    expect(record?.attempts).toEqual([expect.objectContaining({ attempt: 1, upstreamStatus: 200 }), expect.objectContaining({ attempt: 2, reconciled: true })]);
+    expect(record?.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, upstreamStatus: 200 }),
+      expect.objectContaining({ attempt: 2, reconciled: true }),
+    ]);
     expect(simulator.cancellations().filter((cancelled) => cancelled.activationId === id)).toHaveLength(1);
   });
 });

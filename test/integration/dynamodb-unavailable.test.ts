@@ -12,7 +12,11 @@ let simulator: MonogotoSimulator;
 
 beforeAll(async () => {
   simulator = await startMonogoto();
-  configureEnvironment({ AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await unusedPort()}`, IDEMPOTENCY_TABLE_NAME: 'unreachable', AWS_MAX_ATTEMPTS: '1' });
+  configureEnvironment({
+    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await unusedPort()}`,
+    IDEMPOTENCY_TABLE_NAME: 'unreachable',
+    AWS_MAX_ATTEMPTS: '1',
+  });
 });
 
 afterAll(async () => {
@@ -21,7 +25,9 @@ afterAll(async () => {
 
 it('answers 503 dependency-unavailable and sends nothing to Monogoto', async () => {
   const { handler } = (await import('../../functions/cancel-esim/index.js')) as unknown as { handler: Handler };
-  const { cancelEsim } = (await import('../../shared/operations/cancel-esim/index.js')) as unknown as { cancelEsim: OperationDefinition };
+  const { cancelEsim } = (await import('../../shared/operations/cancel-esim/index.js')) as unknown as {
+    cancelEsim: OperationDefinition;
+  };
   const [esim] = simulator.esims().filter((candidate) => candidate.state === 'released');
   const answer = await invoke(handler, cancelEsim, {
     method: 'POST',

@@ -29,22 +29,45 @@ const newActivation = (status = 'BUSY') => {
   return id;
 };
 /** A message sent straight to the operation's queue (by the local developer unless `senderId` says otherwise). */
-const message = (body: unknown, senderId?: string) => toSqsRecord(typeof body === 'string' ? body : JSON.stringify(body), 'cancel-activation', { senderId });
+const message = (body: unknown, senderId?: string) =>
+  toSqsRecord(typeof body === 'string' ? body : JSON.stringify(body), 'cancel-activation', { senderId });
 /** A PutEvents entry as the rule delivers it: the whole event, on the operation's events queue. */
 const busEvent = (source: string, detail: unknown) =>
-  toSqsRecord(JSON.stringify(toEventBridgeEvent({ Source: source, DetailType: 'Cancel Activation Requested', Detail: JSON.stringify(detail) })), 'cancel-activation', { via: 'bus' });
+  toSqsRecord(
+    JSON.stringify(
+      toEventBridgeEvent({ Source: source, DetailType: 'Cancel Activation Requested', Detail: JSON.stringify(detail) }),
+    ),
+    'cancel-activation',
+    { via: 'bus' },
+  );
 const outcomeFor = (id: string) => localOutcomeEvents.filter((outcome) => outcome.detail.target === `activation:${id}`);
-const consume = (records: SQSEvent['Records']) => handler({ Records: records }, lambdaContext('cancel-activation', 28_000));
+const consume = (records: SQSEvent['Records']) =>
+  handler({ Records: records }, lambdaContext('cancel-activation', 28_000));
 const effects = (id: string) => stn.cancellations().filter((cancellation) => cancellation.activationId === id).length;
 const readOperation = (operationId: string, caller?: string) =>
-  invoke(getOperation, { name: 'get-operation', route: { method: 'GET', path: '/v1/operations/{operationId}' } } as OperationDefinition, { method: 'GET', path: `/v1/operations/${operationId}`, caller });
+  invoke(
+    getOperation,
+    { name: 'get-operation', route: { method: 'GET', path: '/v1/operations/{operationId}' } } as OperationDefinition,
+    { method: 'GET', path: `/v1/operations/${operationId}`, caller },
+  );
 
 beforeAll(async () => {
   installLocalSinks();
   stn = await startStn({ seed: false, requestsPerSecond: 10_000 });
-  configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')), AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'), UPSTREAM_TIMEOUT_MS: '400', RECONCILE_AFTER_MS: '1', BATCH_CONCURRENCY: '5' });
-  ({ handler } = (await import('../../functions/cancel-activation/index.js')) as unknown as { handler: Handler & QueueHandler });
-  ({ cancelActivation: definition } = (await import('../../shared/operations/cancel-activation/index.js')) as unknown as { cancelActivation: OperationDefinition });
+  configureEnvironment({
+    IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')),
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+    UPSTREAM_TIMEOUT_MS: '400',
+    RECONCILE_AFTER_MS: '1',
+    BATCH_CONCURRENCY: '5',
+  });
+  ({ handler } = (await import('../../functions/cancel-activation/index.js')) as unknown as {
+    handler: Handler & QueueHandler;
+  });
+  ({ cancelActivation: definition } =
+    (await import('../../shared/operations/cancel-activation/index.js')) as unknown as {
+      cancelActivation: OperationDefinition;
+    });
   ({ handler: getOperation } = (await import('../../functions/get-operation/index.js')) as { handler: Handler });
 });
 afterAll(async () => stn.server.stop());
@@ -82,8 +105,12 @@ describe('SQS consumer', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[4]?.messageId }]);
     expect(effects(valid)).toBe(1);
     expect(effects(done)).toBe(0);
-    expect(localDeadLetters.map((letter) => letter.messageId).sort()).toEqual([records[1]?.messageId, records[2]?.messageId].sort());
-    expect(localDeadLetters.find((letter) => letter.messageId === records[1]?.messageId)?.problem.errors).toEqual([expect.objectContaining({ path: 'input.note' })]);
+    expect(localDeadLetters.map((letter) => letter.messageId).sort()).toEqual(
+      [records[1]?.messageId, records[2]?.messageId].sort(),
+    );
+    expect(localDeadLetters.find((letter) => letter.messageId === records[1]?.messageId)?.problem.errors).toEqual([
+      expect.objectContaining({ path: 'input.note' }),
+    ]);
     // Nothing lost: each record is done (deleted), dead-lettered, or reported for redelivery.
     const reported = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
     const deadLettered = new Set(localDeadLetters.map((letter) => letter.messageId));
@@ -92,7 +119,12 @@ describe('SQS consumer', () => {
     expect(finished.length + reported.size + deadLettered.size).toBe(records.length);
 
     // SQS redelivers the failing record (same message, same key): this time it succeeds, once.
-    const redelivered = await consume([{ ...(records[4] as SQSEvent['Records'][number]), attributes: { ...records[4]?.attributes, ApproximateReceiveCount: '2' } as never }]);
+    const redelivered = await consume([
+      {
+        ...(records[4] as SQSEvent['Records'][number]),
+        attributes: { ...records[4]?.attributes, ApproximateReceiveCount: '2' } as never,
+      },
+    ]);
     expect(redelivered.batchItemFailures).toEqual([]);
     expect(effects(failing)).toBe(1);
   });
@@ -118,15 +150,25 @@ describe('SQS consumer', () => {
     expect(effects(id)).toBe(1);
     const published = localOutcomeEvents.filter((outcome) => outcome.detail.target === `activation:${id}`);
     expect(published).toHaveLength(1);
-    expect(published[0]?.detail).toMatchObject({ caller: 'events:000000000000:shop.orders', source: 'eventbridge', status: 'in_progress' });
+    expect(published[0]?.detail).toMatchObject({
+      caller: 'events:000000000000:shop.orders',
+      source: 'eventbridge',
+      status: 'in_progress',
+    });
   });
 
-  it('never lets a message sent straight to the queue take an event source\'s key: the real bus event afterwards succeeds', async () => {
+  it("never lets a message sent straight to the queue take an event source's key: the real bus event afterwards succeeds", async () => {
     const victim = newActivation();
     const decoy = newActivation();
     const key = `order-${victim}`;
     // Shaped exactly like what the rule delivers for shop.orders, but sent to the operation's queue.
-    const forged = message(toEventBridgeEvent({ Source: 'shop.orders', DetailType: 'Cancel Activation Requested', Detail: JSON.stringify({ idempotencyKey: key, input: { activationId: decoy } }) }));
+    const forged = message(
+      toEventBridgeEvent({
+        Source: 'shop.orders',
+        DetailType: 'Cancel Activation Requested',
+        Detail: JSON.stringify({ idempotencyKey: key, input: { activationId: decoy } }),
+      }),
+    );
     expect((await consume([forged])).batchItemFailures).toEqual([]);
     expect(effects(decoy)).toBe(0);
     expect(outcomeFor(decoy)).toEqual([]);
@@ -139,12 +181,24 @@ describe('SQS consumer', () => {
     expect((await consume([real])).batchItemFailures).toEqual([]);
     expect(effects(victim)).toBe(1);
     expect(localDeadLetters.map((candidate) => candidate.messageId)).not.toContain(real.messageId);
-    expect(outcomeFor(victim).map((outcome) => outcome.detail)).toEqual([expect.objectContaining({ caller: 'events:000000000000:shop.orders', source: 'eventbridge', status: 'in_progress' })]);
+    expect(outcomeFor(victim).map((outcome) => outcome.detail)).toEqual([
+      expect.objectContaining({
+        caller: 'events:000000000000:shop.orders',
+        source: 'eventbridge',
+        status: 'in_progress',
+      }),
+    ]);
   });
 
-  it('scopes bus events by their source and direct messages by their sender (a role\'s sessions are one sender)', async () => {
+  it("scopes bus events by their source and direct messages by their sender (a role's sessions are one sender)", async () => {
     const key = `shared-${newActivation()}`;
-    const [fromShop, fromCrm, fromDeveloper, fromTaskA, fromOtherUser] = [newActivation(), newActivation(), newActivation(), newActivation(), newActivation()];
+    const [fromShop, fromCrm, fromDeveloper, fromTaskA, fromOtherUser] = [
+      newActivation(),
+      newActivation(),
+      newActivation(),
+      newActivation(),
+      newActivation(),
+    ];
     const role = 'AROAEXAMPLEROLEID0001';
     const records = [
       busEvent('shop.orders', { idempotencyKey: key, input: { activationId: fromShop } }),
@@ -173,23 +227,35 @@ describe('SQS consumer', () => {
     expect(effects(fromTaskA)).toBe(1);
     const reused = message({ idempotencyKey: key, input: { activationId: newActivation() } }, `${role}:ecs-task-b`);
     await consume([reused]);
-    expect(localDeadLetters.find((letter) => letter.messageId === reused.messageId)?.problem.type).toMatch(/idempotency-key-reused$/);
+    expect(localDeadLetters.find((letter) => letter.messageId === reused.messageId)?.problem.type).toMatch(
+      /idempotency-key-reused$/,
+    );
   });
 
   it('dead-letters a record of the events queue that is not an EventBridge event', async () => {
     const id = newActivation();
-    const record = toSqsRecord(JSON.stringify({ idempotencyKey: `plain-${id}`, input: { activationId: id } }), 'cancel-activation', { via: 'bus' });
+    const record = toSqsRecord(
+      JSON.stringify({ idempotencyKey: `plain-${id}`, input: { activationId: id } }),
+      'cancel-activation',
+      { via: 'bus' },
+    );
     expect((await consume([record])).batchItemFailures).toEqual([]);
     expect(effects(id)).toBe(0);
-    const errors = localDeadLetters.find((letter) => letter.messageId === record.messageId)?.problem.errors as Array<{ path: string }>;
-    expect(errors.map((error) => error.path)).toEqual(expect.arrayContaining(['detail-type', 'source', 'account', 'id']));
+    const errors = localDeadLetters.find((letter) => letter.messageId === record.messageId)?.problem.errors as Array<{
+      path: string;
+    }>;
+    expect(errors.map((error) => error.path)).toEqual(
+      expect.arrayContaining(['detail-type', 'source', 'account', 'id']),
+    );
   });
 
   it('processes the records of a batch concurrently', async () => {
     const ids = Array.from({ length: 10 }, () => newActivation());
     stn.server.latencyMs = 100;
     stn.server.maxInFlight = 0;
-    const response = await consume(ids.map((id) => message({ idempotencyKey: `par-${id}`, input: { activationId: id } })));
+    const response = await consume(
+      ids.map((id) => message({ idempotencyKey: `par-${id}`, input: { activationId: id } })),
+    );
     expect(response.batchItemFailures).toEqual([]);
     expect(stn.server.maxInFlight).toBe(5);
   });
@@ -200,7 +266,8 @@ describe('outcome events and the audit trail', () => {
     const id = newActivation();
     const headers = { 'Idempotency-Key': `audit-${id}` };
     stn.server.injectFault({ kind: 'status', status: 500, matching: id, path: '/api/CancelNewSubscription', times: 2 });
-    const call = () => invoke(handler, definition, { method: 'POST', path: `/v1/stn/activations/${id}/cancel`, headers });
+    const call = () =>
+      invoke(handler, definition, { method: 'POST', path: `/v1/stn/activations/${id}/cancel`, headers });
     expect((await call()).status).toBe(502);
     expect((await call()).status).toBe(502);
     const done = await call();
@@ -208,21 +275,45 @@ describe('outcome events and the audit trail', () => {
     const operationId = String(done.body.operationId);
 
     const events = localOutcomeEvents.filter((outcome) => outcome.detail.operationId === operationId);
-    expect(events.map((outcome) => outcome.detailType)).toEqual(['Cancel Activation Unknown', 'Cancel Activation Unknown', 'Cancel Activation In Progress']);
+    expect(events.map((outcome) => outcome.detailType)).toEqual([
+      'Cancel Activation Unknown',
+      'Cancel Activation Unknown',
+      'Cancel Activation In Progress',
+    ]);
     expect(events[0]?.detail.eventId).toBe(events[1]?.detail.eventId);
     expect(events[2]?.detail.eventId).toBe(stableEventId(operationId, 'in_progress'));
-    expect(events[2]?.detail).toMatchObject({ operation: 'cancel-activation', target: `activation:${id}`, caller: LOCAL_CALLER_ARN, upstream: { status: 200 } });
+    expect(events[2]?.detail).toMatchObject({
+      operation: 'cancel-activation',
+      target: `activation:${id}`,
+      caller: LOCAL_CALLER_ARN,
+      upstream: { status: 200 },
+    });
 
     const record = await readOperation(operationId);
     expect(record.status).toBe(200);
-    expect(record.body).toMatchObject({ operationId, status: 'in_progress', caller: LOCAL_CALLER_ARN, source: 'http', input: { activationId: id } });
-    expect((record.body.attempts as Array<{ status: string }>).map((attempt) => attempt.status)).toEqual(['unknown', 'unknown', 'in_progress']);
+    expect(record.body).toMatchObject({
+      operationId,
+      status: 'in_progress',
+      caller: LOCAL_CALLER_ARN,
+      source: 'http',
+      input: { activationId: id },
+    });
+    expect((record.body.attempts as Array<{ status: string }>).map((attempt) => attempt.status)).toEqual([
+      'unknown',
+      'unknown',
+      'in_progress',
+    ]);
     expect(JSON.stringify(record.body)).not.toContain(`audit-${id}`);
   });
 
   it('lets only the owner read an operation', async () => {
     const id = newActivation();
-    const done = await invoke(handler, definition, { method: 'POST', path: `/v1/stn/activations/${id}/cancel`, headers: { 'Idempotency-Key': `owner-${id}` }, caller: 'arn:aws:iam::111111111111:user/alice' });
+    const done = await invoke(handler, definition, {
+      method: 'POST',
+      path: `/v1/stn/activations/${id}/cancel`,
+      headers: { 'Idempotency-Key': `owner-${id}` },
+      caller: 'arn:aws:iam::111111111111:user/alice',
+    });
     const operationId = String(done.body.operationId);
     expect((await readOperation(operationId, 'arn:aws:iam::111111111111:user/alice')).status).toBe(200);
     const other = await readOperation(operationId, 'arn:aws:iam::222222222222:user/mallory');
@@ -236,7 +327,13 @@ describe('outcome events and the audit trail', () => {
     const taskA = 'arn:aws:sts::111111111111:assumed-role/OrderService/ecs-task-a';
     const taskB = 'arn:aws:sts::111111111111:assumed-role/OrderService/ecs-task-b';
     const id = newActivation();
-    const call = (caller: string) => invoke(handler, definition, { method: 'POST', path: `/v1/stn/activations/${id}/cancel`, headers: { 'Idempotency-Key': `role-${id}` }, caller });
+    const call = (caller: string) =>
+      invoke(handler, definition, {
+        method: 'POST',
+        path: `/v1/stn/activations/${id}/cancel`,
+        headers: { 'Idempotency-Key': `role-${id}` },
+        caller,
+      });
     const first = await call(taskA);
     expect(first.status).toBe(200);
     const operationId = String(first.body.operationId);
@@ -249,7 +346,9 @@ describe('outcome events and the audit trail', () => {
     expect(retried.body.operationId).toBe(operationId);
     expect(effects(id)).toBe(1);
     // Another role, even in the same account, is someone else.
-    expect((await readOperation(operationId, 'arn:aws:sts::111111111111:assumed-role/Reporting/ecs-task-a')).status).toBe(404);
+    expect(
+      (await readOperation(operationId, 'arn:aws:sts::111111111111:assumed-role/Reporting/ecs-task-a')).status,
+    ).toBe(404);
   });
 
   it('keeps sessions apart with CALLER_SCOPE=session', async () => {
@@ -259,7 +358,12 @@ describe('outcome events and the audit trail', () => {
     resetConfigCache();
     try {
       const id = newActivation();
-      const done = await invoke(handler, definition, { method: 'POST', path: `/v1/stn/activations/${id}/cancel`, headers: { 'Idempotency-Key': `session-${id}` }, caller: taskA });
+      const done = await invoke(handler, definition, {
+        method: 'POST',
+        path: `/v1/stn/activations/${id}/cancel`,
+        headers: { 'Idempotency-Key': `session-${id}` },
+        caller: taskA,
+      });
       const operationId = String(done.body.operationId);
       expect((await readOperation(operationId, taskA)).body.caller).toBe(taskA);
       expect((await readOperation(operationId, taskB)).status).toBe(404);

@@ -12,30 +12,65 @@ import { fuzzCase, holds, sendFuzzCase } from '../../testkit/reliability/fuzz.js
 import type { SimulatorServer } from '../../sandbox/server.js';
 
 const operations = await loadDefinitions();
-import { type Handler, configureEnvironment, newTable, startEsimGo, startMonogoto, startStn } from '../../testkit/harness.js';
+import {
+  type Handler,
+  configureEnvironment,
+  newTable,
+  startEsimGo,
+  startMonogoto,
+  startStn,
+} from '../../testkit/harness.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 let servers: SimulatorServer[] = [];
 
 beforeAll(async () => {
-  const simulators = await Promise.all([startMonogoto(), startEsimGo({ requestsPerSecond: 100_000 }), startStn({ requestsPerSecond: 100_000 })]);
+  const simulators = await Promise.all([
+    startMonogoto(),
+    startEsimGo({ requestsPerSecond: 100_000 }),
+    startStn({ requestsPerSecond: 100_000 }),
+  ]);
   servers = simulators.map((simulator) => simulator.server);
-  configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')), AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'), UPSTREAM_TIMEOUT_MS: '2000', ESIM_GO_REQUESTS_PER_SECOND: '10000' });
+  configureEnvironment({
+    IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')),
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+    UPSTREAM_TIMEOUT_MS: '2000',
+    ESIM_GO_REQUESTS_PER_SECOND: '10000',
+  });
 });
 afterAll(async () => Promise.all(servers.map((server) => server.stop())));
 
 describe('fuzzing', () => {
-  it.each(operations.map((definition) => [definition.name, definition] as const))('%s answers 200 or a 4xx problem, never a 5xx, and never calls the provider for invalid input', { timeout: 300_000 }, async (_name, definition) => {
-    const handler = createOperationHandler(definition) as unknown as Handler;
-    await fc.assert(fc.asyncProperty(fuzzCase, async (input) => holds(await sendFuzzCase(definition, handler, servers, input))), { numRuns: RUNS, seed: 20261126 });
-  });
+  it.each(operations.map((definition) => [definition.name, definition] as const))(
+    '%s answers 200 or a 4xx problem, never a 5xx, and never calls the provider for invalid input',
+    { timeout: 300_000 },
+    async (_name, definition) => {
+      const handler = createOperationHandler(definition) as unknown as Handler;
+      await fc.assert(
+        fc.asyncProperty(fuzzCase, async (input) => holds(await sendFuzzCase(definition, handler, servers, input))),
+        { numRuns: RUNS, seed: 20261126 },
+      );
+    },
+  );
 
-  it('catches a gateway whose validation is switched off (the property is not vacuous)', { timeout: 120_000 }, async () => {
-    const definition = operations.find((candidate) => candidate.name === 'cancel-activation') as OperationDefinition;
-    const permissive = z.looseObject({});
-    const broken = { ...definition, request: { path: permissive, query: permissive, body: permissive } } as unknown as OperationDefinition;
-    const handler = createOperationHandler(broken) as unknown as Handler;
-    const result = await fc.check(fc.asyncProperty(fuzzCase, async (input) => holds(await sendFuzzCase(broken, handler, servers, input, definition))), { numRuns: 100, seed: 7 });
-    expect(result.failed).toBe(true);
-  });
+  it(
+    'catches a gateway whose validation is switched off (the property is not vacuous)',
+    { timeout: 120_000 },
+    async () => {
+      const definition = operations.find((candidate) => candidate.name === 'cancel-activation') as OperationDefinition;
+      const permissive = z.looseObject({});
+      const broken = {
+        ...definition,
+        request: { path: permissive, query: permissive, body: permissive },
+      } as unknown as OperationDefinition;
+      const handler = createOperationHandler(broken) as unknown as Handler;
+      const result = await fc.check(
+        fc.asyncProperty(fuzzCase, async (input) =>
+          holds(await sendFuzzCase(broken, handler, servers, input, definition)),
+        ),
+        { numRuns: 100, seed: 7 },
+      );
+      expect(result.failed).toBe(true);
+    },
+  );
 });

@@ -20,8 +20,15 @@ const auditUpdate = (table: string, operationId: string): Update => ({
   ExpressionAttributeValues: { ':status': { S: 'succeeded' } },
 });
 const answerWrite = (id: string) =>
-  new UpdateItemCommand({ TableName: tables.idempotency, Key: { id: { S: id } }, UpdateExpression: 'SET #status = :status', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':status': { S: 'COMPLETED' } } });
-const read = async (table: string, key: Record<string, { S: string }>) => (await dynamoClient(dynamo.endpoint).send(new GetItemCommand({ TableName: table, Key: key }))).Item;
+  new UpdateItemCommand({
+    TableName: tables.idempotency,
+    Key: { id: { S: id } },
+    UpdateExpression: 'SET #status = :status',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':status': { S: 'COMPLETED' } },
+  });
+const read = async (table: string, key: Record<string, { S: string }>) =>
+  (await dynamoClient(dynamo.endpoint).send(new GetItemCommand({ TableName: table, Key: key }))).Item;
 
 beforeAll(async () => {
   dynamo = await startDynamo(undefined);
@@ -34,28 +41,61 @@ afterAll(async () => dynamo.stop());
 describe('the idempotency client without transactions', () => {
   it('writes the answer and the joined audit entry, each once', async () => {
     const failures: unknown[] = [];
-    await subject.withJoinedWrites({ final: { audit: { update: auditUpdate(tables.operations, 'op_joined'), onSeparateFailure: (error: unknown) => failures.push(error) } } }, async () => {
-      await subject.idempotencyClient.send(answerWrite('key-joined'));
+    await subject.withJoinedWrites(
+      {
+        final: {
+          audit: {
+            update: auditUpdate(tables.operations, 'op_joined'),
+            onSeparateFailure: (error: unknown) => failures.push(error),
+          },
+        },
+      },
+      async () => {
+        await subject.idempotencyClient.send(answerWrite('key-joined'));
+      },
+    );
+    expect(await read(tables.idempotency, { id: { S: 'key-joined' } })).toEqual({
+      id: { S: 'key-joined' },
+      status: { S: 'COMPLETED' },
     });
-    expect(await read(tables.idempotency, { id: { S: 'key-joined' } })).toEqual({ id: { S: 'key-joined' }, status: { S: 'COMPLETED' } });
-    expect(await read(tables.operations, { operationId: { S: 'op_joined' } })).toEqual({ operationId: { S: 'op_joined' }, status: { S: 'succeeded' } });
+    expect(await read(tables.operations, { operationId: { S: 'op_joined' } })).toEqual({
+      operationId: { S: 'op_joined' },
+      status: { S: 'succeeded' },
+    });
     expect(failures).toEqual([]);
   });
 
   it('joins a release (DeleteItem) too', async () => {
     await dynamoClient(dynamo.endpoint).send(answerWrite('key-released'));
-    await subject.withJoinedWrites({ final: { audit: { update: auditUpdate(tables.operations, 'op_released'), onSeparateFailure: () => undefined } } }, async () => {
-      await subject.idempotencyClient.send(new DeleteItemCommand({ TableName: tables.idempotency, Key: { id: { S: 'key-released' } } }));
-    });
+    await subject.withJoinedWrites(
+      {
+        final: { audit: { update: auditUpdate(tables.operations, 'op_released'), onSeparateFailure: () => undefined } },
+      },
+      async () => {
+        await subject.idempotencyClient.send(
+          new DeleteItemCommand({ TableName: tables.idempotency, Key: { id: { S: 'key-released' } } }),
+        );
+      },
+    );
     expect(await read(tables.idempotency, { id: { S: 'key-released' } })).toBeUndefined();
     expect(await read(tables.operations, { operationId: { S: 'op_released' } })).toBeDefined();
   });
 
   it('reports a failed audit write and still saves the answer', async () => {
     const failures: unknown[] = [];
-    await subject.withJoinedWrites({ final: { audit: { update: auditUpdate('no-such-table', 'op_lost'), onSeparateFailure: (error: unknown) => failures.push(error) } } }, async () => {
-      await subject.idempotencyClient.send(answerWrite('key-audit-lost'));
-    });
+    await subject.withJoinedWrites(
+      {
+        final: {
+          audit: {
+            update: auditUpdate('no-such-table', 'op_lost'),
+            onSeparateFailure: (error: unknown) => failures.push(error),
+          },
+        },
+      },
+      async () => {
+        await subject.idempotencyClient.send(answerWrite('key-audit-lost'));
+      },
+    );
     expect(await read(tables.idempotency, { id: { S: 'key-audit-lost' } })).toBeDefined();
     expect(failures).toEqual([expect.objectContaining({ name: 'ResourceNotFoundException' })]);
   });

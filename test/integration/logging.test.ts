@@ -41,13 +41,20 @@ afterAll(async () => {
 
 it('logs each request with its correlation id and no secret', async () => {
   const { handler } = (await import('../../functions/cancel-esim/index.js')) as unknown as { handler: Handler };
-  const { cancelEsim } = (await import('../../shared/operations/cancel-esim/index.js')) as unknown as { cancelEsim: OperationDefinition };
+  const { cancelEsim } = (await import('../../shared/operations/cancel-esim/index.js')) as unknown as {
+    cancelEsim: OperationDefinition;
+  };
   const released = simulator.esims().filter((esim) => esim.state === 'released');
   const keys = ['customer-order-4711-secret-ref', 'customer-order-4712-secret-ref', 'customer-order-4713-secret-ref'];
   const requestIds: string[] = [];
   const send = async (index: number) => {
     const esim = released[index];
-    const event = apiGatewayEvent(cancelEsim, { method: 'POST', path: `/v1/monogoto/esims/${esim?.iccid}/cancel`, headers: { 'Idempotency-Key': keys[index] ?? '' }, body: { matchingId: esim?.matchingId } });
+    const event = apiGatewayEvent(cancelEsim, {
+      method: 'POST',
+      path: `/v1/monogoto/esims/${esim?.iccid}/cancel`,
+      headers: { 'Idempotency-Key': keys[index] ?? '' },
+      body: { matchingId: esim?.matchingId },
+    });
     requestIds.push(event.requestContext.requestId);
     return handler(event, lambdaContext('cancel-esim', 28_000));
   };
@@ -59,10 +66,18 @@ it('logs each request with its correlation id and no secret', async () => {
   expect((await send(2)).statusCode).toBe(200);
 
   const logs = lines.join('');
-  const records = lines.flatMap((line) => line.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+  const records = lines
+    .flatMap((line) => line.split('\n'))
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   expect(records.length, lines.join('').slice(0, 3000)).toBeGreaterThanOrEqual(3);
   for (const requestId of requestIds) expect(records.some((record) => record.correlation_id === requestId)).toBe(true);
-  expect(records.some((record) => record.message === 'operation failed' && record.level === 'WARN' && record.problem === 'upstream-failed')).toBe(true);
+  expect(
+    records.some(
+      (record) =>
+        record.message === 'operation failed' && record.level === 'WARN' && record.problem === 'upstream-failed',
+    ),
+  ).toBe(true);
 
   const secrets = [MONOGOTO_SANDBOX_CREDENTIALS.password, ...simulator.issuedTokens(), ...keys];
   expect(simulator.issuedTokens().length).toBeGreaterThanOrEqual(2);

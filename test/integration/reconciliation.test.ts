@@ -11,7 +11,16 @@ import { type EsimGoSimulator, assignment } from '../../sandbox/esim-go/simulato
 import type { MonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
 import { type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
 import { clearDynamoDBFaults, failIdempotencyResultWrite } from '../../testkit/dynamodb-faults.js';
-import { type Answer, type Handler, configureEnvironment, invoke, newTable, startEsimGo, startMonogoto, startStn } from '../../testkit/harness.js';
+import {
+  type Answer,
+  type Handler,
+  configureEnvironment,
+  invoke,
+  newTable,
+  startEsimGo,
+  startMonogoto,
+  startStn,
+} from '../../testkit/harness.js';
 
 interface Loaded {
   handler: Handler;
@@ -25,14 +34,29 @@ let serial = 0;
 
 const load = async (name: string, exported: keyof typeof ops) => {
   const { handler } = (await import(`../../functions/${name}/index.ts`)) as { handler: Handler };
-  const definition = ((await import(`../../shared/operations/${name}/index.ts`)) as Record<string, OperationDefinition>)[exported] as OperationDefinition;
+  const definition = (
+    (await import(`../../shared/operations/${name}/index.ts`)) as Record<string, OperationDefinition>
+  )[exported] as OperationDefinition;
   ops[exported] = { handler, definition };
 };
 
 beforeAll(async () => {
-  [monogoto, esimGo, stn] = await Promise.all([startMonogoto({ seed: false }), startEsimGo({ seed: false, requestsPerSecond: 1000 }), startStn({ seed: false, requestsPerSecond: 1000 })]);
-  configureEnvironment({ IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')), AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'), UPSTREAM_TIMEOUT_MS: '300', RECONCILE_AFTER_MS: '400' });
-  await Promise.all([load('cancel-esim', 'cancelEsim'), load('revoke-bundle', 'revokeBundle'), load('cancel-activation', 'cancelActivation')]);
+  [monogoto, esimGo, stn] = await Promise.all([
+    startMonogoto({ seed: false }),
+    startEsimGo({ seed: false, requestsPerSecond: 1000 }),
+    startStn({ seed: false, requestsPerSecond: 1000 }),
+  ]);
+  configureEnvironment({
+    IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')),
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+    UPSTREAM_TIMEOUT_MS: '300',
+    RECONCILE_AFTER_MS: '400',
+  });
+  await Promise.all([
+    load('cancel-esim', 'cancelEsim'),
+    load('revoke-bundle', 'revokeBundle'),
+    load('cancel-activation', 'cancelActivation'),
+  ]);
 });
 afterAll(async () => Promise.all([monogoto.server.stop(), esimGo.server.stop(), stn.server.stop()]));
 beforeEach(() => {
@@ -41,16 +65,37 @@ beforeEach(() => {
 });
 
 const key = () => `key-${Math.random().toString(36).slice(2)}`;
-const nextIccid = () => withLuhnCheckDigit(`8944${String(Date.now() % 1e8).padStart(8, '0')}${String((serial += 1)).padStart(6, '0')}`);
+const nextIccid = () =>
+  withLuhnCheckDigit(`8944${String(Date.now() % 1e8).padStart(8, '0')}${String((serial += 1)).padStart(6, '0')}`);
 
 const newBundleEsim = () => {
   const iccid = nextIccid();
-  esimGo.addEsim({ iccid, profileStatus: 'Installed', inAccount: true, bundles: [{ name: 'b1', description: 'test', assignments: [assignment('1', 'queued', 3), assignment('2', 'queued', 2), assignment('3', 'queued', 1)] }] });
+  esimGo.addEsim({
+    iccid,
+    profileStatus: 'Installed',
+    inAccount: true,
+    bundles: [
+      {
+        name: 'b1',
+        description: 'test',
+        assignments: [assignment('1', 'queued', 3), assignment('2', 'queued', 2), assignment('3', 'queued', 1)],
+      },
+    ],
+  });
   return iccid;
 };
 const revoke = (iccid: string, headers: Record<string, string>, timeoutMs?: number): Promise<Answer> =>
-  invoke(ops.revokeBundle.handler, ops.revokeBundle.definition, { method: 'DELETE', path: `/v1/esim-go/esims/${iccid}/bundles/b1`, headers, timeoutMs });
-const revokedIds = (iccid: string) => esimGo.revocations().filter((revocation) => revocation.iccid === iccid).map((revocation) => revocation.assignmentId);
+  invoke(ops.revokeBundle.handler, ops.revokeBundle.definition, {
+    method: 'DELETE',
+    path: `/v1/esim-go/esims/${iccid}/bundles/b1`,
+    headers,
+    timeoutMs,
+  });
+const revokedIds = (iccid: string) =>
+  esimGo
+    .revocations()
+    .filter((revocation) => revocation.iccid === iccid)
+    .map((revocation) => revocation.assignmentId);
 
 const newActivation = (status = 'BUSY') => {
   const id = `act${(serial += 1)}x${Math.random().toString(36).slice(2, 10)}`;
@@ -58,7 +103,11 @@ const newActivation = (status = 'BUSY') => {
   return id;
 };
 const cancelActivation = (id: string, headers: Record<string, string>) =>
-  invoke(ops.cancelActivation.handler, ops.cancelActivation.definition, { method: 'POST', path: `/v1/stn/activations/${id}/cancel`, headers });
+  invoke(ops.cancelActivation.handler, ops.cancelActivation.definition, {
+    method: 'POST',
+    path: `/v1/stn/activations/${id}/cancel`,
+    headers,
+  });
 
 const newReleasedEsim = () => {
   const iccid = nextIccid();
@@ -66,7 +115,13 @@ const newReleasedEsim = () => {
   return { iccid, matchingId: `M-${serial}` };
 };
 const cancelEsim = (esim: { iccid: string; matchingId: string }, headers: Record<string, string>, timeoutMs?: number) =>
-  invoke(ops.cancelEsim.handler, ops.cancelEsim.definition, { method: 'POST', path: `/v1/monogoto/esims/${esim.iccid}/cancel`, headers, body: { matchingId: esim.matchingId }, timeoutMs });
+  invoke(ops.cancelEsim.handler, ops.cancelEsim.definition, {
+    method: 'POST',
+    path: `/v1/monogoto/esims/${esim.iccid}/cancel`,
+    headers,
+    body: { matchingId: esim.matchingId },
+    timeoutMs,
+  });
 
 describe('eSIM Go: a lost revoke answer is reconciled, never re-sent', () => {
   it.each([
@@ -82,7 +137,12 @@ describe('eSIM Go: a lost revoke answer is reconciled, never re-sent', () => {
     expect(lost.body.detail).toMatch(/Retrying with the same Idempotency-Key is safe/);
     const retried = await revoke(iccid, headers);
     expect(retried.status).toBe(200);
-    expect(retried.body).toMatchObject({ status: 'succeeded', reconciled: true, operationId: expect.any(String), target: `iccid:${iccid}/bundle:b1` });
+    expect(retried.body).toMatchObject({
+      status: 'succeeded',
+      reconciled: true,
+      operationId: expect.any(String),
+      target: `iccid:${iccid}/bundle:b1`,
+    });
     expect(revokedIds(iccid)).toEqual(['1']);
     expect((await revoke(iccid, headers)).headers['idempotent-replayed']).toBe('true');
     expect(revokedIds(iccid)).toEqual(['1']);
@@ -123,7 +183,10 @@ describe('eSIM Go: a lost revoke answer is reconciled, never re-sent', () => {
     if (other !== undefined) other.bundleState = 'active';
     const answer = await revoke(iccid, headers);
     expect(answer.status).toBe(409);
-    expect(answer.body).toMatchObject({ type: expect.stringMatching(/reconciliation-needed$/), observed: { expectedRevoked: '1' } });
+    expect(answer.body).toMatchObject({
+      type: expect.stringMatching(/reconciliation-needed$/),
+      observed: { expectedRevoked: '1' },
+    });
     expect(revokedIds(iccid)).toEqual([]);
   });
 
@@ -132,7 +195,11 @@ describe('eSIM Go: a lost revoke answer is reconciled, never re-sent', () => {
     const headers = { 'Idempotency-Key': key() };
     esimGo.server.injectFault({ kind: 'apply-then-hang', path: `/esims/${iccid}/bundles/b1` });
     expect((await revoke(iccid, headers)).status).toBe(504);
-    const other = await invoke(ops.revokeBundle.handler, ops.revokeBundle.definition, { method: 'DELETE', path: `/v1/esim-go/esims/${iccid}/bundles/b1?refundToBalance=true&offerId=2`, headers });
+    const other = await invoke(ops.revokeBundle.handler, ops.revokeBundle.definition, {
+      method: 'DELETE',
+      path: `/v1/esim-go/esims/${iccid}/bundles/b1?refundToBalance=true&offerId=2`,
+      headers,
+    });
     expect(other.status).toBe(422);
     expect(other.body.type).toMatch(/idempotency-key-reused$/);
     expect(revokedIds(iccid)).toEqual(['1']);
@@ -224,7 +291,10 @@ describe('sTN: a lost cancel answer is reconciled with QueryActivation', () => {
     if (record !== undefined) record.status = 'DONE';
     const retried = await cancelActivation(id, headers);
     expect(retried.status).toBe(422);
-    expect(retried.body).toMatchObject({ detail: 'The activation is DONE; it can no longer be cancelled', reconciled: true });
+    expect(retried.body).toMatchObject({
+      detail: 'The activation is DONE; it can no longer be cancelled',
+      reconciled: true,
+    });
     expect(stn.cancellations().filter((cancellation) => cancellation.activationId === id)).toHaveLength(0);
   });
 });
@@ -237,7 +307,12 @@ describe('Monogoto: no read API, so the re-send is the check', () => {
     expect((await cancelEsim(esim, headers)).status).toBe(504);
     const retried = await cancelEsim(esim, headers);
     expect(retried.status).toBe(200);
-    expect(retried.body).toMatchObject({ status: 'succeeded', reconciled: true, verified: false, explanation: expect.stringContaining('no read API') });
+    expect(retried.body).toMatchObject({
+      status: 'succeeded',
+      reconciled: true,
+      verified: false,
+      explanation: expect.stringContaining('no read API'),
+    });
     expect(monogoto.cancellations().filter((cancellation) => cancellation.iccid === esim.iccid)).toHaveLength(1);
   });
 

@@ -21,15 +21,31 @@ const BUNDLE = 'esim_1GB_7D_GB_V2';
 const RECONCILE_AFTER_MS = 300;
 
 const key = () => `key-${Math.random().toString(36).slice(2)}`;
-const revoke = (iccid: string, assignmentId: string, query = '', headers: Record<string, string> = { 'Idempotency-Key': key() }): Promise<Answer> =>
-  invoke(handler, definition, { method: 'DELETE', path: `/v1/esim-go/esims/${iccid}/bundles/${BUNDLE}/assignments/${assignmentId}${query}`, headers });
-const revoked = (iccid: string) => simulator.revocations().filter((revocation) => revocation.iccid === iccid).map((revocation) => revocation.assignmentId);
+const revoke = (
+  iccid: string,
+  assignmentId: string,
+  query = '',
+  headers: Record<string, string> = { 'Idempotency-Key': key() },
+): Promise<Answer> =>
+  invoke(handler, definition, {
+    method: 'DELETE',
+    path: `/v1/esim-go/esims/${iccid}/bundles/${BUNDLE}/assignments/${assignmentId}${query}`,
+    headers,
+  });
+const revoked = (iccid: string) =>
+  simulator
+    .revocations()
+    .filter((revocation) => revocation.iccid === iccid)
+    .map((revocation) => revocation.assignmentId);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   simulator = await startEsimGo({ requestsPerSecond: 1000 });
   installLocalSinks();
-  ({ handler, definition } = await loadOperation(inject('dynamoEndpoint'), 'revoke-assignment', 'revokeAssignment', { UPSTREAM_TIMEOUT_MS: '1000', RECONCILE_AFTER_MS: String(RECONCILE_AFTER_MS) }));
+  ({ handler, definition } = await loadOperation(inject('dynamoEndpoint'), 'revoke-assignment', 'revokeAssignment', {
+    UPSTREAM_TIMEOUT_MS: '1000',
+    RECONCILE_AFTER_MS: String(RECONCILE_AFTER_MS),
+  }));
 });
 afterAll(async () => simulator.server.stop());
 beforeEach(async () => {
@@ -43,7 +59,12 @@ describe('revoke-assignment', () => {
     const headers = { 'Idempotency-Key': key() };
     const first = await revoke(TWO_UNUSED, '245', '', headers);
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ operation: 'revoke-assignment', status: 'succeeded', target: `iccid:${TWO_UNUSED}/bundle:${BUNDLE}/assignment:245`, plan: { target: { id: '245' } } });
+    expect(first.body).toMatchObject({
+      operation: 'revoke-assignment',
+      status: 'succeeded',
+      target: `iccid:${TWO_UNUSED}/bundle:${BUNDLE}/assignment:245`,
+      plan: { target: { id: '245' } },
+    });
     expect(revoked(TWO_UNUSED)).toEqual(['245']);
     const replay = await revoke(TWO_UNUSED, '245', '', headers);
     expect(replay.headers['idempotent-replayed']).toBe('true');
@@ -68,7 +89,11 @@ describe('revoke-assignment', () => {
   });
 
   it('names the bad field before any provider call', async () => {
-    const bad = await invoke(handler, definition, { method: 'DELETE', path: `/v1/esim-go/esims/${TWO_UNUSED}/bundles/${BUNDLE}/assignments/${encodeURIComponent('no spaces')}`, headers: { 'Idempotency-Key': key() } });
+    const bad = await invoke(handler, definition, {
+      method: 'DELETE',
+      path: `/v1/esim-go/esims/${TWO_UNUSED}/bundles/${BUNDLE}/assignments/${encodeURIComponent('no spaces')}`,
+      headers: { 'Idempotency-Key': key() },
+    });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain('assignmentId');
     const noOffer = await revoke(TWO_UNUSED, '245', '?refundToBalance=true');
@@ -89,7 +114,9 @@ describe('revoke-assignment', () => {
     expect(retry.body).toMatchObject({ status: 'succeeded', reconciled: true });
     expect(revoked(TWO_UNUSED)).toEqual(['245']);
     // Another key on the same eSIM meanwhile saw a settled target, not a second revoke of 245.
-    expect(simulator.server.calls.filter((call) => call.method === 'DELETE' && call.query.type !== 'validate')).toHaveLength(1);
+    expect(
+      simulator.server.calls.filter((call) => call.method === 'DELETE' && call.query.type !== 'validate'),
+    ).toHaveLength(1);
   });
 
   it('a lost answer whose revoke was not applied is sent again once', async () => {
@@ -107,28 +134,49 @@ describe('revoke-assignment', () => {
   it('a dry run says whether that assignment is refundable and matches what the revoke then does', async () => {
     const preview = await revoke(TWO_UNUSED, '245', '?dryRun=true', {});
     expect(preview.status).toBe(200);
-    expect(preview.body).toMatchObject({ preview: { target: { id: '245' }, refundable: true, wouldBeRefusedByGuard: false, esimReturnRisk: false } });
+    expect(preview.body).toMatchObject({
+      preview: { target: { id: '245' }, refundable: true, wouldBeRefusedByGuard: false, esimReturnRisk: false },
+    });
     expect(revoked(TWO_UNUSED)).toEqual([]);
     const done = await revoke(TWO_UNUSED, '245');
     expect(done.status).toBe(200);
-    const plan = (preview.body.preview as { target: unknown; refund: unknown; bundlesLeftAfter: number });
-    expect(done.body.plan).toMatchObject({ target: plan.target, refund: plan.refund, bundlesLeftAfter: plan.bundlesLeftAfter });
+    const plan = preview.body.preview as { target: unknown; refund: unknown; bundlesLeftAfter: number };
+    expect(done.body.plan).toMatchObject({
+      target: plan.target,
+      refund: plan.refund,
+      bundlesLeftAfter: plan.bundlesLeftAfter,
+    });
     expect(revoked(TWO_UNUSED)).toEqual(['245']);
     // A used assignment is not refundable, and the preview says so.
     const last = await revoke(LAST_BUNDLE, '401', '?dryRun=true', {});
-    expect(last.body).toMatchObject({ preview: { target: { id: '401' }, esimReturnRisk: true, wouldBeRefusedByGuard: true } });
+    expect(last.body).toMatchObject({
+      preview: { target: { id: '401' }, esimReturnRisk: true, wouldBeRefusedByGuard: true },
+    });
   });
 
   it('runs from a "Revoke Assignment Requested" bus event, once per key however often it is delivered', async () => {
     const idempotencyKey = key();
-    const event = toEventBridgeEvent({ Source: 'shop.orders', DetailType: 'Revoke Assignment Requested', Detail: JSON.stringify({ idempotencyKey, input: { iccid: TWO_UNUSED, name: BUNDLE, assignmentId: '243' } }) });
+    const event = toEventBridgeEvent({
+      Source: 'shop.orders',
+      DetailType: 'Revoke Assignment Requested',
+      Detail: JSON.stringify({ idempotencyKey, input: { iccid: TWO_UNUSED, name: BUNDLE, assignmentId: '243' } }),
+    });
     const record = () => toSqsRecord(JSON.stringify(event), 'revoke-assignment', { via: 'bus' });
-    const consume = handler as unknown as (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse>;
+    const consume = handler as unknown as (
+      event: SQSEvent,
+      context: ReturnType<typeof lambdaContext>,
+    ) => Promise<SQSBatchResponse>;
     const first = await consume({ Records: [record()] }, lambdaContext('revoke-assignment', 28_000));
     const redelivered = await consume({ Records: [record()] }, lambdaContext('revoke-assignment', 28_000));
     expect(first.batchItemFailures).toEqual([]);
     expect(redelivered.batchItemFailures).toEqual([]);
     expect(revoked(TWO_UNUSED)).toEqual(['243']);
-    expect(localOutcomeEvents.some((outcome) => outcome.detailType === 'Revoke Assignment Succeeded' && outcome.detail.target === `iccid:${TWO_UNUSED}/bundle:${BUNDLE}/assignment:243`)).toBe(true);
+    expect(
+      localOutcomeEvents.some(
+        (outcome) =>
+          outcome.detailType === 'Revoke Assignment Succeeded' &&
+          outcome.detail.target === `iccid:${TWO_UNUSED}/bundle:${BUNDLE}/assignment:243`,
+      ),
+    ).toBe(true);
   });
 });

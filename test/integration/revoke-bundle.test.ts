@@ -17,13 +17,25 @@ const LAST_BUNDLE = '8943108160000804845'; // Released; esim_1GB_7D_GB_V2: 401 q
 const BUNDLE = 'esim_1GB_7D_GB_V2';
 
 const key = () => `key-${Math.random().toString(36).slice(2)}`;
-const revoke = (iccid: string, query = '', headers: Record<string, string> = { 'Idempotency-Key': key() }, bundle = BUNDLE): Promise<Answer> =>
-  invoke(handler, definition, { method: 'DELETE', path: `/v1/esim-go/esims/${iccid}/bundles/${bundle}${query}`, headers });
-const writes = () => simulator.server.calls.filter((call) => call.method === 'DELETE' && call.query.type !== 'validate');
+const revoke = (
+  iccid: string,
+  query = '',
+  headers: Record<string, string> = { 'Idempotency-Key': key() },
+  bundle = BUNDLE,
+): Promise<Answer> =>
+  invoke(handler, definition, {
+    method: 'DELETE',
+    path: `/v1/esim-go/esims/${iccid}/bundles/${bundle}${query}`,
+    headers,
+  });
+const writes = () =>
+  simulator.server.calls.filter((call) => call.method === 'DELETE' && call.query.type !== 'validate');
 
 beforeAll(async () => {
   simulator = await startEsimGo({ requestsPerSecond: 1000 });
-  ({ handler, definition } = await loadOperation(inject('dynamoEndpoint'), 'revoke-bundle', 'revokeBundle', { UPSTREAM_TIMEOUT_MS: '2500' }));
+  ({ handler, definition } = await loadOperation(inject('dynamoEndpoint'), 'revoke-bundle', 'revokeBundle', {
+    UPSTREAM_TIMEOUT_MS: '2500',
+  }));
 });
 afterAll(async () => simulator.server.stop());
 beforeEach(async () => {
@@ -36,7 +48,12 @@ describe('revoke-bundle', () => {
     const headers = { 'Idempotency-Key': key() };
     const first = await revoke(TWO_UNUSED, '', headers);
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ operation: 'revoke-bundle', status: 'succeeded', plan: { target: { id: '243' } }, upstream: { status: 200 } });
+    expect(first.body).toMatchObject({
+      operation: 'revoke-bundle',
+      status: 'succeeded',
+      plan: { target: { id: '243' } },
+      upstream: { status: 200 },
+    });
     expect(simulator.revocations().map((revocation) => revocation.assignmentId)).toEqual(['243']);
 
     const replay = await revoke(TWO_UNUSED, '', headers);
@@ -46,25 +63,45 @@ describe('revoke-bundle', () => {
     expect(writes()).toHaveLength(1);
   });
 
-  it.each([['dryRun=true', '?dryRun=true'], ['type=validate', '?type=validate']])('a dry run (%s) changes nothing and predicts exactly what the real revoke then does', async (_label, query) => {
+  it.each([
+    ['dryRun=true', '?dryRun=true'],
+    ['type=validate', '?type=validate'],
+  ])('a dry run (%s) changes nothing and predicts exactly what the real revoke then does', async (_label, query) => {
     const preview = await revoke(TWO_UNUSED, query, {});
     expect(preview.status).toBe(200);
-    expect(preview.body).toMatchObject({ status: 'validated', preview: { target: { id: '243', bundleState: 'queued' }, refund: { eligible: true, destination: 'inventory' }, esimReturnRisk: false, bundlesLeftAfter: 1, upstreamAccepts: true } });
-    expect((preview.body.upstream as { body: { status: string } }).body.status).toMatch(/243 .* would be revoked and refunded to inventory/);
+    expect(preview.body).toMatchObject({
+      status: 'validated',
+      preview: {
+        target: { id: '243', bundleState: 'queued' },
+        refund: { eligible: true, destination: 'inventory' },
+        esimReturnRisk: false,
+        bundlesLeftAfter: 1,
+        upstreamAccepts: true,
+      },
+    });
+    expect((preview.body.upstream as { body: { status: string } }).body.status).toMatch(
+      /243 .* would be revoked and refunded to inventory/,
+    );
     expect(simulator.revocations()).toHaveLength(0);
     expect(writes()).toHaveLength(0);
-    expect(simulator.server.calls.filter((call) => call.method === 'DELETE').map((call) => call.query.type)).toEqual(['validate']);
+    expect(simulator.server.calls.filter((call) => call.method === 'DELETE').map((call) => call.query.type)).toEqual([
+      'validate',
+    ]);
 
     const real = await revoke(TWO_UNUSED);
     expect(real.status).toBe(200);
     const preview_ = preview.body.preview as { target: { id: string }; refund: { destination: string } };
-    expect(simulator.revocations()).toEqual([expect.objectContaining({ assignmentId: preview_.target.id, refund: preview_.refund.destination })]);
+    expect(simulator.revocations()).toEqual([
+      expect.objectContaining({ assignmentId: preview_.target.id, refund: preview_.refund.destination }),
+    ]);
   });
 
   it('shows eSIM Go refusing a refund in the dry run when refunds are not enabled for the organisation', async () => {
     simulator.setRefundsEnabled(false);
     const preview = await revoke(TWO_UNUSED, '?dryRun=true', {});
-    expect((preview.body.upstream as { body: { status: string } }).body.status).toMatch(/without refund: refunds are not enabled/);
+    expect((preview.body.upstream as { body: { status: string } }).body.status).toMatch(
+      /without refund: refunds are not enabled/,
+    );
     await revoke(TWO_UNUSED);
     expect(simulator.revocations()).toEqual([expect.objectContaining({ assignmentId: '243', refund: null })]);
   });
@@ -76,7 +113,10 @@ describe('revoke-bundle', () => {
     const refused = await revoke(LAST_BUNDLE);
     expect(refused.status).toBe(422);
     expect(refused.headers['content-type']).toBe('application/problem+json');
-    expect(refused.body).toMatchObject({ type: expect.stringMatching(/esim-return-risk$/), plan: { target: { id: '401' }, bundlesLeftAfter: 0, profileStatus: 'Released' } });
+    expect(refused.body).toMatchObject({
+      type: expect.stringMatching(/esim-return-risk$/),
+      plan: { target: { id: '401' }, bundlesLeftAfter: 0, profileStatus: 'Released' },
+    });
     expect(refused.body.detail).toMatch(/allowEsimReturn=true/);
     expect(writes()).toHaveLength(0);
     expect(simulator.revocations()).toHaveLength(0);
@@ -98,9 +138,16 @@ describe('revoke-bundle', () => {
     expect(eligible.status).toBe(200);
     expect(eligible.body).toMatchObject({ plan: { refund: { eligible: true, destination: 'balance' } } });
 
-    const started = await revoke(INSTALLED, '?refundToBalance=true&offerId=302', { 'Idempotency-Key': key() }, 'esim_3GB_30D_EU_V2');
+    const started = await revoke(
+      INSTALLED,
+      '?refundToBalance=true&offerId=302',
+      { 'Idempotency-Key': key() },
+      'esim_3GB_30D_EU_V2',
+    );
     expect(started.status).toBe(200);
-    expect(started.body).toMatchObject({ plan: { target: { id: '302', bundleState: 'active' }, refund: { eligible: false, destination: null } } });
+    expect(started.body).toMatchObject({
+      plan: { target: { id: '302', bundleState: 'active' }, refund: { eligible: false, destination: null } },
+    });
     expect(simulator.revocations().map((revocation) => [revocation.assignmentId, revocation.refund])).toEqual([
       ['301', 'balance'],
       ['302', null],
@@ -115,7 +162,11 @@ describe('revoke-bundle', () => {
     ['a misspelt query parameter', `/${TWO_UNUSED}/bundles/${BUNDLE}?allowEsimreturn=true`, 'allowEsimreturn'],
     ['refundToBalance=yes', `/${TWO_UNUSED}/bundles/${BUNDLE}?refundToBalance=yes&offerId=243`, 'refundToBalance'],
   ])('refuses %s with 400 naming the field, before any provider call', async (_label, suffix, field) => {
-    const answer = await invoke(handler, definition, { method: 'DELETE', path: `/v1/esim-go/esims${suffix}`, headers: { 'Idempotency-Key': key() } });
+    const answer = await invoke(handler, definition, {
+      method: 'DELETE',
+      path: `/v1/esim-go/esims${suffix}`,
+      headers: { 'Idempotency-Key': key() },
+    });
     expect(answer.status).toBe(400);
     expect(answer.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: field })]));
     expect(simulator.server.calls).toHaveLength(0);
@@ -124,7 +175,11 @@ describe('revoke-bundle', () => {
   it('maps eSIM Go 400 to 422 upstream-rejected with its message', async () => {
     const answer = await revoke(TWO_UNUSED, '?refundToBalance=true&offerId=999');
     expect(answer.status).toBe(422);
-    expect(answer.body).toMatchObject({ type: expect.stringMatching(/upstream-rejected$/), detail: 'offerId 999 is not an assignment of esim_1GB_7D_GB_V2', upstream: { status: 400 } });
+    expect(answer.body).toMatchObject({
+      type: expect.stringMatching(/upstream-rejected$/),
+      detail: 'offerId 999 is not an assignment of esim_1GB_7D_GB_V2',
+      upstream: { status: 400 },
+    });
     expect(simulator.revocations()).toHaveLength(0);
   });
 
@@ -136,7 +191,12 @@ describe('revoke-bundle', () => {
   });
 
   it('maps eSIM Go 429 to 503 with Retry-After, saves nothing, and a retry with the same key revokes once', async () => {
-    simulator.server.injectFault({ kind: 'status', status: 429, retryAfterSeconds: 2, path: `/esims/${TWO_UNUSED}/bundles/${BUNDLE}` });
+    simulator.server.injectFault({
+      kind: 'status',
+      status: 429,
+      retryAfterSeconds: 2,
+      path: `/esims/${TWO_UNUSED}/bundles/${BUNDLE}`,
+    });
     const headers = { 'Idempotency-Key': key() };
     const throttled = await revoke(TWO_UNUSED, '', headers);
     expect(throttled.status).toBe(503);

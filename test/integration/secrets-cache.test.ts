@@ -18,7 +18,15 @@ const secretsManager = createServer((request: IncomingMessage, response: ServerR
   request.on('end', () => {
     reads.push(`${String(request.headers['x-amz-target'])} ${(JSON.parse(body) as { SecretId: string }).SecretId}`);
     response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-    response.end(JSON.stringify({ ARN: SECRET_ARN, Name: 'stn', SecretString: JSON.stringify({ apiKey: STN_SANDBOX_API_KEY }), VersionId: 'v1', CreatedDate: 1_700_000_000 }));
+    response.end(
+      JSON.stringify({
+        ARN: SECRET_ARN,
+        Name: 'stn',
+        SecretString: JSON.stringify({ apiKey: STN_SANDBOX_API_KEY }),
+        VersionId: 'v1',
+        CreatedDate: 1_700_000_000,
+      }),
+    );
   });
 });
 
@@ -29,7 +37,10 @@ let definition: OperationDefinition;
 beforeAll(async () => {
   await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
   simulator = await startStn({ seed: false, requestsPerSecond: 1000 });
-  configureEnvironment({ STN_SECRET_ARN: SECRET_ARN, AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}` });
+  configureEnvironment({
+    STN_SECRET_ARN: SECRET_ARN,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}`,
+  });
   delete process.env.STN_API_KEY;
   ({ handler, definition } = await loadOperation(inject('dynamoEndpoint'), 'cancel-activation', 'cancelActivation'));
 });
@@ -42,7 +53,11 @@ it('reads the provider key from Secrets Manager once for many requests', async (
   for (let index = 0; index < 5; index += 1) {
     const id = `secretCached${index}`;
     simulator.addActivation(activation(id, 'BUSY'));
-    const answer = await invoke(handler, definition, { method: 'POST', path: `/v1/stn/activations/${id}/cancel`, headers: { 'Idempotency-Key': `secret-${id}` } });
+    const answer = await invoke(handler, definition, {
+      method: 'POST',
+      path: `/v1/stn/activations/${id}/cancel`,
+      headers: { 'Idempotency-Key': `secret-${id}` },
+    });
     expect(answer.status).toBe(200);
   }
   expect(simulator.cancellations()).toHaveLength(5);

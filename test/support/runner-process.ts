@@ -10,7 +10,15 @@ export interface RunnerProcess {
 
 export const startRunnerProcess = async (env: Record<string, string> = {}): Promise<RunnerProcess> => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
-    env: { ...process.env, PORT: '0', MONOGOTO_BASE_URL: '', ESIM_GO_BASE_URL: '', STN_BASE_URL: '', DYNAMODB_ENDPOINT: '', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      MONOGOTO_BASE_URL: '',
+      ESIM_GO_BASE_URL: '',
+      STN_BASE_URL: '',
+      DYNAMODB_ENDPOINT: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

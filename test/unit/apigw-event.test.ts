@@ -10,7 +10,9 @@ import { matchResource, toApiGatewayEvent } from '../../infra/local/apigw-event.
 import { parseRequest } from '../../shared/http/request.js';
 import { cancelEsim } from '../../shared/operations/cancel-esim/index.js';
 
-const recorded = JSON.parse(readFileSync(new URL('../fixtures/apigateway-rest-proxy-event.json', import.meta.url), 'utf8')) as APIGatewayProxyEvent;
+const recorded = JSON.parse(
+  readFileSync(new URL('../fixtures/apigateway-rest-proxy-event.json', import.meta.url), 'utf8'),
+) as APIGatewayProxyEvent;
 const keys = (value: object | null | undefined) => Object.keys(value ?? {}).sort();
 
 const local = toApiGatewayEvent(
@@ -21,7 +23,10 @@ const local = toApiGatewayEvent(
     body: '{"matchingId":"DDYSX7MJYEKHIXYGK3PU5GEQ"}',
     sourceIp: '127.0.0.1',
   },
-  matchResource(cancelEsim.route.path, '/v1/monogoto/esims/8944000000000000019/cancel') ?? { resource: '', pathParameters: {} },
+  matchResource(cancelEsim.route.path, '/v1/monogoto/esims/8944000000000000019/cancel') ?? {
+    resource: '',
+    pathParameters: {},
+  },
 );
 
 describe('local API Gateway events', () => {
@@ -42,14 +47,24 @@ describe('local API Gateway events', () => {
   it('are parsed the same way as the recorded event', () => {
     const fromAws = parseRequest(recorded, cancelEsim);
     // The recorded caller is a role session; the role (not the session) owns keys and operations (CALLER_SCOPE).
-    expect(fromAws).toMatchObject({ idempotencyKey: 'order-1234-cancel', caller: 'arn:aws:iam::123456789012:role/ops' });
+    expect(fromAws).toMatchObject({
+      idempotencyKey: 'order-1234-cancel',
+      caller: 'arn:aws:iam::123456789012:role/ops',
+    });
     expect(recorded.requestContext.identity.userArn).toBe('arn:aws:sts::123456789012:assumed-role/ops/ops-session');
-    expect(fromAws.input).toEqual({ iccid: '8944000000000000019', matchingId: 'DDYSX7MJYEKHIXYGK3PU5GEQ', dryRun: false });
+    expect(fromAws.input).toEqual({
+      iccid: '8944000000000000019',
+      matchingId: 'DDYSX7MJYEKHIXYGK3PU5GEQ',
+      dryRun: false,
+    });
     expect(parseRequest(local, cancelEsim).input).toEqual({ ...fromAws.input, dryRun: true });
   });
 
   it('match only their own resource template', () => {
-    expect(matchResource('/v1/monogoto/esims/{iccid}/cancel', '/v1/monogoto/esims/123/cancel')).toEqual({ resource: '/v1/monogoto/esims/{iccid}/cancel', pathParameters: { iccid: '123' } });
+    expect(matchResource('/v1/monogoto/esims/{iccid}/cancel', '/v1/monogoto/esims/123/cancel')).toEqual({
+      resource: '/v1/monogoto/esims/{iccid}/cancel',
+      pathParameters: { iccid: '123' },
+    });
     expect(matchResource('/v1/monogoto/esims/{iccid}/cancel', '/v1/monogoto/esims//cancel')).toBeUndefined();
     expect(matchResource('/v1/monogoto/esims/{iccid}/cancel', '/v1/monogoto/esims/1/2/cancel')).toBeUndefined();
   });

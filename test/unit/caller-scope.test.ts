@@ -15,7 +15,13 @@ const role = 'arn:aws:iam::123456789012:role/OrderService';
 
 const iccid = withLuhnCheckDigit('894400000000000001');
 const eventFrom = (caller: string) =>
-  apiGatewayEvent(cancelEsim as never, { method: 'POST', path: `/v1/monogoto/esims/${iccid}/cancel`, headers: { 'idempotency-key': 'k1' }, body: { matchingId: 'ABC-1' }, caller });
+  apiGatewayEvent(cancelEsim as never, {
+    method: 'POST',
+    path: `/v1/monogoto/esims/${iccid}/cancel`,
+    headers: { 'idempotency-key': 'k1' },
+    body: { matchingId: 'ABC-1' },
+    caller,
+  });
 
 const withScope = (scope: string | undefined) => {
   if (scope === undefined) delete process.env.CALLER_SCOPE;
@@ -64,15 +70,25 @@ describe('caller scope', () => {
   });
 
   it('keeps the partition of an assumed role (aws-cn, aws-us-gov, aws-iso-b)', () => {
-    expect(scopedIdentity('arn:aws-cn:sts::123456789012:assumed-role/Ops/i-0abc', 'principal')).toBe('arn:aws-cn:iam::123456789012:role/Ops');
-    expect(scopedIdentity('arn:aws-us-gov:sts::123456789012:assumed-role/Ops/alice@example.com', 'principal')).toBe('arn:aws-us-gov:iam::123456789012:role/Ops');
-    expect(scopedIdentity('arn:aws-iso-b:sts::123456789012:assumed-role/Ops/s', 'principal')).toBe('arn:aws-iso-b:iam::123456789012:role/Ops');
-    expect(scopedIdentity('arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice', 'principal')).toBe('arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123456789abcdef');
+    expect(scopedIdentity('arn:aws-cn:sts::123456789012:assumed-role/Ops/i-0abc', 'principal')).toBe(
+      'arn:aws-cn:iam::123456789012:role/Ops',
+    );
+    expect(scopedIdentity('arn:aws-us-gov:sts::123456789012:assumed-role/Ops/alice@example.com', 'principal')).toBe(
+      'arn:aws-us-gov:iam::123456789012:role/Ops',
+    );
+    expect(scopedIdentity('arn:aws-iso-b:sts::123456789012:assumed-role/Ops/s', 'principal')).toBe(
+      'arn:aws-iso-b:iam::123456789012:role/Ops',
+    );
+    expect(
+      scopedIdentity('arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice', 'principal'),
+    ).toBe('arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123456789abcdef');
   });
 
   it('drops the session of a role id (SQS SenderId, API Gateway identity.caller) unless CALLER_SCOPE=session', () => {
     expect(scopedIdentity('AROAEXAMPLEROLEID0001:ecs-task-0a1b2c', 'principal')).toBe('AROAEXAMPLEROLEID0001');
     expect(scopedIdentity('AROAEXAMPLEROLEID0001:ecs-task-9f8e7d', 'principal')).toBe('AROAEXAMPLEROLEID0001');
-    expect(scopedIdentity('AROAEXAMPLEROLEID0001:ecs-task-0a1b2c', 'session')).toBe('AROAEXAMPLEROLEID0001:ecs-task-0a1b2c');
+    expect(scopedIdentity('AROAEXAMPLEROLEID0001:ecs-task-0a1b2c', 'session')).toBe(
+      'AROAEXAMPLEROLEID0001:ecs-task-0a1b2c',
+    );
   });
 });

@@ -8,11 +8,20 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TOP_LEVEL = ['shared', 'infra', 'test', 'docs', 'scripts', 'bench', 'functions', '.ci'];
-const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+const docs = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
 
 /** Paths in backticks that start at a top-level folder; placeholders such as `<name>` or `{iccid}` are not paths. */
 const namedPaths = (text: string): string[] =>
-  [...text.matchAll(new RegExp(`\`((?:${TOP_LEVEL.map((folder) => folder.replace('.', '\\.')).join('|')})/[^\`\\s]*)\``, 'g'))]
+  [
+    ...text.matchAll(
+      new RegExp(`\`((?:${TOP_LEVEL.map((folder) => folder.replace('.', '\\.')).join('|')})/[^\`\\s]*)\``, 'g'),
+    ),
+  ]
     .map((match) => (match[1] ?? '').replace(/[.,:;]+$/, ''))
     .filter((path) => !/[<>{}*]/.test(path));
 
@@ -34,6 +43,8 @@ describe('docs name only files that exist', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     expect(namedPaths(readme)).toContain('shared/target-lease.ts');
     expect(linkedPaths('README.md', readme)).toContain('docs/benchmarks.md');
-    expect(namedPaths('see `shared/no-such-file.ts`').filter((path) => !existsSync(join(ROOT, path)))).toEqual(['shared/no-such-file.ts']);
+    expect(namedPaths('see `shared/no-such-file.ts`').filter((path) => !existsSync(join(ROOT, path)))).toEqual([
+      'shared/no-such-file.ts',
+    ]);
   });
 });

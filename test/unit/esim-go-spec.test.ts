@@ -17,7 +17,11 @@ import { RateLimiter } from '../../shared/providers/rate-limit.js';
 import { ESIM_GO_SANDBOX_API_KEY, createEsimGoSimulator } from '../../sandbox/esim-go/simulator.js';
 
 type Schema = { type?: string; properties?: Record<string, Schema>; items?: Schema; $ref?: string };
-type Operation = { parameters?: Array<{ in: string; name: string; schema?: { type?: string; enum?: string[] } }>; responses: Record<string, { content?: Record<string, { schema: Schema }> }>; security?: Array<Record<string, unknown>> };
+type Operation = {
+  parameters?: Array<{ in: string; name: string; schema?: { type?: string; enum?: string[] } }>;
+  responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
+  security?: Array<Record<string, unknown>>;
+};
 interface Spec {
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, Schema>; securitySchemes: Record<string, unknown> };
@@ -30,14 +34,23 @@ const simulator = createEsimGoSimulator({ requestsPerSecond: 1000 });
 const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
 
 /** The spec's schema with every object closed, so a field the spec does not define fails validation. */
-const closed = (schema: Schema): object => JSON.parse(JSON.stringify(schema), (_key, value: unknown) =>
-  value !== null && typeof value === 'object' && (value as Schema).type === 'object' ? { ...value, additionalProperties: false } : value) as object;
+const closed = (schema: Schema): object =>
+  JSON.parse(JSON.stringify(schema), (_key, value: unknown) =>
+    value !== null && typeof value === 'object' && (value as Schema).type === 'object'
+      ? { ...value, additionalProperties: false }
+      : value,
+  ) as object;
 
 /** Field names and JSON types of a schema, recursively: what drift would change. */
 const outline = (schema: Schema | undefined): unknown => {
   if (schema === undefined) return undefined;
   const type = schema.type === 'integer' ? 'integer' : schema.type;
-  if (type === 'object') return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([name, property]) => [name, outline(property)]).sort());
+  if (type === 'object')
+    return Object.fromEntries(
+      Object.entries(schema.properties ?? {})
+        .map(([name, property]) => [name, outline(property)])
+        .sort(),
+    );
   if (type === 'array') return [outline(schema.items)];
   return type;
 };
@@ -80,17 +93,62 @@ describe('eSIM Go simulator answers', () => {
     ['one bundle status', 'GET', `/esims/8943108165015003887/bundles/${bundle}`, 200],
     ['a validate revoke', 'DELETE', `/esims/8943108165015003887/bundles/${bundle}?type=validate`, 200],
     ['a revoke', 'DELETE', `/esims/8943108165015003887/bundles/${bundle}?type=transaction`, 200],
-    ['a revoke to balance without offerId', 'DELETE', `/esims/8943108165015003887/bundles/${bundle}?refundToBalance=true`, 400],
+    [
+      'a revoke to balance without offerId',
+      'DELETE',
+      `/esims/8943108165015003887/bundles/${bundle}?refundToBalance=true`,
+      400,
+    ],
     ['a revoke of a bundle not on the eSIM', 'DELETE', '/esims/8943108165015003887/bundles/esim_50GB_30D_US_V2', 403],
     // Revoke specific bundle (one assignment). In order: the second revoke of 302 finds it revoked.
-    ['a validate revoke of one assignment', 'DELETE', `/esims/8944538532008160222/bundles/${bundle}/assignments/301?type=validate`, 200],
-    ['a revoke of one assignment', 'DELETE', '/esims/8944538532008160222/bundles/esim_3GB_30D_EU_V2/assignments/302?type=transaction', 200],
-    ['a second revoke of that assignment', 'DELETE', '/esims/8944538532008160222/bundles/esim_3GB_30D_EU_V2/assignments/302?type=transaction', 403],
-    ['a revoke of an assignment not on that bundle', 'DELETE', `/esims/8944538532008160222/bundles/${bundle}/assignments/302`, 403],
-    ['a revoke of one assignment of a bundle not on the eSIM', 'DELETE', '/esims/8944538532008160222/bundles/esim_50GB_30D_US_V2/assignments/301', 403],
-    ['a revoke of one assignment on an unknown eSIM', 'DELETE', `/esims/8900000000000000000/bundles/${bundle}/assignments/301`, 403],
-    ['a revoke of one assignment with a bad type', 'DELETE', `/esims/8944538532008160222/bundles/${bundle}/assignments/301?type=commit`, 400],
-    ['a revoke of one assignment to balance without offerId', 'DELETE', `/esims/8944538532008160222/bundles/${bundle}/assignments/301?refundToBalance=true`, 400],
+    [
+      'a validate revoke of one assignment',
+      'DELETE',
+      `/esims/8944538532008160222/bundles/${bundle}/assignments/301?type=validate`,
+      200,
+    ],
+    [
+      'a revoke of one assignment',
+      'DELETE',
+      '/esims/8944538532008160222/bundles/esim_3GB_30D_EU_V2/assignments/302?type=transaction',
+      200,
+    ],
+    [
+      'a second revoke of that assignment',
+      'DELETE',
+      '/esims/8944538532008160222/bundles/esim_3GB_30D_EU_V2/assignments/302?type=transaction',
+      403,
+    ],
+    [
+      'a revoke of an assignment not on that bundle',
+      'DELETE',
+      `/esims/8944538532008160222/bundles/${bundle}/assignments/302`,
+      403,
+    ],
+    [
+      'a revoke of one assignment of a bundle not on the eSIM',
+      'DELETE',
+      '/esims/8944538532008160222/bundles/esim_50GB_30D_US_V2/assignments/301',
+      403,
+    ],
+    [
+      'a revoke of one assignment on an unknown eSIM',
+      'DELETE',
+      `/esims/8900000000000000000/bundles/${bundle}/assignments/301`,
+      403,
+    ],
+    [
+      'a revoke of one assignment with a bad type',
+      'DELETE',
+      `/esims/8944538532008160222/bundles/${bundle}/assignments/301?type=commit`,
+      400,
+    ],
+    [
+      'a revoke of one assignment to balance without offerId',
+      'DELETE',
+      `/esims/8944538532008160222/bundles/${bundle}/assignments/301?refundToBalance=true`,
+      400,
+    ],
   ];
 
   it.each(scenarios)('%s validates against the spec', async (_label, method, path, status) => {
@@ -113,19 +171,35 @@ describe('eSIM Go simulator answers', () => {
 describe('eSIM Go client requests', () => {
   it('use documented paths, methods, parameters and values, and always carry X-API-Key', async () => {
     simulator.reset();
-    const client = new EsimGoClient({ baseUrl: simulator.server.url, timeoutMs: 2000, apiKey: async () => ESIM_GO_SANDBOX_API_KEY, limiter: new RateLimiter(10) });
+    const client = new EsimGoClient({
+      baseUrl: simulator.server.url,
+      timeoutMs: 2000,
+      apiKey: async () => ESIM_GO_SANDBOX_API_KEY,
+      limiter: new RateLimiter(10),
+    });
     await client.getEsim('8944538532008160222');
     await client.listBundles('8944538532008160222');
     await client.revokeBundle({ iccid: '8944538532008160222', name: 'esim_1GB_7D_GB_V2', type: 'validate' });
-    await client.revokeBundle({ iccid: '8944538532008160222', name: 'esim_1GB_7D_GB_V2', type: 'transaction', refundToBalance: true, offerId: '301' });
+    await client.revokeBundle({
+      iccid: '8944538532008160222',
+      name: 'esim_1GB_7D_GB_V2',
+      type: 'transaction',
+      refundToBalance: true,
+      offerId: '301',
+    });
     expect(simulator.server.calls).toHaveLength(4);
     for (const recorded of simulator.server.calls) {
       const found = specPathFor(recorded.method, recorded.path);
       expect(found, `${recorded.method} ${recorded.path} is in the spec`).toBeDefined();
       const [, operation] = found as [string, Operation];
       for (const [name, value] of Object.entries(recorded.query)) {
-        const parameter = operation.parameters?.find((candidate) => candidate.in === 'query' && candidate.name === name);
-        expect(parameter, `${name} is a documented query parameter of ${recorded.method} ${recorded.path}`).toBeDefined();
+        const parameter = operation.parameters?.find(
+          (candidate) => candidate.in === 'query' && candidate.name === name,
+        );
+        expect(
+          parameter,
+          `${name} is a documented query parameter of ${recorded.method} ${recorded.path}`,
+        ).toBeDefined();
         if (parameter?.schema?.enum !== undefined) expect(parameter.schema.enum).toContain(value);
         if (parameter?.schema?.type === 'boolean') expect(['true', 'false']).toContain(value);
       }
@@ -146,8 +220,18 @@ describe('eSIM Go client requests', () => {
     const operation = raw.paths[ASSIGNMENT_PATH]?.delete;
     expect(operation, `DELETE ${ASSIGNMENT_PATH} is in the spec`).toBeDefined();
     const parameters = (operation?.parameters ?? []) as Array<{ in: string; name: string; required?: boolean }>;
-    expect(parameters.filter((parameter) => parameter.in === 'path').map((parameter) => [parameter.name, parameter.required])).toEqual([['iccid', true], ['name', true], ['assignmentId', true]]);
-    expect(parameters.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name)).toEqual(['type']);
+    expect(
+      parameters
+        .filter((parameter) => parameter.in === 'path')
+        .map((parameter) => [parameter.name, parameter.required]),
+    ).toEqual([
+      ['iccid', true],
+      ['name', true],
+      ['assignmentId', true],
+    ]);
+    expect(parameters.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name)).toEqual([
+      'type',
+    ]);
     const schemes = (operation?.security ?? []).flatMap((requirement) => Object.keys(requirement));
     expect(schemes).toEqual(['apikeyAuth']);
     expect(Object.keys(raw.components.securitySchemes)).toContain('apikeyAuth');
@@ -156,17 +240,41 @@ describe('eSIM Go client requests', () => {
 
   it('revokeAssignment uses the documented path, method, type values and X-API-Key', async () => {
     simulator.reset();
-    const client = new EsimGoClient({ baseUrl: simulator.server.url, timeoutMs: 2000, apiKey: async () => ESIM_GO_SANDBOX_API_KEY, limiter: new RateLimiter(10) });
-    expect(await client.revokeAssignment({ iccid: '8944538532008160222', name: 'esim_3GB_30D_EU_V2', assignmentId: '302', type: 'validate' })).toMatchObject({ kind: 'succeeded' });
-    expect(await client.revokeAssignment({ iccid: '8944538532008160222', name: 'esim_3GB_30D_EU_V2', assignmentId: '302', type: 'transaction' })).toMatchObject({ kind: 'succeeded' });
+    const client = new EsimGoClient({
+      baseUrl: simulator.server.url,
+      timeoutMs: 2000,
+      apiKey: async () => ESIM_GO_SANDBOX_API_KEY,
+      limiter: new RateLimiter(10),
+    });
+    expect(
+      await client.revokeAssignment({
+        iccid: '8944538532008160222',
+        name: 'esim_3GB_30D_EU_V2',
+        assignmentId: '302',
+        type: 'validate',
+      }),
+    ).toMatchObject({ kind: 'succeeded' });
+    expect(
+      await client.revokeAssignment({
+        iccid: '8944538532008160222',
+        name: 'esim_3GB_30D_EU_V2',
+        assignmentId: '302',
+        type: 'transaction',
+      }),
+    ).toMatchObject({ kind: 'succeeded' });
     expect(simulator.server.calls).toHaveLength(2);
     for (const recorded of simulator.server.calls) {
       const found = specPathFor(recorded.method, recorded.path);
       expect(found?.[0], `${recorded.method} ${recorded.path} is revoke specific bundle`).toBe(ASSIGNMENT_PATH);
       const [, operation] = found as [string, Operation];
       for (const [name, value] of Object.entries(recorded.query)) {
-        const parameter = operation.parameters?.find((candidate) => candidate.in === 'query' && candidate.name === name);
-        expect(parameter, `${name} is a documented query parameter of ${recorded.method} ${recorded.path}`).toBeDefined();
+        const parameter = operation.parameters?.find(
+          (candidate) => candidate.in === 'query' && candidate.name === name,
+        );
+        expect(
+          parameter,
+          `${name} is a documented query parameter of ${recorded.method} ${recorded.path}`,
+        ).toBeDefined();
         // The spec gives `type` no enum here, only its description: validate or transaction.
         if (name === 'type') expect(['validate', 'transaction']).toContain(value);
       }
@@ -179,21 +287,55 @@ describe('eSIM Go client requests', () => {
     expect(documented).not.toContain('refundToBalance');
     expect(documented).not.toContain('offerId');
     simulator.reset();
-    const client = new EsimGoClient({ baseUrl: simulator.server.url, timeoutMs: 2000, apiKey: async () => ESIM_GO_SANDBOX_API_KEY, limiter: new RateLimiter(10) });
-    await client.revokeAssignment({ iccid: '8944538532008160222', name: 'esim_1GB_7D_GB_V2', assignmentId: '301', type: 'transaction', refundToBalance: true, offerId: '301' });
-    expect(simulator.server.calls.map((recorded) => recorded.query)).toEqual([{ type: 'transaction', refundToBalance: 'true', offerId: '301' }]);
+    const client = new EsimGoClient({
+      baseUrl: simulator.server.url,
+      timeoutMs: 2000,
+      apiKey: async () => ESIM_GO_SANDBOX_API_KEY,
+      limiter: new RateLimiter(10),
+    });
+    await client.revokeAssignment({
+      iccid: '8944538532008160222',
+      name: 'esim_1GB_7D_GB_V2',
+      assignmentId: '301',
+      type: 'transaction',
+      refundToBalance: true,
+      offerId: '301',
+    });
+    expect(simulator.server.calls.map((recorded) => recorded.query)).toEqual([
+      { type: 'transaction', refundToBalance: 'true', offerId: '301' },
+    ]);
   });
 });
 
 describe('eSIM Go client outcomes', () => {
   it('tells a wrong API key (403 "invalid token") from a real 403: credentials refused, nothing processed, never a final refusal', async () => {
-    const client = new EsimGoClient({ baseUrl: simulator.server.url, timeoutMs: 2000, apiKey: async () => 'wrong-key', limiter: new RateLimiter(10) });
+    const client = new EsimGoClient({
+      baseUrl: simulator.server.url,
+      timeoutMs: 2000,
+      apiKey: async () => 'wrong-key',
+      limiter: new RateLimiter(10),
+    });
     const read = await client.getEsim('8943108165015003887');
-    expect(read).toMatchObject({ ok: false, outcome: { kind: 'not_sent', credentialsRefused: true, reason: expect.stringMatching(/API key/) } });
-    const write = await client.revokeBundle({ iccid: '8943108165015003887', name: 'esim_1GB_7D_GB_V2', type: 'transaction' });
+    expect(read).toMatchObject({
+      ok: false,
+      outcome: { kind: 'not_sent', credentialsRefused: true, reason: expect.stringMatching(/API key/) },
+    });
+    const write = await client.revokeBundle({
+      iccid: '8943108165015003887',
+      name: 'esim_1GB_7D_GB_V2',
+      type: 'transaction',
+    });
     expect(write).toMatchObject({ kind: 'not_sent', credentialsRefused: true });
     // With the right key, a 403 for an eSIM that is not accessible stays a definitive rejection.
-    const right = new EsimGoClient({ baseUrl: simulator.server.url, timeoutMs: 2000, apiKey: async () => ESIM_GO_SANDBOX_API_KEY, limiter: new RateLimiter(10) });
-    expect(await right.getEsim('8944000000000000019')).toMatchObject({ ok: false, outcome: { kind: 'rejected', upstream: { status: 403 }, message: expect.stringMatching(/not accessible/) } });
+    const right = new EsimGoClient({
+      baseUrl: simulator.server.url,
+      timeoutMs: 2000,
+      apiKey: async () => ESIM_GO_SANDBOX_API_KEY,
+      limiter: new RateLimiter(10),
+    });
+    expect(await right.getEsim('8944000000000000019')).toMatchObject({
+      ok: false,
+      outcome: { kind: 'rejected', upstream: { status: 403 }, message: expect.stringMatching(/not accessible/) },
+    });
   });
 });

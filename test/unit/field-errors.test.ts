@@ -16,23 +16,38 @@ const issuesOf = (value: unknown) => {
 
 describe('fieldErrorsFromIssues', () => {
   it('names each unknown field on its own (HTTP)', () => {
-    expect(fieldErrorsFromIssues(issuesOf({ input: { activationId: 'a', note: 'n', dryrun: true } }), { root: 'body', unknownFields: 'each' })).toEqual([
+    expect(
+      fieldErrorsFromIssues(issuesOf({ input: { activationId: 'a', note: 'n', dryrun: true } }), {
+        root: 'body',
+        unknownFields: 'each',
+      }),
+    ).toEqual([
       { path: 'input.note', message: 'is not a known field' },
       { path: 'input.dryrun', message: 'is not a known field' },
     ]);
   });
 
   it('lists unknown fields at their object (queue records)', () => {
-    expect(fieldErrorsFromIssues(issuesOf({ input: { activationId: 'a', note: 'n', dryrun: true } }), { root: 'message', unknownFields: 'listed' })).toEqual([
-      { path: 'input', message: 'has unknown fields note, dryrun' },
-    ]);
-    expect(fieldErrorsFromIssues(issuesOf({ input: { activationId: 'a' }, extra: 1 }), { root: 'message', unknownFields: 'listed' })).toEqual([{ path: 'message', message: 'has unknown fields extra' }]);
+    expect(
+      fieldErrorsFromIssues(issuesOf({ input: { activationId: 'a', note: 'n', dryrun: true } }), {
+        root: 'message',
+        unknownFields: 'listed',
+      }),
+    ).toEqual([{ path: 'input', message: 'has unknown fields note, dryrun' }]);
+    expect(
+      fieldErrorsFromIssues(issuesOf({ input: { activationId: 'a' }, extra: 1 }), {
+        root: 'message',
+        unknownFields: 'listed',
+      }),
+    ).toEqual([{ path: 'message', message: 'has unknown fields extra' }]);
   });
 
   it("names an issue about the whole value by the input's root, and keeps zod's message", () => {
     const [error] = fieldErrorsFromIssues(issuesOf('not an object'), { root: 'body' });
     expect(error?.path).toBe('body');
-    expect(fieldErrorsFromIssues(issuesOf({ input: { activationId: 7 } }), { root: 'body' })).toEqual([{ path: 'input.activationId', message: expect.any(String) as string }]);
+    expect(fieldErrorsFromIssues(issuesOf({ input: { activationId: 7 } }), { root: 'body' })).toEqual([
+      { path: 'input.activationId', message: expect.any(String) as string },
+    ]);
   });
 
   it('makes the 400 whose detail lists every field error', () => {
@@ -40,6 +55,11 @@ describe('fieldErrorsFromIssues', () => {
     const errors = fieldErrorsFromIssues(issuesOf({ input: {}, extra: 1 }), { root: 'body' });
     expect(problem.kind).toBe('invalid-request');
     expect(problem.toProblem()).toMatchObject({ status: 400, detail: describeFieldErrors(errors), errors });
-    expect(describeFieldErrors([{ path: 'a', message: 'x' }, { path: 'b', message: 'y' }])).toBe('a: x; b: y');
+    expect(
+      describeFieldErrors([
+        { path: 'a', message: 'x' },
+        { path: 'b', message: 'y' },
+      ]),
+    ).toBe('a: x; b: y');
   });
 });

@@ -5,9 +5,12 @@ import { hasValidLuhnCheckDigit, withLuhnCheckDigit } from '../../shared/iccid.j
 import { iccidField } from '../../shared/operations/fields.js';
 
 describe('Luhn check digit (ITU-T E.118)', () => {
-  it.each(['8943108165015003887', '8944538532008160222', '8943108160000804845', '89882806660004909182'])('accepts the real ICCID %s', (iccid) => {
-    expect(hasValidLuhnCheckDigit(iccid)).toBe(true);
-  });
+  it.each(['8943108165015003887', '8944538532008160222', '8943108160000804845', '89882806660004909182'])(
+    'accepts the real ICCID %s',
+    (iccid) => {
+      expect(hasValidLuhnCheckDigit(iccid)).toBe(true);
+    },
+  );
 
   it.each(['8944123456789012000', '1234567890123456789'])('rejects the documentation placeholder %s', (iccid) => {
     expect(hasValidLuhnCheckDigit(iccid)).toBe(false);
@@ -15,13 +18,18 @@ describe('Luhn check digit (ITU-T E.118)', () => {
 
   it('detects every single-digit change of a valid ICCID', () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^89\d{17}$/), fc.nat(18), fc.integer({ min: 1, max: 9 }), (payload, position, delta) => {
-        const valid = withLuhnCheckDigit(payload);
-        const digits = [...valid];
-        digits[position] = String((Number(digits[position]) + delta) % 10);
-        expect(hasValidLuhnCheckDigit(valid)).toBe(true);
-        expect(hasValidLuhnCheckDigit(digits.join(''))).toBe(false);
-      }),
+      fc.property(
+        fc.stringMatching(/^89\d{17}$/),
+        fc.nat(18),
+        fc.integer({ min: 1, max: 9 }),
+        (payload, position, delta) => {
+          const valid = withLuhnCheckDigit(payload);
+          const digits = [...valid];
+          digits[position] = String((Number(digits[position]) + delta) % 10);
+          expect(hasValidLuhnCheckDigit(valid)).toBe(true);
+          expect(hasValidLuhnCheckDigit(digits.join(''))).toBe(false);
+        },
+      ),
     );
   });
 });

@@ -2,16 +2,26 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MonogotoClient, classifyExecution } from '../../shared/providers/monogoto/client.js';
 import { unusedPort } from '../../testkit/ports.js';
-import { MONOGOTO_SANDBOX_CREDENTIALS, MONOGOTO_SANDBOX_ESIMS, createMonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
+import {
+  MONOGOTO_SANDBOX_CREDENTIALS,
+  MONOGOTO_SANDBOX_ESIMS,
+  createMonogotoSimulator,
+} from '../../sandbox/monogoto/simulator.js';
 
 const simulator = createMonogotoSimulator({ tokenTtlSeconds: 3600 });
 const released = MONOGOTO_SANDBOX_ESIMS.find((esim) => esim.state === 'released');
 if (released === undefined) throw new Error('the sandbox has a released eSIM');
 
 const client = (overrides: Partial<ConstructorParameters<typeof MonogotoClient>[0]> = {}) =>
-  new MonogotoClient({ baseUrl: simulator.server.url, timeoutMs: 300, credentials: async () => MONOGOTO_SANDBOX_CREDENTIALS, ...overrides });
+  new MonogotoClient({
+    baseUrl: simulator.server.url,
+    timeoutMs: 300,
+    credentials: async () => MONOGOTO_SANDBOX_CREDENTIALS,
+    ...overrides,
+  });
 
-const cancelReleased = (monogoto: MonogotoClient) => monogoto.cancelEsim({ iccid: released.iccid, matchingId: released.matchingId ?? '' });
+const cancelReleased = (monogoto: MonogotoClient) =>
+  monogoto.cancelEsim({ iccid: released.iccid, matchingId: released.matchingId ?? '' });
 
 beforeAll(async () => {
   await simulator.server.start();
@@ -63,13 +73,19 @@ describe('MonogotoClient.cancelEsim', () => {
     const monogoto = client();
     simulator.server.injectFault({ kind: 'status', status: 401, path: '/api/v1/eSIM/cancel' });
     const refused = await cancelReleased(monogoto);
-    expect(refused).toMatchObject({ kind: 'not_sent', credentialsRefused: true, reason: expect.stringContaining('fresh access token') });
+    expect(refused).toMatchObject({
+      kind: 'not_sent',
+      credentialsRefused: true,
+      reason: expect.stringContaining('fresh access token'),
+    });
     expect(simulator.logins).toBe(1);
     expect(simulator.server.callsTo('/api/v1/eSIM/cancel')).toHaveLength(1);
   });
 
   it('reports wrong credentials as not_sent without echoing the password', async () => {
-    const outcome = await cancelReleased(client({ credentials: async () => ({ username: 'u', password: 'hunter2-secret' }) }));
+    const outcome = await cancelReleased(
+      client({ credentials: async () => ({ username: 'u', password: 'hunter2-secret' }) }),
+    );
     expect(outcome.kind).toBe('not_sent');
     expect(JSON.stringify(outcome)).not.toContain('hunter2-secret');
     expect(simulator.server.callsTo('/api/v1/eSIM/cancel')).toHaveLength(0);
@@ -97,23 +113,43 @@ describe('MonogotoClient.cancelEsim', () => {
 
   it('reports a refused connection as not_sent', async () => {
     const port = await unusedPort();
-    expect(await cancelReleased(client({ baseUrl: `http://127.0.0.1:${port}` }))).toMatchObject({ kind: 'not_sent', reason: expect.stringContaining('login') });
+    expect(await cancelReleased(client({ baseUrl: `http://127.0.0.1:${port}` }))).toMatchObject({
+      kind: 'not_sent',
+      reason: expect.stringContaining('login'),
+    });
   });
 });
 
 describe('classifyExecution', () => {
-  const answered = (status: number, body: unknown) => ({ kind: 'answered' as const, status, headers: new Headers(), body, bodyIsJson: true });
+  const answered = (status: number, body: unknown) => ({
+    kind: 'answered' as const,
+    status,
+    headers: new Headers(),
+    body,
+    bodyIsJson: true,
+  });
 
   it('treats a failed functionExecutionStatus as a rejection', () => {
-    expect(classifyExecution(answered(200, { data: { header: { functionExecutionStatus: { status: 'Failed' } } } }))).toMatchObject({ kind: 'rejected' });
+    expect(
+      classifyExecution(answered(200, { data: { header: { functionExecutionStatus: { status: 'Failed' } } } })),
+    ).toMatchObject({ kind: 'rejected' });
   });
 
   it('accepts Executed-WithWarning as success', () => {
-    expect(classifyExecution(answered(200, { data: { header: { functionExecutionStatus: { status: 'Executed-WithWarning' } } } })).kind).toBe('succeeded');
+    expect(
+      classifyExecution(
+        answered(200, { data: { header: { functionExecutionStatus: { status: 'Executed-WithWarning' } } } }),
+      ).kind,
+    ).toBe('succeeded');
   });
 
   it('takes the message from either of Monogoto error shapes', () => {
-    expect(classifyExecution(answered(400, { error: 'Invalid ICCID format' }))).toMatchObject({ kind: 'rejected', message: 'Invalid ICCID format' });
-    expect(classifyExecution(answered(403, { status_code: 403, message: 'Forbidden', request_id: 'r' }))).toMatchObject({ kind: 'rejected', message: 'Forbidden' });
+    expect(classifyExecution(answered(400, { error: 'Invalid ICCID format' }))).toMatchObject({
+      kind: 'rejected',
+      message: 'Invalid ICCID format',
+    });
+    expect(classifyExecution(answered(403, { status_code: 403, message: 'Forbidden', request_id: 'r' }))).toMatchObject(
+      { kind: 'rejected', message: 'Forbidden' },
+    );
   });
 });

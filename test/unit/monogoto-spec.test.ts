@@ -5,19 +5,37 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelRequestSchema, esimErrorSchema, executionResponseSchema } from '../../shared/providers/monogoto/schemas.js';
+import {
+  cancelRequestSchema,
+  esimErrorSchema,
+  executionResponseSchema,
+} from '../../shared/providers/monogoto/schemas.js';
 import { MONOGOTO_SANDBOX_CREDENTIALS, createMonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
 
 interface Fragment {
-  paths: Record<string, { post: { requestBody: { content: { 'application/json': { schema: { properties: Record<string, unknown> } } } }; responses: Record<string, { content: { 'application/json': { schema: object } } }> } }>;
+  paths: Record<
+    string,
+    {
+      post: {
+        requestBody: { content: { 'application/json': { schema: { properties: Record<string, unknown> } } } };
+        responses: Record<string, { content: { 'application/json': { schema: object } } }>;
+      };
+    }
+  >;
 }
-const fragment = JSON.parse(readFileSync(new URL('../fixtures/monogoto-esim-cancel.openapi.json', import.meta.url), 'utf8')) as Fragment;
+const fragment = JSON.parse(
+  readFileSync(new URL('../fixtures/monogoto-esim-cancel.openapi.json', import.meta.url), 'utf8'),
+) as Fragment;
 const operation = fragment.paths['/api/v1/eSIM/cancel']?.post;
 if (operation === undefined) throw new Error('fragment has the cancel operation');
 
 // Closed versions of the fragment's schemas: the fragment does not forbid extra fields, a faithful fake should not add any.
-const closed = (schema: object): object => JSON.parse(JSON.stringify(schema), (_key, value: unknown) =>
-  value !== null && typeof value === 'object' && (value as { type?: string }).type === 'object' ? { ...value, additionalProperties: false } : value) as object;
+const closed = (schema: object): object =>
+  JSON.parse(JSON.stringify(schema), (_key, value: unknown) =>
+    value !== null && typeof value === 'object' && (value as { type?: string }).type === 'object'
+      ? { ...value, additionalProperties: false }
+      : value,
+  ) as object;
 const ajv = new Ajv({ strict: false });
 const responseValidator = (status: string) => {
   const response = operation.responses[status];
@@ -28,7 +46,11 @@ const responseValidator = (status: string) => {
 const simulator = createMonogotoSimulator();
 let token = '';
 const post = async (path: string, body: unknown) => {
-  const response = await fetch(`${simulator.server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  const response = await fetch(`${simulator.server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as unknown };
 };
 
@@ -67,6 +89,8 @@ describe('Monogoto simulator against the published fragment', () => {
   });
 
   it('the client sends exactly the fields the fragment defines', () => {
-    expect(Object.keys(cancelRequestSchema.shape).sort()).toEqual(Object.keys(operation.requestBody.content['application/json'].schema.properties).sort());
+    expect(Object.keys(cancelRequestSchema.shape).sort()).toEqual(
+      Object.keys(operation.requestBody.content['application/json'].schema.properties).sort(),
+    );
   });
 });

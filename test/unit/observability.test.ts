@@ -10,20 +10,43 @@ import { lambdaContext, matchResource, toApiGatewayEvent } from '../../infra/loc
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 const functions = {
-  'cancel-esim': { load: () => import('../../functions/cancel-esim/index.js'), method: 'POST', resource: '/v1/monogoto/esims/{iccid}/cancel', path: '/v1/monogoto/esims/not-an-iccid/cancel' },
-  'get-operation': { load: () => import('../../functions/get-operation/index.js'), method: 'GET', resource: '/v1/operations/{operationId}', path: '/v1/operations/op_not-an-id' },
-  openapi: { load: () => import('../../functions/openapi/index.js'), method: 'GET', resource: '/v1/openapi.json', path: '/v1/openapi.json' },
+  'cancel-esim': {
+    load: () => import('../../functions/cancel-esim/index.js'),
+    method: 'POST',
+    resource: '/v1/monogoto/esims/{iccid}/cancel',
+    path: '/v1/monogoto/esims/not-an-iccid/cancel',
+  },
+  'get-operation': {
+    load: () => import('../../functions/get-operation/index.js'),
+    method: 'GET',
+    resource: '/v1/operations/{operationId}',
+    path: '/v1/operations/op_not-an-id',
+  },
+  openapi: {
+    load: () => import('../../functions/openapi/index.js'),
+    method: 'GET',
+    resource: '/v1/openapi.json',
+    path: '/v1/openapi.json',
+  },
 } as const;
 
 const lines: string[] = [];
 const streams = [process.stdout, process.stderr] as const;
 const originalWrites = streams.map((stream) => stream.write.bind(stream));
-const saved = { level: process.env.POWERTOOLS_LOG_LEVEL, metrics: process.env.POWERTOOLS_METRICS_DISABLED, initialization: process.env.AWS_LAMBDA_INITIALIZATION_TYPE };
+const saved = {
+  level: process.env.POWERTOOLS_LOG_LEVEL,
+  metrics: process.env.POWERTOOLS_METRICS_DISABLED,
+  initialization: process.env.AWS_LAMBDA_INITIALIZATION_TYPE,
+};
 
 beforeAll(() => {
   // Read when the logger and metrics are created, i.e. at each fresh import below. Lambda sets the initialization type;
   // without it Powertools reports no cold start.
-  Object.assign(process.env, { POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_DISABLED: 'false', AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' });
+  Object.assign(process.env, {
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    POWERTOOLS_METRICS_DISABLED: 'false',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+  });
   streams.forEach((stream) => {
     stream.write = ((chunk: string | Uint8Array) => {
       lines.push(String(chunk));
@@ -33,7 +56,11 @@ beforeAll(() => {
 });
 afterAll(() => {
   streams.forEach((stream, index) => (stream.write = originalWrites[index] as typeof stream.write));
-  for (const [name, value] of Object.entries({ POWERTOOLS_LOG_LEVEL: saved.level, POWERTOOLS_METRICS_DISABLED: saved.metrics, AWS_LAMBDA_INITIALIZATION_TYPE: saved.initialization })) {
+  for (const [name, value] of Object.entries({
+    POWERTOOLS_LOG_LEVEL: saved.level,
+    POWERTOOLS_METRICS_DISABLED: saved.metrics,
+    AWS_LAMBDA_INITIALIZATION_TYPE: saved.initialization,
+  })) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
@@ -47,7 +74,8 @@ const records = () =>
     .flatMap((chunk) => chunk.split('\n'))
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
-const coldStarts = (functionName: string) => records().filter((record) => record.ColdStart === 1 && record.function_name === functionName);
+const coldStarts = (functionName: string) =>
+  records().filter((record) => record.ColdStart === 1 && record.function_name === functionName);
 
 describe.each(Object.entries(functions))('%s', (name, entry) => {
   it('logs with the Lambda context and publishes its cold-start metric once', async () => {
@@ -56,7 +84,10 @@ describe.each(Object.entries(functions))('%s', (name, entry) => {
     const { logger } = await import('../../shared/observability.js');
     const invoke = async () => {
       const context = lambdaContext(name, 28_000);
-      const event = toApiGatewayEvent({ method: entry.method, url: entry.path, headers: {}, body: '', sourceIp: '127.0.0.1' }, matchResource(entry.resource, entry.path) ?? { resource: entry.resource, pathParameters: {} });
+      const event = toApiGatewayEvent(
+        { method: entry.method, url: entry.path, headers: {}, body: '', sourceIp: '127.0.0.1' },
+        matchResource(entry.resource, entry.path) ?? { resource: entry.resource, pathParameters: {} },
+      );
       const result = await handler(event, context);
       // Whatever the handler itself logs, the logger now carries this invocation's context.
       logger.info('probe');
@@ -68,14 +99,26 @@ describe.each(Object.entries(functions))('%s', (name, entry) => {
     expect(coldStarts(name), lines.join('').slice(0, 2000)).toHaveLength(1);
     const logged = records().filter((record) => record.function_request_id === first.context.awsRequestId);
     expect(logged.map((record) => record.message)).toContain('probe');
-    expect(logged.every((record) => record.function_name === name && record.cold_start === true && record.service === 'sim-cancel-gateway')).toBe(true);
+    expect(
+      logged.every(
+        (record) =>
+          record.function_name === name && record.cold_start === true && record.service === 'sim-cancel-gateway',
+      ),
+    ).toBe(true);
     // The handler's own line (the refused request) too, with the request's correlation id.
-    if (name !== 'openapi') expect(logged.find((record) => record.message === 'request refused')).toMatchObject({ correlation_id: first.event.requestContext.requestId, problem: 'invalid-request' });
+    if (name !== 'openapi')
+      expect(logged.find((record) => record.message === 'request refused')).toMatchObject({
+        correlation_id: first.event.requestContext.requestId,
+        problem: 'invalid-request',
+      });
 
     lines.length = 0;
     const second = await invoke();
     expect(coldStarts(name)).toHaveLength(0);
-    expect(records().find((record) => record.message === 'probe')).toMatchObject({ function_request_id: second.context.awsRequestId, cold_start: false });
+    expect(records().find((record) => record.message === 'probe')).toMatchObject({
+      function_request_id: second.context.awsRequestId,
+      cold_start: false,
+    });
     // An answer is always counted, so the metrics flush never runs empty (Powertools would warn on every invocation).
     expect(lines.join('')).not.toContain('No application metrics to publish');
   }, 20_000); // a fresh import of a whole function, on a shared machine

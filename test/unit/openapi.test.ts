@@ -7,7 +7,11 @@ import { PROBLEMS, PROBLEM_TYPE_BASE } from '../../shared/errors.js';
 import { routes } from '../../shared/http/routes.js';
 import { buildOpenApiDocument } from '../../shared/openapi.js';
 
-const document = buildOpenApiDocument() as { openapi: string; paths: Record<string, Record<string, { parameters?: Array<{ name?: string; $ref?: string }> }>>; components: { securitySchemes: Record<string, unknown> } };
+const document = buildOpenApiDocument() as {
+  openapi: string;
+  paths: Record<string, Record<string, { parameters?: Array<{ name?: string; $ref?: string }> }>>;
+  components: { securitySchemes: Record<string, unknown> };
+};
 
 describe('OpenAPI document', () => {
   it('validates as OpenAPI 3.1 (swagger-parser)', async () => {
@@ -16,10 +20,13 @@ describe('OpenAPI document', () => {
   });
 
   it('documents every route, with its parameters, the Idempotency-Key header and SigV4', () => {
-    for (const route of routes) expect(document.paths[route.path]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toBeDefined();
+    for (const route of routes)
+      expect(document.paths[route.path]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toBeDefined();
     for (const route of routes.filter((candidate) => candidate.operation !== undefined)) {
       const parameters = document.paths[route.path]?.[route.method.toLowerCase()]?.parameters ?? [];
-      expect(parameters.map((parameter) => parameter.name ?? parameter.$ref)).toEqual(expect.arrayContaining(['dryRun', '#/components/parameters/IdempotencyKey']));
+      expect(parameters.map((parameter) => parameter.name ?? parameter.$ref)).toEqual(
+        expect.arrayContaining(['dryRun', '#/components/parameters/IdempotencyKey']),
+      );
     }
     expect(document.components.securitySchemes.sigv4).toMatchObject({ 'x-amazon-apigateway-authtype': 'awsSigv4' });
   });

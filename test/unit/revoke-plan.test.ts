@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { chooseTarget, planRevoke, predictRefund, type AssignmentView } from '../../shared/providers/esim-go/revoke-plan.js';
+import {
+  chooseTarget,
+  planRevoke,
+  predictRefund,
+  type AssignmentView,
+} from '../../shared/providers/esim-go/revoke-plan.js';
 import { RateLimiter } from '../../shared/providers/rate-limit.js';
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');
@@ -57,22 +62,57 @@ describe('planRevoke', () => {
     // The wire shape leaves absent numbers out rather than null.
     bundles: Object.entries(assignments).map(([name, list]) => ({
       name,
-      assignments: list.map((view) => ({ ...view, initialQuantity: view.initialQuantity ?? undefined, remainingQuantity: view.remainingQuantity ?? undefined, assignmentDateTime: view.assignmentDateTime ?? undefined })),
+      assignments: list.map((view) => ({
+        ...view,
+        initialQuantity: view.initialQuantity ?? undefined,
+        remainingQuantity: view.remainingQuantity ?? undefined,
+        assignmentDateTime: view.assignmentDateTime ?? undefined,
+      })),
     })),
   });
 
   it('flags the returns-process risk when the last bundle of an uninstalled eSIM would go', () => {
-    const plan = planRevoke({ bundle: 'b1', esim: { profileStatus: 'Released' }, bundles: bundles({ b1: [a('1', 'queued', 1)], b2: [a('2', 'expired', 40)] }), refundToBalance: false, now: NOW });
+    const plan = planRevoke({
+      bundle: 'b1',
+      esim: { profileStatus: 'Released' },
+      bundles: bundles({ b1: [a('1', 'queued', 1)], b2: [a('2', 'expired', 40)] }),
+      refundToBalance: false,
+      now: NOW,
+    });
     expect(plan).toMatchObject({ target: { id: '1' }, bundlesLeftAfter: 0, installed: false, esimReturnRisk: true });
   });
 
   it('sees no risk when the eSIM is installed or another bundle stays', () => {
-    expect(planRevoke({ bundle: 'b1', esim: { profileStatus: 'Installed' }, bundles: bundles({ b1: [a('1', 'queued', 1)] }), refundToBalance: false, now: NOW }).esimReturnRisk).toBe(false);
-    expect(planRevoke({ bundle: 'b1', esim: { profileStatus: 'Released' }, bundles: bundles({ b1: [a('1', 'queued', 1)], b2: [a('2', 'active', 3, 5)] }), refundToBalance: false, now: NOW }).esimReturnRisk).toBe(false);
+    expect(
+      planRevoke({
+        bundle: 'b1',
+        esim: { profileStatus: 'Installed' },
+        bundles: bundles({ b1: [a('1', 'queued', 1)] }),
+        refundToBalance: false,
+        now: NOW,
+      }).esimReturnRisk,
+    ).toBe(false);
+    expect(
+      planRevoke({
+        bundle: 'b1',
+        esim: { profileStatus: 'Released' },
+        bundles: bundles({ b1: [a('1', 'queued', 1)], b2: [a('2', 'active', 3, 5)] }),
+        refundToBalance: false,
+        now: NOW,
+      }).esimReturnRisk,
+    ).toBe(false);
   });
 
   it('matches bundle names case-sensitively', () => {
-    expect(planRevoke({ bundle: 'ESIM_1G_UK', esim: {}, bundles: bundles({ esim_1g_uk: [a('1', 'queued', 1)] }), refundToBalance: false, now: NOW }).target).toBeNull();
+    expect(
+      planRevoke({
+        bundle: 'ESIM_1G_UK',
+        esim: {},
+        bundles: bundles({ esim_1g_uk: [a('1', 'queued', 1)] }),
+        refundToBalance: false,
+        now: NOW,
+      }).target,
+    ).toBeNull();
   });
 });
 
@@ -91,6 +131,7 @@ describe('RateLimiter', () => {
     await vi.advanceTimersByTimeAsync(1000);
     await Promise.all(all);
     expect(started).toHaveLength(25);
-    for (let index = 10; index < started.length; index += 1) expect((started[index] ?? 0) - (started[index - 10] ?? 0)).toBeGreaterThanOrEqual(1000);
+    for (let index = 10; index < started.length; index += 1)
+      expect((started[index] ?? 0) - (started[index - 10] ?? 0)).toBeGreaterThanOrEqual(1000);
   });
 });

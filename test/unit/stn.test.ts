@@ -5,7 +5,8 @@ import { providerEnvironment, stnErrorMessage } from '../../shared/providers/stn
 import { STN_SANDBOX_API_KEY, createStnSimulator } from '../../sandbox/stn/simulator.js';
 
 const simulator = createStnSimulator();
-const client = (apiKey = STN_SANDBOX_API_KEY) => new StnClient({ baseUrl: simulator.server.url, timeoutMs: 1000, apiKey: async () => apiKey });
+const client = (apiKey = STN_SANDBOX_API_KEY) =>
+  new StnClient({ baseUrl: simulator.server.url, timeoutMs: 1000, apiKey: async () => apiKey });
 
 beforeAll(async () => simulator.server.start());
 afterAll(async () => simulator.server.stop());
@@ -24,13 +25,22 @@ describe('sTN', () => {
   });
 
   it('sends stn-api-key and reports a refused key as credentialsRefused, never as a rejection', async () => {
-    expect(await client('wrong').cancelNewSubscription({ activationId: 'q7LmXw2RgxhI5Zvz' })).toMatchObject({ kind: 'not_sent', credentialsRefused: true });
+    expect(await client('wrong').cancelNewSubscription({ activationId: 'q7LmXw2RgxhI5Zvz' })).toMatchObject({
+      kind: 'not_sent',
+      credentialsRefused: true,
+    });
     expect(simulator.server.calls.at(-1)?.authorized).toBe(true);
   });
 
   it("turns ServiceStack's responseStatus into one readable message with field errors", () => {
     expect(
-      stnErrorMessage({ responseStatus: { errorCode: 'MaximumLength', message: 'Too long', errors: [{ errorCode: 'MaximumLength', fieldName: 'Note', message: 'max 164' }] } }),
+      stnErrorMessage({
+        responseStatus: {
+          errorCode: 'MaximumLength',
+          message: 'Too long',
+          errors: [{ errorCode: 'MaximumLength', fieldName: 'Note', message: 'max 164' }],
+        },
+      }),
     ).toBe('MaximumLength - Too long - Note: max 164');
   });
 
@@ -41,6 +51,8 @@ describe('sTN', () => {
       body: JSON.stringify({ activationId: 'q7LmXw2RgxhI5Zvz', note: 'x'.repeat(165) }),
     });
     expect(answer.status).toBe(400);
-    expect(await answer.json()).toMatchObject({ responseStatus: { errorCode: 'MaximumLength', errors: [{ fieldName: 'Note' }] } });
+    expect(await answer.json()).toMatchObject({
+      responseStatus: { errorCode: 'MaximumLength', errors: [{ fieldName: 'Note' }] },
+    });
   });
 });

@@ -59,13 +59,25 @@ export const random = (seed: number) => () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 
-const FAULTS = ['apply-then-hang', 'apply-then-500', '500', 'apply-then-reset', 'reset', '429', 'slow-success', 'dynamodb-after-success'] as const;
+const FAULTS = [
+  'apply-then-hang',
+  'apply-then-500',
+  '500',
+  'apply-then-reset',
+  'reset',
+  '429',
+  'slow-success',
+  'dynamodb-after-success',
+] as const;
 type FaultName = (typeof FAULTS)[number] | 'none';
 
 /** Each invocation's time budget; one that runs out ends as a Lambda timeout (API Gateway would answer 504). */
 const LAMBDA_BUDGET_MS = 2000;
 
-const alwaysResend = (definition: OperationDefinition): OperationDefinition => ({ ...definition, reconcile: async () => ({ verdict: 'absent' }) });
+const alwaysResend = (definition: OperationDefinition): OperationDefinition => ({
+  ...definition,
+  reconcile: async () => ({ verdict: 'absent' }),
+});
 
 interface KeyPlan {
   key: string;
@@ -81,9 +93,26 @@ interface KeyPlan {
 export const runChaos = async (simulators: ChaosSimulators, options: ChaosOptions): Promise<ChaosReport> => {
   const { monogoto, esimGo, stn } = simulators;
   const definitions = [cancelEsim, revokeBundle, cancelActivation] satisfies OperationDefinition[];
-  const handlers = new Map(definitions.map((definition) => [definition.name, createOperationHandler(options.reconcile ? definition : alwaysResend(definition)) as unknown as Handler]));
+  const handlers = new Map(
+    definitions.map((definition) => [
+      definition.name,
+      createOperationHandler(options.reconcile ? definition : alwaysResend(definition)) as unknown as Handler,
+    ]),
+  );
   const run = `${options.seed}-${options.reconcile ? 'r' : 'n'}-${Date.now() % 100000}`;
-  const report: ChaosReport = { seed: options.seed, keys: 0, requests: 0, faults: {}, finals: {}, reconciledAnswers: 0, doubleEffects: 0, untruthful: [], unfinished: [], lambdaTimeouts: 0, durationMs: 0 };
+  const report: ChaosReport = {
+    seed: options.seed,
+    keys: 0,
+    requests: 0,
+    faults: {},
+    finals: {},
+    reconciledAnswers: 0,
+    doubleEffects: 0,
+    untruthful: [],
+    unfinished: [],
+    lambdaTimeouts: 0,
+    durationMs: 0,
+  };
   const started = Date.now();
 
   const plans: KeyPlan[] = [];
@@ -96,31 +125,73 @@ export const runChaos = async (simulators: ChaosSimulators, options: ChaosOption
       const iccid = withLuhnCheckDigit(`894499${String(Date.now() % 1000).padStart(3, '0')}${serial}`);
       monogoto.addEsim({ iccid, state: 'released', matchingId: `CHAOS-${index}` });
       plans.push({
-        key, operation: definition, handler, target: iccid,
-        send: (h, d, k) => invoke(h, d, { method: 'POST', path: `/v1/monogoto/esims/${iccid}/cancel`, headers: { 'Idempotency-Key': k }, body: { matchingId: `CHAOS-${index}` }, timeoutMs: LAMBDA_BUDGET_MS }),
+        key,
+        operation: definition,
+        handler,
+        target: iccid,
+        send: (h, d, k) =>
+          invoke(h, d, {
+            method: 'POST',
+            path: `/v1/monogoto/esims/${iccid}/cancel`,
+            headers: { 'Idempotency-Key': k },
+            body: { matchingId: `CHAOS-${index}` },
+            timeoutMs: LAMBDA_BUDGET_MS,
+          }),
         effects: () => monogoto.cancellations().filter((effect) => effect.iccid === iccid).length,
-        providerFault: (fault) => monogoto.server.injectFault({ ...fault, path: '/api/v1/eSIM/cancel', matching: iccid }),
+        providerFault: (fault) =>
+          monogoto.server.injectFault({ ...fault, path: '/api/v1/eSIM/cancel', matching: iccid }),
         clear: () => monogoto.server.clearFaults(iccid),
       });
     } else if (definition.name === 'revoke-bundle') {
       const iccid = withLuhnCheckDigit(`894498${String(Date.now() % 1000).padStart(3, '0')}${serial}`);
       // Three unused assignments: a blind re-send would visibly revoke a second one.
-      esimGo.addEsim({ iccid, profileStatus: 'Installed', inAccount: true, bundles: [{ name: 'b1', description: 'chaos', assignments: [assignment('1', 'queued', 3), assignment('2', 'queued', 2), assignment('3', 'queued', 1)] }] });
+      esimGo.addEsim({
+        iccid,
+        profileStatus: 'Installed',
+        inAccount: true,
+        bundles: [
+          {
+            name: 'b1',
+            description: 'chaos',
+            assignments: [assignment('1', 'queued', 3), assignment('2', 'queued', 2), assignment('3', 'queued', 1)],
+          },
+        ],
+      });
       plans.push({
-        key, operation: definition, handler, target: iccid,
-        send: (h, d, k) => invoke(h, d, { method: 'DELETE', path: `/v1/esim-go/esims/${iccid}/bundles/b1`, headers: { 'Idempotency-Key': k }, timeoutMs: LAMBDA_BUDGET_MS }),
+        key,
+        operation: definition,
+        handler,
+        target: iccid,
+        send: (h, d, k) =>
+          invoke(h, d, {
+            method: 'DELETE',
+            path: `/v1/esim-go/esims/${iccid}/bundles/b1`,
+            headers: { 'Idempotency-Key': k },
+            timeoutMs: LAMBDA_BUDGET_MS,
+          }),
         effects: () => esimGo.revocations().filter((effect) => effect.iccid === iccid).length,
-        providerFault: (fault) => esimGo.server.injectFault({ ...fault, path: `/esims/${iccid}/bundles/b1`, matching: iccid }),
+        providerFault: (fault) =>
+          esimGo.server.injectFault({ ...fault, path: `/esims/${iccid}/bundles/b1`, matching: iccid }),
         clear: () => esimGo.server.clearFaults(iccid),
       });
     } else {
       const id = `chaos${serial}${run.replaceAll('-', '')}`.slice(0, 40);
       stn.addActivation(activation(id, 'BUSY'));
       plans.push({
-        key, operation: definition, handler, target: id,
-        send: (h, d, k) => invoke(h, d, { method: 'POST', path: `/v1/stn/activations/${id}/cancel`, headers: { 'Idempotency-Key': k }, timeoutMs: LAMBDA_BUDGET_MS }),
+        key,
+        operation: definition,
+        handler,
+        target: id,
+        send: (h, d, k) =>
+          invoke(h, d, {
+            method: 'POST',
+            path: `/v1/stn/activations/${id}/cancel`,
+            headers: { 'Idempotency-Key': k },
+            timeoutMs: LAMBDA_BUDGET_MS,
+          }),
         effects: () => stn.cancellations().filter((effect) => effect.activationId === id).length,
-        providerFault: (fault) => stn.server.injectFault({ ...fault, path: '/api/CancelNewSubscription', matching: id }),
+        providerFault: (fault) =>
+          stn.server.injectFault({ ...fault, path: '/api/CancelNewSubscription', matching: id }),
         clear: () => stn.server.clearFaults(id),
       });
     }
@@ -163,8 +234,16 @@ export const runChaos = async (simulators: ChaosSimulators, options: ChaosOption
         report.lambdaTimeouts += 1;
         return { status: 504, headers: {}, body: { type: 'lambda-timeout' } };
       });
-      if (process.env.CHAOS_TRACE === String(index)) console.error(`key ${index} attempt ${attempt}: ${fault} -> ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)} effects=${plan.effects()}`);
-      const final = answer.status === 200 ? String(answer.body.status) : answer.status === 422 ? `rejected:${String(answer.body.type).split('/').pop()}` : undefined;
+      if (process.env.CHAOS_TRACE === String(index))
+        console.error(
+          `key ${index} attempt ${attempt}: ${fault} -> ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)} effects=${plan.effects()}`,
+        );
+      const final =
+        answer.status === 200
+          ? String(answer.body.status)
+          : answer.status === 422
+            ? `rejected:${String(answer.body.type).split('/').pop()}`
+            : undefined;
       if (final !== undefined) {
         plan.clear();
         clearDynamoDBFaults(plan.target);

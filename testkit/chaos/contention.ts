@@ -106,7 +106,15 @@ export interface Violation {
   key?: string;
   detail: string;
   /** Every key on the target: its input, final answer and the trace of its attempts. */
-  keys: Array<{ key: string; via: 'http' | 'sqs'; input: Record<string, unknown>; final: string | undefined; body: unknown; trace: string[]; audit: string[] }>;
+  keys: Array<{
+    key: string;
+    via: 'http' | 'sqs';
+    input: Record<string, unknown>;
+    final: string | undefined;
+    body: unknown;
+    trace: string[];
+    audit: string[];
+  }>;
   /** The provider's effects on the target, from its own records (`+ms` since the run started). */
   effects: string[];
   /** Every request the provider received for the target (sTN's carry the sending key's note). */
@@ -173,11 +181,33 @@ interface KeyPlan {
   final?: { label: string; status: number; body: Record<string, unknown> };
 }
 
-const WRITE_FAULTS = ['late-apply-500', 'late-apply-reset', 'late-apply-hang', 'slow-answer', '500-before', '500-after', 'hang-after', 'reset-before', 'reset-after', '429'] as const;
+const WRITE_FAULTS = [
+  'late-apply-500',
+  'late-apply-reset',
+  'late-apply-hang',
+  'slow-answer',
+  '500-before',
+  '500-after',
+  'hang-after',
+  'reset-before',
+  'reset-after',
+  '429',
+] as const;
 type FaultName = (typeof WRITE_FAULTS)[number] | 'stale-read' | 'read-500' | 'read-429';
 type ServerFault = Omit<Fault, 'path' | 'matching' | 'method' | 'times'>;
 
-const RULES: Rule[] = ['double-effect', 'success-without-own-effect', 'shared-effect', 'esim-handed-back', 'replay-differs', 'unfinished', 'unexpected-answer', 'dead-lettered', 'queue-answer-not-saved', 'effect-after-answers'];
+const RULES: Rule[] = [
+  'double-effect',
+  'success-without-own-effect',
+  'shared-effect',
+  'esim-handed-back',
+  'replay-differs',
+  'unfinished',
+  'unexpected-answer',
+  'dead-lettered',
+  'queue-answer-not-saved',
+  'effect-after-answers',
+];
 /**
  * An invocation's budget when no fault shortens it. Generous (the functions have 28 s): DynamoDB Local answers slowly
  * under concurrency (a dozen requests at once on one target take ~0.7 s each), and a timeout is a fault of its own.
@@ -185,23 +215,31 @@ const RULES: Rule[] = ['double-effect', 'success-without-own-effect', 'shared-ef
 const LAMBDA_BUDGET_MS = 5000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const typeName = (body: Record<string, unknown>): string => (typeof body.type === 'string' ? (body.type.split('/').pop() ?? '') : '');
+const typeName = (body: Record<string, unknown>): string =>
+  typeof body.type === 'string' ? (body.type.split('/').pop() ?? '') : '';
 const canonical = (value: unknown): string =>
   JSON.stringify(value, (_key, inner: unknown) =>
-    inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : inner,
+    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : inner,
   );
 
 /** A final answer's label, or undefined for an answer to retry. */
 const finalOf = (answer: Answer): string | undefined => {
-  if (answer.status === 200 && (answer.body.status === 'succeeded' || answer.body.status === 'in_progress')) return String(answer.body.status);
+  if (answer.status === 200 && (answer.body.status === 'succeeded' || answer.body.status === 'in_progress'))
+    return String(answer.body.status);
   if (answer.status === 422) return `rejected:${typeName(answer.body)}`;
   if (answer.status === 409 && typeName(answer.body) === 'reconciliation-needed') return 'needs-person';
   return undefined;
 };
 const retryable = (answer: Answer): boolean => answer.status === 0 || answer.status === 409 || answer.status >= 500;
-const summary = (answer: Answer): string => `${answer.status} ${typeName(answer.body) || String(answer.body.status ?? '')}`.trim();
+const summary = (answer: Answer): string =>
+  `${answer.status} ${typeName(answer.body) || String(answer.body.status ?? '')}`.trim();
 
-export const runContention = async (simulators: ChaosSimulators, options: ContentionOptions): Promise<ContentionReport> => {
+export const runContention = async (
+  simulators: ChaosSimulators,
+  options: ContentionOptions,
+): Promise<ContentionReport> => {
   // Dead letters and outcome events are read back from the local sinks.
   installLocalSinks();
   const { monogoto, esimGo, stn } = simulators;
@@ -222,9 +260,15 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
   const pick = <T>(items: readonly T[], next: () => number): T => items[Math.floor(next() * items.length)] as T;
   const between = (low: number, high: number, next: () => number) => Math.round(low + next() * (high - low));
 
-  const definitions = new Map([cancelEsim, revokeBundle, cancelActivation].map((definition): [string, OperationDefinition] => [definition.name, definition]));
+  const definitions = new Map(
+    [cancelEsim, revokeBundle, cancelActivation].map((definition): [string, OperationDefinition] => [
+      definition.name,
+      definition,
+    ]),
+  );
   // The lease switched off: every request its own target, exactly as chaos.ts wraps definitions with alwaysResend.
-  const unleased = (definition: OperationDefinition): OperationDefinition => ({ ...definition, lease: () => randomUUID() }) as OperationDefinition;
+  const unleased = (definition: OperationDefinition): OperationDefinition =>
+    ({ ...definition, lease: () => randomUUID() }) as OperationDefinition;
   /**
    * Lambda containers: each runs one invocation at a time (a handler keeps per-invocation state, e.g. the batch
    * processor and the Lambda context Powertools reads its in-progress expiry from), and more are started when all are
@@ -233,7 +277,10 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
    */
   const idle = new Map<string, unknown[]>([...definitions.keys()].map((name) => [name, []]));
   let containers = 0;
-  const inContainer = async <T>(definition: OperationDefinition, work: (handler: unknown) => Promise<T>): Promise<T> => {
+  const inContainer = async <T>(
+    definition: OperationDefinition,
+    work: (handler: unknown) => Promise<T>,
+  ): Promise<T> => {
     const pool = idle.get(definition.name) as unknown[];
     let handler = pool.pop();
     if (handler === undefined) {
@@ -246,8 +293,10 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
       pool.push(handler);
     }
   };
-  const invokeHttp = (definition: OperationDefinition, call: HttpCall) => inContainer(definition, (handler) => invoke(handler as Handler, definition, call));
-  const invokeQueue = (definition: OperationDefinition, event: SQSEvent, context: Context) => inContainer(definition, (handler) => (handler as QueueHandler)(event, context));
+  const invokeHttp = (definition: OperationDefinition, call: HttpCall) =>
+    inContainer(definition, (handler) => invoke(handler as Handler, definition, call));
+  const invokeQueue = (definition: OperationDefinition, event: SQSEvent, context: Context) =>
+    inContainer(definition, (handler) => (handler as QueueHandler)(event, context));
 
   const report: ContentionReport = {
     seed: options.seed,
@@ -274,7 +323,12 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
     unfinished: [],
     durationMs: 0,
   };
-  const struckBefore = { esimGo: { ...esimGo.server.faultsStruck }, stn: { ...stn.server.faultsStruck }, monogoto: { ...monogoto.server.faultsStruck }, dynamo: { ...dynamoDBFaultsStruck } };
+  const struckBefore = {
+    esimGo: { ...esimGo.server.faultsStruck },
+    stn: { ...stn.server.faultsStruck },
+    monogoto: { ...monogoto.server.faultsStruck },
+    dynamo: { ...dynamoDBFaultsStruck },
+  };
   const jitterBefore = [esimGo.server.jitterMs, stn.server.jitterMs, monogoto.server.jitterMs] as const;
   for (const server of [esimGo.server, stn.server, monogoto.server]) server.jitterMs = options.providerJitterMs ?? 10;
 
@@ -293,8 +347,21 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
     const inB2 = 1 + Math.floor(setup() * 2);
     const b1 = Array.from({ length: inB1 }, (_, n) => assignment(String(n + 1), 'queued', 10 - n));
     const b2 = Array.from({ length: inB2 }, (_, n) => assignment(String(n + 11), 'queued', 5 - n));
-    esimGo.addEsim({ iccid, profileStatus: 'Released', inAccount: true, bundles: [{ name: 'b1', description: 'contention', assignments: b1 }, { name: 'b2', description: 'contention', assignments: b2 }] });
-    targets.push({ provider: 'esim-go', id: iccid, label: `esim-go ${iccid} (b1 ×${inB1}, b2 ×${inB2}, Released)`, keys: [] });
+    esimGo.addEsim({
+      iccid,
+      profileStatus: 'Released',
+      inAccount: true,
+      bundles: [
+        { name: 'b1', description: 'contention', assignments: b1 },
+        { name: 'b2', description: 'contention', assignments: b2 },
+      ],
+    });
+    targets.push({
+      provider: 'esim-go',
+      id: iccid,
+      label: `esim-go ${iccid} (b1 ×${inB1}, b2 ×${inB2}, Released)`,
+      keys: [],
+    });
   }
   for (let index = 0; index < stnCount; index += 1) {
     const id = `ct${run}x${String(index).padStart(5, '0')}z`;
@@ -320,15 +387,26 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
       plan = {
         definition: definitions.get('revoke-bundle') as OperationDefinition,
         input: { iccid: target.id, name, ...(allow ? { allowEsimReturn: 'true' } : {}) },
-        http: { method: 'DELETE', path: `/v1/esim-go/esims/${target.id}/bundles/${name}${allow ? '?allowEsimReturn=true' : ''}` },
+        http: {
+          method: 'DELETE',
+          path: `/v1/esim-go/esims/${target.id}/bundles/${name}${allow ? '?allowEsimReturn=true' : ''}`,
+        },
       };
     } else if (target.provider === 'stn') {
       // The note names the key, so sTN's own record of an applied cancel says whose request it was.
       const note = `key ${key}`;
-      plan = { definition: definitions.get('cancel-activation') as OperationDefinition, input: { activationId: target.id, note }, http: { method: 'POST', path: `/v1/stn/activations/${target.id}/cancel`, body: { note } } };
+      plan = {
+        definition: definitions.get('cancel-activation') as OperationDefinition,
+        input: { activationId: target.id, note },
+        http: { method: 'POST', path: `/v1/stn/activations/${target.id}/cancel`, body: { note } },
+      };
     } else {
       const matchingId = setup() < staleShare ? `CT-OLD-${target.id.slice(-8)}` : `CT-${target.id.slice(-8)}`;
-      plan = { definition: definitions.get('cancel-esim') as OperationDefinition, input: { iccid: target.id, matchingId }, http: { method: 'POST', path: `/v1/monogoto/esims/${target.id}/cancel`, body: { matchingId } } };
+      plan = {
+        definition: definitions.get('cancel-esim') as OperationDefinition,
+        input: { iccid: target.id, matchingId },
+        http: { method: 'POST', path: `/v1/monogoto/esims/${target.id}/cancel`, body: { matchingId } },
+      };
     }
     const full: KeyPlan = { ...plan, index, key, target, via, next, trace: [], receives: 0 };
     target.keys.push(full);
@@ -341,7 +419,8 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
   // Drawn per request, not per key attempt: a key told "target busy" never reaches the provider, and faults aimed at
   // a target ahead of time would pile up and strike nearly every request that does.
   const chance = random(options.seed * 104_729 + 1);
-  const serverOf = (target: Target) => (target.provider === 'esim-go' ? esimGo.server : target.provider === 'stn' ? stn.server : monogoto.server);
+  const serverOf = (target: Target) =>
+    target.provider === 'esim-go' ? esimGo.server : target.provider === 'stn' ? stn.server : monogoto.server;
   const byId = new Map(targets.map((target) => [target.id, target]));
   const counted = (name: FaultName, fault: ServerFault): ServerFault => {
     report.faultsInjected[name] = (report.faultsInjected[name] ?? 0) + 1;
@@ -352,7 +431,11 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
     const name = pick(WRITE_FAULTS, chance);
     switch (name) {
       case 'late-apply-500':
-        return counted(name, { kind: 'status-then-apply-late', status: 500, applyAfterMs: between(T / 4, 0.6 * R, chance) });
+        return counted(name, {
+          kind: 'status-then-apply-late',
+          status: 500,
+          applyAfterMs: between(T / 4, 0.6 * R, chance),
+        });
       case 'late-apply-reset':
         return counted(name, { kind: 'reset-then-apply-late', applyAfterMs: between(T / 4, 0.6 * R, chance) });
       case 'late-apply-hang':
@@ -378,8 +461,11 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
   const readChaos = (stale: boolean): ServerFault | undefined => {
     if (chance() >= readFaultRate) return undefined;
     const roll = chance();
-    if (stale && roll < 0.6) return counted('stale-read', { kind: 'stale-answer', latencyMs: between(T / 5, 0.9 * T, chance) });
-    return roll < 0.8 ? counted('read-500', { kind: 'status', status: 500 }) : counted('read-429', { kind: 'status', status: 429, retryAfterSeconds: 0 });
+    if (stale && roll < 0.6)
+      return counted('stale-read', { kind: 'stale-answer', latencyMs: between(T / 5, 0.9 * T, chance) });
+    return roll < 0.8
+      ? counted('read-500', { kind: 'status', status: 500 })
+      : counted('read-429', { kind: 'status', status: 429, retryAfterSeconds: 0 });
   };
   const ours = (id: string | undefined | null): boolean => id !== undefined && id !== null && byId.has(id);
   const bodyField = (request: SimRequest, name: string): string | undefined => {
@@ -393,11 +479,13 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
     return readChaos(request.path.endsWith('/bundles'));
   };
   stn.server.chaos = (request) => {
-    if (request.path === '/api/CancelNewSubscription') return ours(bodyField(request, 'activationId')) ? writeChaos() : undefined;
+    if (request.path === '/api/CancelNewSubscription')
+      return ours(bodyField(request, 'activationId')) ? writeChaos() : undefined;
     if (request.path === '/api/QueryActivation') return ours(request.query.get('id')) ? readChaos(true) : undefined;
     return undefined;
   };
-  monogoto.server.chaos = (request) => (request.path === '/api/v1/eSIM/cancel' && ours(bodyField(request, 'iccid')) ? writeChaos() : undefined);
+  monogoto.server.chaos = (request) =>
+    request.path === '/api/v1/eSIM/cancel' && ours(bodyField(request, 'iccid')) ? writeChaos() : undefined;
   const ids = [...byId.keys()];
   setDynamoDBChaos((_command, text) => {
     if (!ids.some((id) => text.includes(id))) return undefined;
@@ -424,32 +512,51 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
     const { target } = plan;
     const slow = { kind: 'delay' as const, latencyMs: between(0.5 * T, 0.95 * T, plan.next), matching: target.id };
     if (serverOf(target).pendingFaults(target.id) === 0) {
-      if (target.provider === 'esim-go') esimGo.server.injectFault({ ...slow, method: 'DELETE', path: `/esims/${target.id}/bundles/${String(plan.input.name)}` });
-      else if (target.provider === 'stn') stn.server.injectFault({ ...slow, method: 'POST', path: '/api/CancelNewSubscription' });
+      if (target.provider === 'esim-go')
+        esimGo.server.injectFault({
+          ...slow,
+          method: 'DELETE',
+          path: `/esims/${target.id}/bundles/${String(plan.input.name)}`,
+        });
+      else if (target.provider === 'stn')
+        stn.server.injectFault({ ...slow, method: 'POST', path: '/api/CancelNewSubscription' });
       else monogoto.server.injectFault({ ...slow, method: 'POST', path: '/api/v1/eSIM/cancel' });
     }
     // Half the time the answer's save (a transaction naming the target) is slow too, so the deadline can pass during it.
-    if (plan.next() < 0.5) delayDynamoDB('TransactWriteItemsCommand', { matching: target.id, ms: between(T, 3 * T, plan.next), phase: plan.next() < 0.5 ? 'before' : 'after' });
+    if (plan.next() < 0.5)
+      delayDynamoDB('TransactWriteItemsCommand', {
+        matching: target.id,
+        ms: between(T, 3 * T, plan.next),
+        phase: plan.next() < 0.5 ? 'before' : 'after',
+      });
     return { fault: 'abandon', budgetMs: between(1.5 * T, 5 * T, plan.next) };
   };
 
   // --- HTTP -----------------------------------------------------------------------------------------------------
   const send = async (plan: KeyPlan, budgetMs: number, caller?: string): Promise<Answer> => {
     try {
-      return await invokeHttp(plan.definition, { ...plan.http, headers: { 'Idempotency-Key': plan.key }, timeoutMs: budgetMs, ...(caller === undefined ? {} : { caller }) });
+      return await invokeHttp(plan.definition, {
+        ...plan.http,
+        headers: { 'Idempotency-Key': plan.key },
+        timeoutMs: budgetMs,
+        ...(caller === undefined ? {} : { caller }),
+      });
     } catch (error) {
       if ((error as Error).name === 'TimeoutError') {
         report.abandoned += 1;
         return { status: 504, headers: {}, body: { type: 'lambda-timeout' } };
       }
-      if (report.contractErrors.length < 20) report.contractErrors.push(`${plan.key}: ${(error as Error).message.slice(0, 300)}`);
+      if (report.contractErrors.length < 20)
+        report.contractErrors.push(`${plan.key}: ${(error as Error).message.slice(0, 300)}`);
       return { status: 0, headers: {}, body: { type: 'harness-error', detail: (error as Error).message } };
     }
   };
   const waitBefore = (plan: KeyPlan, answer: Answer, attempt: number) => {
     const retryAfter = Number(answer.headers['retry-after']);
     const jitter = plan.next() * 25;
-    return Number.isFinite(retryAfter) && answer.headers['retry-after'] !== undefined ? Math.max(retryAfter * retryAfterScaleMs, 20) + jitter : Math.min(25 * attempt, 250) + jitter;
+    return Number.isFinite(retryAfter) && answer.headers['retry-after'] !== undefined
+      ? Math.max(retryAfter * retryAfterScaleMs, 20) + jitter
+      : Math.min(25 * attempt, 250) + jitter;
   };
   const expired = () => Date.now() - started > keyDeadlineMs;
 
@@ -461,13 +568,17 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
 
   const driveHttp = async (plan: KeyPlan, caller?: string, withFaults = true) => {
     for (let attempt = 1; attempt <= 400 && !expired(); attempt += 1) {
-      const { fault, budgetMs } = withFaults ? attemptBudget(plan) : { fault: 'none' as const, budgetMs: LAMBDA_BUDGET_MS };
+      const { fault, budgetMs } = withFaults
+        ? attemptBudget(plan)
+        : { fault: 'none' as const, budgetMs: LAMBDA_BUDGET_MS };
       report.requests += 1;
       const answer = await send(plan, budgetMs, caller);
       const label = summary(answer);
       report.answers[label] = (report.answers[label] ?? 0) + 1;
       if (typeName(answer.body) === 'target-busy') report.targetBusy += 1;
-      plan.trace.push(`${at()} ${caller === undefined ? 'http' : 'http-as-queue-caller'} ${fault} → ${label}${answer.headers['idempotent-replayed'] === 'true' ? ' (replayed)' : ''}${answer.status === 200 ? ` ${JSON.stringify((answer.body.plan as { target?: { id?: string } } | undefined)?.target?.id ?? '')}` : ''}`);
+      plan.trace.push(
+        `${at()} ${caller === undefined ? 'http' : 'http-as-queue-caller'} ${fault} → ${label}${answer.headers['idempotent-replayed'] === 'true' ? ' (replayed)' : ''}${answer.status === 200 ? ` ${JSON.stringify((answer.body.plan as { target?: { id?: string } } | undefined)?.target?.id ?? '')}` : ''}`,
+      );
       const final = finalOf(answer);
       if (final !== undefined) return { answer, final };
       if (!retryable(answer)) return { answer, final: `unexpected:${label}` };
@@ -519,8 +630,16 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
       const record = records[position];
       if (record === undefined) return;
       const dead = localDeadLetters.find((letter) => letter.messageId === record.messageId);
-      const outcome = failed.has(record.messageId) ? (timedOut ? 'timeout' : 'failed') : dead !== undefined ? `dead-lettered ${typeName(dead.problem as unknown as Record<string, unknown>)}` : 'done';
-      message.plan.trace.push(`${at()} sqs receive ${message.plan.receives} (batch of ${batch.length}) ${faults[position]} → ${outcome}`);
+      const outcome = failed.has(record.messageId)
+        ? timedOut
+          ? 'timeout'
+          : 'failed'
+        : dead !== undefined
+          ? `dead-lettered ${typeName(dead.problem as unknown as Record<string, unknown>)}`
+          : 'done';
+      message.plan.trace.push(
+        `${at()} sqs receive ${message.plan.receives} (batch of ${batch.length}) ${faults[position]} → ${outcome}`,
+      );
       if (outcome === 'done') return message.resolve('done');
       if (dead !== undefined) return message.resolve('dead');
       if (expired()) return message.resolve('expired');
@@ -553,17 +672,29 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
    * a replay, which the run reports.
    */
   const queueCaller = (name: string): string =>
-    localOutcomeEvents.find((event) => event.detail.source === 'sqs' && event.detail.operation === name)?.detail.caller ?? `sqs:${scopedIdentity(LOCAL_DEVELOPER_SENDER_ID)}`;
+    localOutcomeEvents.find((event) => event.detail.source === 'sqs' && event.detail.operation === name)?.detail
+      .caller ?? `sqs:${scopedIdentity(LOCAL_DEVELOPER_SENDER_ID)}`;
   /** Diagnostics for a trace: the state of the key's Powertools record (its id is Powertools' hash of the scope). */
   const recordState = async (plan: KeyPlan, caller: string): Promise<string> => {
-    const id = `${idempotencyKeyPrefix(plan.definition)}#${createHash('md5').update(JSON.stringify({ caller, key: plan.key })).digest('base64')}`;
-    const item = await documentClient.send(new GetCommand({ TableName: process.env.IDEMPOTENCY_TABLE_NAME, Key: { id }, ConsistentRead: true })).catch(() => undefined);
+    const id = `${idempotencyKeyPrefix(plan.definition)}#${createHash('md5')
+      .update(JSON.stringify({ caller, key: plan.key }))
+      .digest('base64')}`;
+    const item = await documentClient
+      .send(new GetCommand({ TableName: process.env.IDEMPOTENCY_TABLE_NAME, Key: { id }, ConsistentRead: true }))
+      .catch(() => undefined);
     return item === undefined ? 'unreadable' : item.Item === undefined ? 'absent' : String(item.Item.status);
   };
 
   const driveQueue = async (plan: KeyPlan) => {
     const outcome = await new Promise<'done' | 'dead' | 'expired'>((resolve) => {
-      queues.get(plan.definition.name)?.push({ plan, body: JSON.stringify({ idempotencyKey: plan.key, input: plan.input }), visibleAt: Date.now(), resolve });
+      queues
+        .get(plan.definition.name)
+        ?.push({
+          plan,
+          body: JSON.stringify({ idempotencyKey: plan.key, input: plan.input }),
+          visibleAt: Date.now(),
+          resolve,
+        });
     });
     if (outcome === 'expired') return void report.unfinished.push(plan.key);
     if (outcome === 'dead') {
@@ -575,7 +706,8 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
     plan.trace.push(`${at()} idempotency record ${await recordState(plan, caller)}`);
     const read = await driveHttp(plan, caller, false);
     if (read === undefined) return void report.unfinished.push(plan.key);
-    if (read.answer.headers['idempotent-replayed'] !== 'true' && read.final !== 'needs-person') plan.trace.push(`${at()} NOT SAVED: reading the queue key's answer ran it again`);
+    if (read.answer.headers['idempotent-replayed'] !== 'true' && read.final !== 'needs-person')
+      plan.trace.push(`${at()} NOT SAVED: reading the queue key's answer ran it again`);
     settleFinal(plan, read.answer, read.final);
   };
 
@@ -588,19 +720,49 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
 
   // Warm-up, outside the figures: DynamoDB Local's first requests on fresh tables are slow (a cold burst of six takes
   // ~2 s), which would make the first wave of keys time out for no reason of the gateway's.
-  const warmIds = { esimGo: withLuhnCheckDigit(`894495${run}00000000`), stn: `ctwarm${run}`, monogoto: withLuhnCheckDigit(`894495${run}00000001`) };
-  esimGo.addEsim({ iccid: warmIds.esimGo, profileStatus: 'Installed', inAccount: true, bundles: [{ name: 'w', description: 'warm-up', assignments: Array.from({ length: 12 }, (_, n) => assignment(String(n + 1), 'queued', 20 - n)) }] });
+  const warmIds = {
+    esimGo: withLuhnCheckDigit(`894495${run}00000000`),
+    stn: `ctwarm${run}`,
+    monogoto: withLuhnCheckDigit(`894495${run}00000001`),
+  };
+  esimGo.addEsim({
+    iccid: warmIds.esimGo,
+    profileStatus: 'Installed',
+    inAccount: true,
+    bundles: [
+      {
+        name: 'w',
+        description: 'warm-up',
+        assignments: Array.from({ length: 12 }, (_, n) => assignment(String(n + 1), 'queued', 20 - n)),
+      },
+    ],
+  });
   stn.addActivation(activation(warmIds.stn, 'BUSY'));
   monogoto.addEsim({ iccid: warmIds.monogoto, state: 'released', matchingId: 'WARM' });
   const warmCalls: Array<[OperationDefinition, Omit<HttpCall, 'headers' | 'timeoutMs'>]> = [
-    [definitions.get('revoke-bundle') as OperationDefinition, { method: 'DELETE', path: `/v1/esim-go/esims/${warmIds.esimGo}/bundles/w` }],
-    [definitions.get('cancel-activation') as OperationDefinition, { method: 'POST', path: `/v1/stn/activations/${warmIds.stn}/cancel`, body: {} }],
-    [definitions.get('cancel-esim') as OperationDefinition, { method: 'POST', path: `/v1/monogoto/esims/${warmIds.monogoto}/cancel`, body: { matchingId: 'WARM' } }],
+    [
+      definitions.get('revoke-bundle') as OperationDefinition,
+      { method: 'DELETE', path: `/v1/esim-go/esims/${warmIds.esimGo}/bundles/w` },
+    ],
+    [
+      definitions.get('cancel-activation') as OperationDefinition,
+      { method: 'POST', path: `/v1/stn/activations/${warmIds.stn}/cancel`, body: {} },
+    ],
+    [
+      definitions.get('cancel-esim') as OperationDefinition,
+      { method: 'POST', path: `/v1/monogoto/esims/${warmIds.monogoto}/cancel`, body: { matchingId: 'WARM' } },
+    ],
   ];
   for (let round = 0; round < 3; round += 1) {
     await Promise.all(
       warmCalls.flatMap(([definition, call]) =>
-        Array.from({ length: round === 0 ? 1 : 6 }, (_, n) => invokeHttp(definition, { ...call, headers: { 'Idempotency-Key': `warm-${run}-${round}-${n}` }, timeoutMs: 20_000 }).catch(() => undefined)),
+        Array.from({ length: round === 0 ? 1 : 6 }, (_, n) =>
+          invokeHttp(definition, {
+            ...call,
+            headers: { 'Idempotency-Key': `warm-${run}-${round}-${n}` },
+            timeoutMs: 20_000,
+          }).catch(() => undefined),
+        ),
       ),
     );
   }
@@ -638,14 +800,34 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
 
   // --- the oracle -----------------------------------------------------------------------------------------------
   const effectsOf = (target: Target): string[] => {
-    if (target.provider === 'esim-go') return esimGo.revocations().filter((effect) => effect.iccid === target.id).map((effect) => `+${effect.at - started}ms revoked ${effect.bundle}/${effect.assignmentId}`);
-    if (target.provider === 'stn') return stn.cancellations().filter((effect) => effect.activationId === target.id).map((effect) => `+${effect.at - started}ms cancelled (note "${effect.note ?? ''}")`);
-    return monogoto.cancellations().filter((effect) => effect.iccid === target.id).map((effect) => `+${effect.at - started}ms cancelled ${effect.matchingId}`);
+    if (target.provider === 'esim-go')
+      return esimGo
+        .revocations()
+        .filter((effect) => effect.iccid === target.id)
+        .map((effect) => `+${effect.at - started}ms revoked ${effect.bundle}/${effect.assignmentId}`);
+    if (target.provider === 'stn')
+      return stn
+        .cancellations()
+        .filter((effect) => effect.activationId === target.id)
+        .map((effect) => `+${effect.at - started}ms cancelled (note "${effect.note ?? ''}")`);
+    return monogoto
+      .cancellations()
+      .filter((effect) => effect.iccid === target.id)
+      .map((effect) => `+${effect.at - started}ms cancelled ${effect.matchingId}`);
   };
   const callsOf = (target: Target): string[] =>
     serverOf(target)
-      .calls.filter((call) => call.at >= started && (call.path.includes(target.id) || JSON.stringify(call.query).includes(target.id) || JSON.stringify(call.body ?? '').includes(target.id)))
-      .map((call) => `+${call.at - started}ms ${call.method} ${call.path}${Object.keys(call.query).length > 0 ? `?${new URLSearchParams(call.query).toString()}` : ''}${call.body === undefined ? '' : ` ${JSON.stringify(call.body)}`}${call.fault === undefined ? '' : ` [${call.fault}]`}`);
+      .calls.filter(
+        (call) =>
+          call.at >= started &&
+          (call.path.includes(target.id) ||
+            JSON.stringify(call.query).includes(target.id) ||
+            JSON.stringify(call.body ?? '').includes(target.id)),
+      )
+      .map(
+        (call) =>
+          `+${call.at - started}ms ${call.method} ${call.path}${Object.keys(call.query).length > 0 ? `?${new URLSearchParams(call.query).toString()}` : ''}${call.body === undefined ? '' : ` ${JSON.stringify(call.body)}`}${call.fault === undefined ? '' : ` [${call.fault}]`}`,
+      );
   const violation = (rule: Rule, target: Target, detail: string, key?: string) => {
     report.violations[rule] += 1;
     report.traces.push({
@@ -653,7 +835,15 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
       target: target.label,
       ...(key === undefined ? {} : { key }),
       detail,
-      keys: target.keys.map((plan) => ({ key: plan.key, via: plan.via, input: plan.input, final: plan.final?.label, body: plan.final?.body, trace: plan.trace, audit: [] })),
+      keys: target.keys.map((plan) => ({
+        key: plan.key,
+        via: plan.via,
+        input: plan.input,
+        final: plan.final?.label,
+        body: plan.final?.body,
+        trace: plan.trace,
+        audit: [],
+      })),
       effects: effectsOf(target),
       calls: callsOf(target),
     });
@@ -668,35 +858,87 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
     const unsure = target.keys.filter((plan) => plan.final === undefined || plan.final.label === 'needs-person').length;
     for (const plan of target.keys) {
       if (plan.final === undefined) violation('unfinished', target, 'no final answer before the deadline', plan.key);
-      else if (plan.final.label.startsWith('unexpected:')) violation('unexpected-answer', target, plan.final.label, plan.key);
-      else if (plan.final.label === 'dead-lettered') violation('dead-lettered', target, 'a message that could succeed went to the DLQ', plan.key);
-      if (plan.trace.some((line) => line.includes('NOT SAVED'))) violation('queue-answer-not-saved', target, 'the record was answered but its answer was not saved under its key', plan.key);
+      else if (plan.final.label.startsWith('unexpected:'))
+        violation('unexpected-answer', target, plan.final.label, plan.key);
+      else if (plan.final.label === 'dead-lettered')
+        violation('dead-lettered', target, 'a message that could succeed went to the DLQ', plan.key);
+      if (plan.trace.some((line) => line.includes('NOT SAVED')))
+        violation(
+          'queue-answer-not-saved',
+          target,
+          'the record was answered but its answer was not saved under its key',
+          plan.key,
+        );
     }
     const effects = effectsBefore.get(target) ?? 0;
-    if (effects > winners.length + unsure) violation('double-effect', target, `${effects} effects for ${winners.length} succeeded keys (${unsure} needing a person or unfinished): some key had more than one effect, or a rejected key had one`);
-    if (effects < winners.length) violation('success-without-own-effect', target, `${winners.length} succeeded keys for ${effects} effects: some success is not its own`);
+    if (effects > winners.length + unsure)
+      violation(
+        'double-effect',
+        target,
+        `${effects} effects for ${winners.length} succeeded keys (${unsure} needing a person or unfinished): some key had more than one effect, or a rejected key had one`,
+      );
+    if (effects < winners.length)
+      violation(
+        'success-without-own-effect',
+        target,
+        `${winners.length} succeeded keys for ${effects} effects: some success is not its own`,
+      );
     if (target.provider === 'esim-go') {
       const revoked = esimGo.revocations().filter((effect) => effect.iccid === target.id);
       const named = new Map<string, string>();
       for (const plan of winners) {
         const id = (plan.final?.body.plan as { target?: { id?: string } | null } | undefined)?.target?.id;
         const bundle = String(plan.input.name);
-        if (id === undefined) violation('success-without-own-effect', target, 'the success names no revoked assignment (plan.target.id)', plan.key);
-        else if (!revoked.some((effect) => effect.assignmentId === id && effect.bundle === bundle)) violation('success-without-own-effect', target, `the success names ${bundle}/${id}, which eSIM Go never revoked`, plan.key);
-        else if (named.has(id)) violation('shared-effect', target, `${plan.key} and ${named.get(id) ?? ''} both name ${bundle}/${id}`, plan.key);
+        if (id === undefined)
+          violation(
+            'success-without-own-effect',
+            target,
+            'the success names no revoked assignment (plan.target.id)',
+            plan.key,
+          );
+        else if (!revoked.some((effect) => effect.assignmentId === id && effect.bundle === bundle))
+          violation(
+            'success-without-own-effect',
+            target,
+            `the success names ${bundle}/${id}, which eSIM Go never revoked`,
+            plan.key,
+          );
+        else if (named.has(id))
+          violation(
+            'shared-effect',
+            target,
+            `${plan.key} and ${named.get(id) ?? ''} both name ${bundle}/${id}`,
+            plan.key,
+          );
         if (id !== undefined) named.set(id, plan.key);
       }
       const esim = esimGo.esim(target.id);
-      const mayReturn = target.keys.some((plan) => plan.input.allowEsimReturn === 'true' && (succeeded(plan) || plan.final === undefined || plan.final.label === 'needs-person'));
-      if (esim?.inAccount === false && !mayReturn) violation('esim-handed-back', target, 'the eSIM left the account (returns process) though no request with allowEsimReturn=true succeeded (or is unresolved)');
+      const mayReturn = target.keys.some(
+        (plan) =>
+          plan.input.allowEsimReturn === 'true' &&
+          (succeeded(plan) || plan.final === undefined || plan.final.label === 'needs-person'),
+      );
+      if (esim?.inAccount === false && !mayReturn)
+        violation(
+          'esim-handed-back',
+          target,
+          'the eSIM left the account (returns process) though no request with allowEsimReturn=true succeeded (or is unresolved)',
+        );
     }
     if (target.provider === 'stn') {
       const applied = stn.cancellations().filter((effect) => effect.activationId === target.id);
       for (const plan of target.keys) {
         const own = applied.filter((effect) => effect.note === plan.input.note).length;
         if (own > 1) violation('double-effect', target, `${own} cancels carry this key's note`, plan.key);
-        if (succeeded(plan) && own === 0) violation('success-without-own-effect', target, 'succeeded, but the cancel sTN applied carries another key\'s note', plan.key);
-        if (plan.final !== undefined && plan.final.label.startsWith('rejected') && own > 0) violation('double-effect', target, 'rejected, yet sTN applied a cancel carrying this key\'s note', plan.key);
+        if (succeeded(plan) && own === 0)
+          violation(
+            'success-without-own-effect',
+            target,
+            "succeeded, but the cancel sTN applied carries another key's note",
+            plan.key,
+          );
+        if (plan.final !== undefined && plan.final.label.startsWith('rejected') && own > 0)
+          violation('double-effect', target, "rejected, yet sTN applied a cancel carrying this key's note", plan.key);
       }
     }
   }
@@ -712,19 +954,34 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
         const final = plan.final as NonNullable<KeyPlan['final']>;
         const caller = plan.via === 'sqs' ? queueCaller(plan.definition.name) : undefined;
         const replay = await send(plan, LAMBDA_BUDGET_MS, caller);
-        plan.trace.push(`${at()} replay → ${summary(replay)}${replay.headers['idempotent-replayed'] === 'true' ? ' (replayed)' : ''}`);
+        plan.trace.push(
+          `${at()} replay → ${summary(replay)}${replay.headers['idempotent-replayed'] === 'true' ? ' (replayed)' : ''}`,
+        );
         const same =
           final.label === 'needs-person'
             ? replay.status === 409 && typeName(replay.body) === 'reconciliation-needed'
-            : replay.status === final.status && canonical(replay.body) === canonical(final.body) && replay.headers['idempotent-replayed'] === 'true';
-        if (!same) violation('replay-differs', plan.target, `final ${final.status} ${canonical(final.body).slice(0, 400)}; replay ${replay.status} ${canonical(replay.body).slice(0, 400)} (replayed header: ${replay.headers['idempotent-replayed'] ?? 'absent'})`, plan.key);
+            : replay.status === final.status &&
+              canonical(replay.body) === canonical(final.body) &&
+              replay.headers['idempotent-replayed'] === 'true';
+        if (!same)
+          violation(
+            'replay-differs',
+            plan.target,
+            `final ${final.status} ${canonical(final.body).slice(0, 400)}; replay ${replay.status} ${canonical(replay.body).slice(0, 400)} (replayed header: ${replay.headers['idempotent-replayed'] ?? 'absent'})`,
+            plan.key,
+          );
       }
     }),
   );
   await Promise.all([esimGo.server.settled(), stn.server.settled(), monogoto.server.settled()]);
   for (const target of targets) {
     const now = effectsOf(target).length;
-    if (now !== effectsBefore.get(target)) violation('effect-after-answers', target, `${effectsBefore.get(target) ?? 0} effects once every key had its answer and the late work settled, ${now} after the replays`);
+    if (now !== effectsBefore.get(target))
+      violation(
+        'effect-after-answers',
+        target,
+        `${effectsBefore.get(target) ?? 0} effects once every key had its answer and the late work settled, ${now} after the replays`,
+      );
   }
 
   // The gateway's own audit trail of each key on a violated target (every execution that reached an answer).
@@ -732,10 +989,13 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
     const audits = new Map<string, string[]>();
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await documentClient.send(new ScanCommand({ TableName: process.env.OPERATIONS_TABLE_NAME, ExclusiveStartKey: startKey })).catch(() => undefined);
+      const page = await documentClient
+        .send(new ScanCommand({ TableName: process.env.OPERATIONS_TABLE_NAME, ExclusiveStartKey: startKey }))
+        .catch(() => undefined);
       for (const item of page?.Items ?? []) {
         const lines = ((item.attempts ?? []) as Array<Record<string, unknown>>).map(
-          (entry) => `+${Date.parse(String(entry.at)) - started}ms ${String(item.operationId)} attempt ${String(entry.attempt)}: ${String(entry.status)} ${String(entry.httpStatus)} upstream ${String(entry.upstreamStatus)} ${entry.reconciled === true ? 'reconciled ' : ''}${String(entry.message ?? '')}`,
+          (entry) =>
+            `+${Date.parse(String(entry.at)) - started}ms ${String(item.operationId)} attempt ${String(entry.attempt)}: ${String(entry.status)} ${String(entry.httpStatus)} upstream ${String(entry.upstreamStatus)} ${entry.reconciled === true ? 'reconciled ' : ''}${String(entry.message ?? '')}`,
         );
         audits.set(String(item.idempotencyKeyHash), [...(audits.get(String(item.idempotencyKeyHash)) ?? []), ...lines]);
       }
@@ -765,7 +1025,13 @@ export const runContention = async (simulators: ChaosSimulators, options: Conten
 /** One line per violation, then its trace: what a person needs to reproduce and read it. */
 export const describeViolations = (report: ContentionReport, limit = 10): string =>
   [...report.traces]
-    .sort((a, b) => RULES.indexOf(a.rule) - RULES.indexOf(b.rule) + (a.rule === 'unfinished' ? 100 : 0) - (b.rule === 'unfinished' ? 100 : 0))
+    .sort(
+      (a, b) =>
+        RULES.indexOf(a.rule) -
+        RULES.indexOf(b.rule) +
+        (a.rule === 'unfinished' ? 100 : 0) -
+        (b.rule === 'unfinished' ? 100 : 0),
+    )
     .slice(0, limit)
     .map((violation) =>
       [
@@ -773,8 +1039,13 @@ export const describeViolations = (report: ContentionReport, limit = 10): string
         `  effects: ${violation.effects.join('; ') || 'none'}`,
         `  provider calls: ${violation.calls.join('; ') || 'none'}`,
         ...violation.keys
-          .filter((key) => violation.key === undefined || key.key === violation.key || violation.rule !== 'replay-differs')
-          .map((key) => `  ${key.key} ${key.via} ${JSON.stringify(key.input)} → ${key.final ?? 'unfinished'}\n    ${key.trace.join('\n    ')}${key.audit.length === 0 ? '' : `\n    audit: ${key.audit.join('\n           ')}`}`),
+          .filter(
+            (key) => violation.key === undefined || key.key === violation.key || violation.rule !== 'replay-differs',
+          )
+          .map(
+            (key) =>
+              `  ${key.key} ${key.via} ${JSON.stringify(key.input)} → ${key.final ?? 'unfinished'}\n    ${key.trace.join('\n    ')}${key.audit.length === 0 ? '' : `\n    audit: ${key.audit.join('\n           ')}`}`,
+          ),
       ].join('\n'),
     )
     .join('\n');

@@ -23,7 +23,13 @@ export interface LoadReport {
   problems: Record<string, number>;
 }
 
-export const runLoad = async (options: { url: string; activationIds: string[]; requests: number; concurrency: number; effects: () => Map<string, number> }): Promise<LoadReport> => {
+export const runLoad = async (options: {
+  url: string;
+  activationIds: string[];
+  requests: number;
+  concurrency: number;
+  effects: () => Map<string, number>;
+}): Promise<LoadReport> => {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let replays = 0;
@@ -44,7 +50,10 @@ export const runLoad = async (options: { url: string; activationIds: string[]; r
         // A well-behaved client: a 503 with Retry-After (the provider throttled, or the store was briefly unavailable:
         // either way nothing was done) is waited out and the request repeated.
         for (;;) {
-          response = await fetch(`${options.url}/v1/stn/activations/${id}/cancel`, { method: 'POST', headers: { 'idempotency-key': `load-${id}` } });
+          response = await fetch(`${options.url}/v1/stn/activations/${id}/cancel`, {
+            method: 'POST',
+            headers: { 'idempotency-key': `load-${id}` },
+          });
           text = await response.text();
           if (response.status !== 503 || response.headers.get('retry-after') === null) break;
           throttledRetries += 1;
@@ -55,7 +64,9 @@ export const runLoad = async (options: { url: string; activationIds: string[]; r
         if (response.headers.get('idempotent-replayed') === 'true') replays += 1;
         if (response.status !== 200 && response.status !== 409) {
           unexpected += 1;
-          const type = String((JSON.parse(text) as { type?: string }).type).split('/').pop() as string;
+          const type = String((JSON.parse(text) as { type?: string }).type)
+            .split('/')
+            .pop() as string;
           problems[type] = (problems[type] ?? 0) + 1;
         }
       }

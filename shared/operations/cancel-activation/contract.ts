@@ -16,7 +16,9 @@ const body = z.strictObject({
   // A refine on `.length` rather than zod's max(), which does not count the way .NET does.
   note: z
     .string({ error: 'must be a string' })
-    .refine((note) => note.length <= NOTE_MAX_UTF16_UNITS, { error: `must be at most ${NOTE_MAX_UTF16_UNITS} characters (counted in UTF-16 code units, as sTN does)` })
+    .refine((note) => note.length <= NOTE_MAX_UTF16_UNITS, {
+      error: `must be at most ${NOTE_MAX_UTF16_UNITS} characters (counted in UTF-16 code units, as sTN does)`,
+    })
     .optional(),
 });
 
@@ -32,8 +34,19 @@ export const cancelActivationContract = defineContract({
   request: { path, query, body },
   example: { activationId: 'q7LmXw2RgxhI5Zvz', note: 'Customer changed their mind', dryRun: false },
   tryIt: [
-    { say: 'Preview cancelling a pending activation (reads its status):', input: { activationId: 'q7LmXw2RgxhI5Zvz', dryRun: true } },
-    { say: 'Cancel it (sTN answers CANCELLING, so the gateway answers status "in_progress"):', input: { activationId: 'q7LmXw2RgxhI5Zvz', note: 'Customer changed their mind' }, idempotencyKey: 'try-stn-1' },
-    { say: "A completed activation cannot be cancelled (422 with sTN's message):", input: { activationId: 'Dn3KpT8vYc1WsQe4' }, idempotencyKey: 'try-stn-2' },
+    {
+      say: 'Preview cancelling a pending activation (reads its status):',
+      input: { activationId: 'q7LmXw2RgxhI5Zvz', dryRun: true },
+    },
+    {
+      say: 'Cancel it (sTN answers CANCELLING, so the gateway answers status "in_progress"):',
+      input: { activationId: 'q7LmXw2RgxhI5Zvz', note: 'Customer changed their mind' },
+      idempotencyKey: 'try-stn-1',
+    },
+    {
+      say: "A completed activation cannot be cancelled (422 with sTN's message):",
+      input: { activationId: 'Dn3KpT8vYc1WsQe4' },
+      idempotencyKey: 'try-stn-2',
+    },
   ],
 });

@@ -4,7 +4,12 @@
  */
 import { clientOf } from '../../providers/provider.js';
 import { stn } from '../../providers/stn/provider.js';
-import { type Activation, PENDING_STATUSES, activationSchema, providerEnvironment } from '../../providers/stn/schemas.js';
+import {
+  type Activation,
+  PENDING_STATUSES,
+  activationSchema,
+  providerEnvironment,
+} from '../../providers/stn/schemas.js';
 import { defineOperation } from '../definition.js';
 import { outcomeProblem } from '../pipeline/answer.js';
 import { cancelActivationContract } from './contract.js';
@@ -15,7 +20,10 @@ export { NOTE_MAX_UTF16_UNITS } from './contract.js';
 const CANCELLED_STATUS = /^CANCEL/;
 
 /** CANCELLING: accepted, completed by sTN later. Anything else sTN answers with a 200 is taken as done. */
-const activationDetails = (activation: Activation) => ({ activationStatus: activation.status, providerEnvironment: providerEnvironment(activation) });
+const activationDetails = (activation: Activation) => ({
+  activationStatus: activation.status,
+  providerEnvironment: providerEnvironment(activation),
+});
 const statusOf = (activation: Activation) => (activation.status === 'CANCELLING' ? 'in_progress' : 'succeeded');
 
 export const cancelActivation = defineOperation(cancelActivationContract, {
@@ -23,9 +31,15 @@ export const cancelActivation = defineOperation(cancelActivationContract, {
   isDryRun: (input) => input.dryRun,
   lease: ({ activationId }) => `activation:${activationId}`,
   execute: async ({ activationId, note }, gate) => {
-    const gated = await gate.beforeWrite({ request: { method: 'POST', path: '/api/CancelNewSubscription', body: { activationId, note } }, observedAt: Date.now() });
+    const gated = await gate.beforeWrite({
+      request: { method: 'POST', path: '/api/CancelNewSubscription', body: { activationId, note } },
+      observedAt: Date.now(),
+    });
     if (!gated.proceed) return gated.outcome;
-    const outcome = await clientOf(stn).cancelNewSubscription({ activationId, note }, { signal: gate.signal, beforeSend: gated.beforeSend });
+    const outcome = await clientOf(stn).cancelNewSubscription(
+      { activationId, note },
+      { signal: gate.signal, beforeSend: gated.beforeSend },
+    );
     if (outcome.kind !== 'succeeded') return outcome;
     const activation = activationSchema.parse(outcome.upstream.body);
     return { ...outcome, status: statusOf(activation), details: activationDetails(activation) };
@@ -36,15 +50,30 @@ export const cancelActivation = defineOperation(cancelActivationContract, {
     // Cannot tell yet: the attempt marker stays and the next retry reconciles again.
     if (!lookup.ok) throw outcomeProblem(lookup.outcome);
     const activation = lookup.activation;
-    if (activation === null) return { verdict: 'ambiguous', observed: { activationId: input.activationId, found: false } };
+    if (activation === null)
+      return { verdict: 'ambiguous', observed: { activationId: input.activationId, found: false } };
     if (CANCELLED_STATUS.test(activation.status)) {
       // Cancelled by an earlier request before this attempt was sent: sTN refuses a second cancel, so it had no effect.
-      if (previous.effectBefore) return { verdict: 'rejected', upstream: { status: lookup.upstream.status, body: activation }, message: `The activation was already ${activation.status} before this request was sent; it can no longer be cancelled` };
-      return { verdict: 'applied', upstream: { status: lookup.upstream.status, body: activation }, status: statusOf(activation), details: activationDetails(activation) };
+      if (previous.effectBefore)
+        return {
+          verdict: 'rejected',
+          upstream: { status: lookup.upstream.status, body: activation },
+          message: `The activation was already ${activation.status} before this request was sent; it can no longer be cancelled`,
+        };
+      return {
+        verdict: 'applied',
+        upstream: { status: lookup.upstream.status, body: activation },
+        status: statusOf(activation),
+        details: activationDetails(activation),
+      };
     }
     if (PENDING_STATUSES.has(activation.status)) return { verdict: 'absent', observedAt };
     if (activation.status === 'DONE' || activation.status === 'ERROR') {
-      return { verdict: 'rejected', upstream: { status: lookup.upstream.status, body: activation }, message: `The activation is ${activation.status}; it can no longer be cancelled` };
+      return {
+        verdict: 'rejected',
+        upstream: { status: lookup.upstream.status, body: activation },
+        message: `The activation is ${activation.status}; it can no longer be cancelled`,
+      };
     }
     return { verdict: 'ambiguous', observed: { activationId: input.activationId, status: activation.status } };
   },
@@ -58,7 +87,11 @@ export const cancelActivation = defineOperation(cancelActivationContract, {
         found: lookup.activation !== null,
         currentStatus: status,
         cancelWouldBeAccepted: status !== null && PENDING_STATUSES.has(status),
-        request: { method: 'POST', path: '/api/CancelNewSubscription', body: note === undefined ? { activationId } : { activationId, note } },
+        request: {
+          method: 'POST',
+          path: '/api/CancelNewSubscription',
+          body: note === undefined ? { activationId } : { activationId, note },
+        },
       },
       upstream: lookup.upstream,
     };

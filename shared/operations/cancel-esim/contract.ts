@@ -23,7 +23,14 @@ export const cancelEsimContract = defineContract({
   request: { path, query, body },
   example: { iccid: '8944000000000000019', matchingId: 'DDYSX7MJYEKHIXYGK3PU5GEQ', dryRun: false },
   tryIt: [
-    { say: 'Cancel a matching ID (run it twice: the second answer is a replay with Idempotent-Replayed: true):', input: { iccid: '8944000000000000019', matchingId: 'DDYSX7MJYEKHIXYGK3PU5GEQ' }, idempotencyKey: 'try-it-1' },
-    { say: 'Preview it without changing anything:', input: { iccid: '8944000000000000019', matchingId: 'DDYSX7MJYEKHIXYGK3PU5GEQ', dryRun: true } },
+    {
+      say: 'Cancel a matching ID (run it twice: the second answer is a replay with Idempotent-Replayed: true):',
+      input: { iccid: '8944000000000000019', matchingId: 'DDYSX7MJYEKHIXYGK3PU5GEQ' },
+      idempotencyKey: 'try-it-1',
+    },
+    {
+      say: 'Preview it without changing anything:',
+      input: { iccid: '8944000000000000019', matchingId: 'DDYSX7MJYEKHIXYGK3PU5GEQ', dryRun: true },
+    },
   ],
 });

@@ -12,7 +12,7 @@ const UNVERIFIED_EXPLANATION =
   'cancel leaves; Monogoto has no read API to confirm that the earlier attempt caused it.';
 
 const AMBIGUOUS_EXPLANATION =
-  'The eSIM is no longer released, but two lost cancels (this key\'s and another key\'s it was checking) could each have caused it; ' +
+  "The eSIM is no longer released, but two lost cancels (this key's and another key's it was checking) could each have caused it; " +
   'Monogoto has no read API to tell which.';
 
 export const cancelEsim = defineOperation(cancelEsimContract, {
@@ -20,16 +20,32 @@ export const cancelEsim = defineOperation(cancelEsimContract, {
   isDryRun: (input) => input.dryRun,
   lease: ({ iccid }) => `iccid:${iccid}`,
   execute: async ({ iccid, matchingId }, gate) => {
-    const gated = await gate.beforeWrite({ request: { method: 'POST', path: '/api/v1/eSIM/cancel', body: { iccid, matchingId } }, observedAt: Date.now() });
+    const gated = await gate.beforeWrite({
+      request: { method: 'POST', path: '/api/v1/eSIM/cancel', body: { iccid, matchingId } },
+      observedAt: Date.now(),
+    });
     if (!gated.proceed) return gated.outcome;
-    const outcome = await clientOf(monogoto).cancelEsim({ iccid, matchingId }, { signal: gate.signal, beforeSend: gated.beforeSend });
+    const outcome = await clientOf(monogoto).cancelEsim(
+      { iccid, matchingId },
+      { signal: gate.signal, beforeSend: gated.beforeSend },
+    );
     // A re-send refused because the eSIM is no longer released is what a successful earlier cancel leaves behind.
     // Monogoto offers no read to prove it, so the answer says so (verified: false) instead of claiming a rejection.
     // Unless the gateway knows of an effect on this eSIM from before that attempt (then "not released" is explained), or
     // that attempt was itself the check of another key's (then it cannot be told whose effect "not released" shows).
-    if (gated.resend && !gated.effectBeforeEarlier && outcome.kind === 'rejected' && NOT_RELEASED.test(outcome.message)) {
-      if (gated.earlierCheckedAnother) return { kind: 'refused', problem: needsReconciliation({ iccid, explanation: AMBIGUOUS_EXPLANATION }, '') };
-      return { kind: 'succeeded', upstream: outcome.upstream, details: { reconciled: true, verified: false, explanation: UNVERIFIED_EXPLANATION } };
+    if (
+      gated.resend &&
+      !gated.effectBeforeEarlier &&
+      outcome.kind === 'rejected' &&
+      NOT_RELEASED.test(outcome.message)
+    ) {
+      if (gated.earlierCheckedAnother)
+        return { kind: 'refused', problem: needsReconciliation({ iccid, explanation: AMBIGUOUS_EXPLANATION }, '') };
+      return {
+        kind: 'succeeded',
+        upstream: outcome.upstream,
+        details: { reconciled: true, verified: false, explanation: UNVERIFIED_EXPLANATION },
+      };
     }
     return outcome;
   },

@@ -14,7 +14,10 @@ export interface StoredResponse {
 }
 
 /** The problem a caller gets for any outcome other than success. */
-export const outcomeProblem = (outcome: Exclude<OperationOutcome, { kind: 'succeeded' }>, extensions: Record<string, unknown> = {}): ProblemError => {
+export const outcomeProblem = (
+  outcome: Exclude<OperationOutcome, { kind: 'succeeded' }>,
+  extensions: Record<string, unknown> = {},
+): ProblemError => {
   switch (outcome.kind) {
     case 'refused':
       return new ProblemError(outcome.problem.kind, outcome.problem.detail, {
@@ -22,12 +25,18 @@ export const outcomeProblem = (outcome: Exclude<OperationOutcome, { kind: 'succe
         retryAfterSeconds: outcome.problem.retryAfterSeconds,
       });
     case 'rejected':
-      return new ProblemError('upstream-rejected', outcome.message, { extensions: { ...extensions, ...outcome.details, upstream: outcome.upstream } });
-    case 'throttled':
-      return new ProblemError('upstream-throttled', `The provider asked us to slow down; nothing was done. Retry after ${outcome.retryAfterSeconds} s.`, {
-        retryAfterSeconds: outcome.retryAfterSeconds,
-        extensions: { ...extensions, upstream: outcome.upstream },
+      return new ProblemError('upstream-rejected', outcome.message, {
+        extensions: { ...extensions, ...outcome.details, upstream: outcome.upstream },
       });
+    case 'throttled':
+      return new ProblemError(
+        'upstream-throttled',
+        `The provider asked us to slow down; nothing was done. Retry after ${outcome.retryAfterSeconds} s.`,
+        {
+          retryAfterSeconds: outcome.retryAfterSeconds,
+          extensions: { ...extensions, upstream: outcome.upstream },
+        },
+      );
     case 'not_sent':
       return new ProblemError(
         outcome.credentialsRefused === true ? 'upstream-auth-failed' : 'upstream-unreachable',
@@ -44,15 +53,27 @@ export const outcomeProblem = (outcome: Exclude<OperationOutcome, { kind: 'succe
   }
 };
 
-export type Answer = { response: StoredResponse; problem?: undefined } | { response?: undefined; problem: ProblemError };
+export type Answer =
+  { response: StoredResponse; problem?: undefined } | { response?: undefined; problem: ProblemError };
 
-export const answerFor = (definition: OperationDefinition, operationId: string, target: string, outcome: OperationOutcome): Answer => {
+export const answerFor = (
+  definition: OperationDefinition,
+  operationId: string,
+  target: string,
+  outcome: OperationOutcome,
+): Answer => {
   const identity = { operationId, operation: definition.name, target };
   if (outcome.kind === 'succeeded') {
-    return { response: { statusCode: 200, body: { ...identity, status: outcome.status ?? 'succeeded', ...outcome.details, upstream: outcome.upstream } } };
+    return {
+      response: {
+        statusCode: 200,
+        body: { ...identity, status: outcome.status ?? 'succeeded', ...outcome.details, upstream: outcome.upstream },
+      },
+    };
   }
   const problem = outcomeProblem(outcome, identity);
-  if (outcome.kind === 'rejected' || outcome.kind === 'refused') return { response: { statusCode: problem.status, body: problem.toProblem() } };
+  if (outcome.kind === 'rejected' || outcome.kind === 'refused')
+    return { response: { statusCode: problem.status, body: problem.toProblem() } };
   return { problem };
 };
 

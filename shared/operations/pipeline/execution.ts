@@ -36,7 +36,9 @@ export interface JoinedWrites {
  * What the folded start transaction did: the key marker and lease are taken, or the slow path must decide, with what
  * DynamoDB showed of each item (the old item; null when there was none; undefined when unknown).
  */
-export type StartResult = { joined: true } | { joined: false; knownMarker?: Record<string, unknown> | null; knownTarget?: Record<string, unknown> | null };
+export type StartResult =
+  | { joined: true }
+  | { joined: false; knownMarker?: Record<string, unknown> | null; knownTarget?: Record<string, unknown> | null };
 
 export interface Execution<Input extends Record<string, unknown> = Record<string, unknown>> {
   definition: OperationDefinition<Input>;
@@ -81,7 +83,13 @@ export const createExecution = <Input extends Record<string, unknown>>(
     scope: request.scope,
     meta: request.meta,
     recorder,
-    freshMarker: newKeyMarker({ id: keyId, operation: definition.name, operationId: newOperationId(), payloadHash: payloadHash(request.input), target }),
+    freshMarker: newKeyMarker({
+      id: keyId,
+      operation: definition.name,
+      operationId: newOperationId(),
+      payloadHash: payloadHash(request.input),
+      target,
+    }),
     lease: newLease(target, keyId, deadline),
     deadline,
     signal: AbortSignal.timeout(Math.max(deadline - SAVE_RESERVE_MS - Date.now(), 0)),

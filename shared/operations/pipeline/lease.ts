@@ -7,7 +7,14 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type KeyMarker, claimKey, readKeyMarker } from '../../attempts.js';
 import { ProblemError, needsReconciliation } from '../../errors.js';
-import { type Busy, type KnownEffect, type PendingAttempt, type TargetRecord, acquireLease, readTarget } from '../../target-lease.js';
+import {
+  type Busy,
+  type KnownEffect,
+  type PendingAttempt,
+  type TargetRecord,
+  acquireLease,
+  readTarget,
+} from '../../target-lease.js';
 import type { OperationOutcome } from '../definition.js';
 import type { Execution } from './execution.js';
 
@@ -33,16 +40,22 @@ export const targetBusy = (busy: Busy): ProblemError =>
     { retryAfterSeconds: busy.retryAfterSeconds, extensions: { reason: busy.reason } },
   );
 
-const known = <T>(item: Record<string, unknown> | null | undefined): T | null | undefined => (item === undefined || item === null ? item : (unmarshall(item as never) as T));
+const known = <T>(item: Record<string, unknown> | null | undefined): T | null | undefined =>
+  item === undefined || item === null ? item : (unmarshall(item as never) as T);
 
 /** Turns a verdict another key recorded on this key's marker into this execution's answer (or a go-ahead). */
 const fromRecordedVerdict = (marker: KeyMarker): Pick<LeaseClaim, 'settled' | 'resend'> => {
   const verdict = marker.verdict;
   if (verdict === undefined) return {};
   const details = { ...verdict.details, reconciled: true };
-  if (verdict.verdict === 'applied') return { settled: { kind: 'succeeded', upstream: verdict.upstream ?? null, status: verdict.status, details } };
-  if (verdict.verdict === 'rejected' && verdict.upstream != null) return { settled: { kind: 'rejected', upstream: verdict.upstream, message: verdict.message ?? 'rejected', details } };
-  if (verdict.verdict === 'ambiguous') return { settled: { kind: 'refused', problem: needsReconciliation(verdict.observed ?? {}, marker.operationId) } };
+  if (verdict.verdict === 'applied')
+    return { settled: { kind: 'succeeded', upstream: verdict.upstream ?? null, status: verdict.status, details } };
+  if (verdict.verdict === 'rejected' && verdict.upstream != null)
+    return {
+      settled: { kind: 'rejected', upstream: verdict.upstream, message: verdict.message ?? 'rejected', details },
+    };
+  if (verdict.verdict === 'ambiguous')
+    return { settled: { kind: 'refused', problem: needsReconciliation(verdict.observed ?? {}, marker.operationId) } };
   return { resend: verdict.harmlessToResend === true };
 };
 
@@ -54,7 +67,10 @@ export const takeLease = async (execution: Execution): Promise<LeaseClaim> => {
     state.leaseHeld = true;
     return { marker: execution.freshMarker };
   }
-  const marker = await claimKey(execution.freshMarker, start === undefined ? undefined : known<KeyMarker>(start.knownMarker));
+  const marker = await claimKey(
+    execution.freshMarker,
+    start === undefined ? undefined : known<KeyMarker>(start.knownMarker),
+  );
   state.marker = marker;
   const knownTarget = start === undefined ? undefined : known<TargetRecord>(start.knownTarget);
   const verdict = marker.verdict?.verdict;

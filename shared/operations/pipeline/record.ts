@@ -16,8 +16,16 @@ export const count = (definition: OperationDefinition, name: string, dimensions:
   return metric;
 };
 
-export const recordProviderCall = (definition: OperationDefinition, outcome: OperationOutcome, elapsedMs: number): void => {
-  count(definition, 'ProviderCalls', { outcome: outcome.kind }).addMetric('ProviderLatency', MetricUnit.Milliseconds, elapsedMs);
+export const recordProviderCall = (
+  definition: OperationDefinition,
+  outcome: OperationOutcome,
+  elapsedMs: number,
+): void => {
+  count(definition, 'ProviderCalls', { outcome: outcome.kind }).addMetric(
+    'ProviderLatency',
+    MetricUnit.Milliseconds,
+    elapsedMs,
+  );
   // A 403 can mean a wrong API key as much as a real refusal: counted apart so it can be alarmed on.
   if ('upstream' in outcome && outcome.upstream?.status === 403) count(definition, 'ProviderForbidden');
   if (outcome.kind === 'unknown') count(definition, 'UnknownOutcomes');
@@ -25,29 +33,72 @@ export const recordProviderCall = (definition: OperationDefinition, outcome: Ope
 
 const upstreamSummary = (outcome: OperationOutcome): { status: number | null; message: string | null } => {
   const upstream = 'upstream' in outcome ? outcome.upstream : undefined;
-  const message = outcome.kind === 'rejected' ? outcome.message : outcome.kind === 'unknown' || outcome.kind === 'not_sent' ? outcome.reason : outcome.kind === 'refused' ? outcome.problem.kind : null;
+  const message =
+    outcome.kind === 'rejected'
+      ? outcome.message
+      : outcome.kind === 'unknown' || outcome.kind === 'not_sent'
+        ? outcome.reason
+        : outcome.kind === 'refused'
+          ? outcome.problem.kind
+          : null;
   return { status: upstream?.status ?? null, message };
 };
 
-const reportFailure = (definition: OperationDefinition, what: 'audit' | 'event', operationId: string) => (error: unknown) => {
-  logger.error(what === 'audit' ? 'audit record not written' : 'outcome event not published', { error: error as Error, operationId });
-  count(definition, what === 'audit' ? 'AuditWriteFailures' : 'EventPublishFailures');
-};
+const reportFailure =
+  (definition: OperationDefinition, what: 'audit' | 'event', operationId: string) => (error: unknown) => {
+    logger.error(what === 'audit' ? 'audit record not written' : 'outcome event not published', {
+      error: error as Error,
+      operationId,
+    });
+    count(definition, what === 'audit' ? 'AuditWriteFailures' : 'EventPublishFailures');
+  };
 
 /**
  * Hands the audit entry to the final write (the idempotency client writes it in the same transaction, or on its own)
  * and publishes the outcome event through the recorder.
  */
-export const recordFinish = (execution: Execution, facts: { operationId: string; target: string; attempt: number; outcome: OperationOutcome; status: OperationStatus; httpStatus: number }): void => {
+export const recordFinish = (
+  execution: Execution,
+  facts: {
+    operationId: string;
+    target: string;
+    attempt: number;
+    outcome: OperationOutcome;
+    status: OperationStatus;
+    httpStatus: number;
+  },
+): void => {
   const { definition } = execution;
   const at = new Date().toISOString();
   const upstream = upstreamSummary(facts.outcome);
   const reconciled = facts.outcome.kind !== 'refused' && facts.outcome.details?.reconciled === true;
   const update = attemptUpdate(
-    { operationId: facts.operationId, operation: definition.name, provider: definition.provider, target: facts.target, caller: execution.scope.caller, source: execution.meta.source, idempotencyKeyHash: execution.meta.keyHash, input: execution.input, status: facts.status, httpStatus: facts.httpStatus },
-    { attempt: facts.attempt, at, status: facts.status, httpStatus: facts.httpStatus, upstreamStatus: upstream.status, message: upstream.message, reconciled },
+    {
+      operationId: facts.operationId,
+      operation: definition.name,
+      provider: definition.provider,
+      target: facts.target,
+      caller: execution.scope.caller,
+      source: execution.meta.source,
+      idempotencyKeyHash: execution.meta.keyHash,
+      input: execution.input,
+      status: facts.status,
+      httpStatus: facts.httpStatus,
+    },
+    {
+      attempt: facts.attempt,
+      at,
+      status: facts.status,
+      httpStatus: facts.httpStatus,
+      upstreamStatus: upstream.status,
+      message: upstream.message,
+      reconciled,
+    },
   );
-  execution.joined.final = { ...execution.joined.final, audit: { update, onSeparateFailure: reportFailure(definition, 'audit', facts.operationId) } };
+  execution.joined.final = {
+    ...execution.joined.final,
+    audit: { update, onSeparateFailure: reportFailure(definition, 'audit', facts.operationId) },
+  };
   execution.recorder.track(
     publishOutcome({
       source: EVENT_SOURCE,

@@ -19,14 +19,30 @@ export const revokeAssignmentContract = defineContract({
     path: z.strictObject({
       iccid: iccidField,
       name: bundleNameField,
-      assignmentId: z.string({ error: required('a string') }).regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'must be 1-64 characters of A-Z, a-z, 0-9, _ and -' }),
+      assignmentId: z
+        .string({ error: required('a string') })
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'must be 1-64 characters of A-Z, a-z, 0-9, _ and -' }),
     }),
     query: revokeQuery,
   },
   refine: offerIdRule,
-  example: { iccid: SANDBOX_ICCID, name: 'esim_1GB_7D_GB_V2', assignmentId: '245', type: 'transaction', dryRun: false, allowEsimReturn: false },
+  example: {
+    iccid: SANDBOX_ICCID,
+    name: 'esim_1GB_7D_GB_V2',
+    assignmentId: '245',
+    type: 'transaction',
+    dryRun: false,
+    allowEsimReturn: false,
+  },
   tryIt: [
-    { say: 'Preview revoking one named assignment (here the newer one, which a revoke by name would not take):', input: { iccid: SANDBOX_ICCID, name: 'esim_1GB_7D_GB_V2', assignmentId: '245', dryRun: true } },
-    { say: 'Revoke it:', input: { iccid: SANDBOX_ICCID, name: 'esim_1GB_7D_GB_V2', assignmentId: '245' }, idempotencyKey: 'try-assignment-1' },
+    {
+      say: 'Preview revoking one named assignment (here the newer one, which a revoke by name would not take):',
+      input: { iccid: SANDBOX_ICCID, name: 'esim_1GB_7D_GB_V2', assignmentId: '245', dryRun: true },
+    },
+    {
+      say: 'Revoke it:',
+      input: { iccid: SANDBOX_ICCID, name: 'esim_1GB_7D_GB_V2', assignmentId: '245' },
+      idempotencyKey: 'try-assignment-1',
+    },
   ],
 });

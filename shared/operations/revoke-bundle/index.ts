@@ -20,13 +20,29 @@ type RevokeInput = z.infer<typeof revokeBundleContract.input>;
  * Reads the eSIM and its bundles in parallel and predicts the revoke; a failed read ends the operation. `observedAt` is
  * when the reads started: a read answered late may show the state from before a write that landed meanwhile.
  */
-const readPlan = async (input: RevokeInput, signal?: AbortSignal): Promise<{ ok: true; plan: RevokePlan; observedAt: number } | { ok: false; outcome: ReadFailure }> => {
+const readPlan = async (
+  input: RevokeInput,
+  signal?: AbortSignal,
+): Promise<{ ok: true; plan: RevokePlan; observedAt: number } | { ok: false; outcome: ReadFailure }> => {
   const client = clientOf(esimGo);
   const observedAt = Date.now();
-  const [esim, bundles] = await Promise.all([client.getEsim(input.iccid, { signal }), client.listBundles(input.iccid, { signal })]);
+  const [esim, bundles] = await Promise.all([
+    client.getEsim(input.iccid, { signal }),
+    client.listBundles(input.iccid, { signal }),
+  ]);
   if (!esim.ok) return esim;
   if (!bundles.ok) return bundles;
-  return { ok: true, observedAt, plan: planRevoke({ bundle: input.name, esim: esim.data, bundles: bundles.data, refundToBalance: input.refundToBalance === true, now: Date.now() }) };
+  return {
+    ok: true,
+    observedAt,
+    plan: planRevoke({
+      bundle: input.name,
+      esim: esim.data,
+      bundles: bundles.data,
+      refundToBalance: input.refundToBalance === true,
+      now: Date.now(),
+    }),
+  };
 };
 
 const revokeRequest = (input: RevokeInput, type: 'validate' | 'transaction') => ({
@@ -41,7 +57,10 @@ const revokeRequest = (input: RevokeInput, type: 'validate' | 'transaction') => 
  * An eSIM Go 403 on the reads after an earlier revoke whose answer was lost: if that revoke left the eSIM without
  * bundles while not installed, the returns process took it, so the revoke did take effect.
  */
-const returnedAfterEarlierRevoke = async (failure: ReadFailure, gate: WriteGate<RevokePlan>): Promise<OperationOutcome | undefined> => {
+const returnedAfterEarlierRevoke = async (
+  failure: ReadFailure,
+  gate: WriteGate<RevokePlan>,
+): Promise<OperationOutcome | undefined> => {
   if (failure.kind !== 'rejected' || failure.upstream.status !== 403) return undefined;
   const plan = gate.pendingAttempt()?.snapshot;
   if (plan?.esimReturnRisk !== true) return undefined;
@@ -50,7 +69,8 @@ const returnedAfterEarlierRevoke = async (failure: ReadFailure, gate: WriteGate<
     details: {
       plan,
       verified: false,
-      explanation: 'The answer to an earlier revoke was lost; eSIM Go no longer shows the eSIM, which is what its returns process does after that revoke.',
+      explanation:
+        'The answer to an earlier revoke was lost; eSIM Go no longer shows the eSIM, which is what its returns process does after that revoke.',
     },
   });
 };
@@ -75,17 +95,25 @@ export const revokeBundle = defineOperation<RevokeInput, RevokePlan>(revokeBundl
     const { plan } = read;
     // Reconcile before the guard: after a lost but applied revoke, the eSIM has one bundle fewer, and the guard
     // would misread that as a new risk.
-    const gated = await gate.beforeWrite({ request: revokeRequest(input, 'transaction'), snapshot: plan, observedAt: read.observedAt });
+    const gated = await gate.beforeWrite({
+      request: revokeRequest(input, 'transaction'),
+      snapshot: plan,
+      observedAt: read.observedAt,
+    });
     if (!gated.proceed) return gated.outcome;
     if (plan.esimReturnRisk && !input.allowEsimReturn) return { kind: 'refused', problem: returnRiskProblem(plan) };
-    const outcome = await clientOf(esimGo).revokeBundle(revokeRequest(input, 'transaction'), { signal: gate.signal, beforeSend: gated.beforeSend });
+    const outcome = await clientOf(esimGo).revokeBundle(revokeRequest(input, 'transaction'), {
+      signal: gate.signal,
+      beforeSend: gated.beforeSend,
+    });
     return { ...outcome, details: { plan } };
   },
   reconcile: async ({ previous, current }) => {
     const before = previous.snapshot;
     const now = current;
     // Both plans exist whenever the gate reconciles: execute hands it the plan it read before every write.
-    if (before === undefined || now === undefined) return { verdict: 'ambiguous', observed: { reason: 'no plan to compare' } };
+    if (before === undefined || now === undefined)
+      return { verdict: 'ambiguous', observed: { reason: 'no plan to compare' } };
     // Nothing was revocable then: eSIM Go would have refused, so sending again cannot revoke anything unexpected.
     if (before.target === null) return { verdict: 'absent' };
     // Judged on the whole eSIM: the earlier attempt may have been another key's, on another bundle.
@@ -94,15 +122,24 @@ export const revokeBundle = defineOperation<RevokeInput, RevokePlan>(revokeBundl
     if (stateNow.get(id({ bundle: before.bundle, id: before.target.id })) === 'revoked') {
       return { verdict: 'applied', upstream: null, details: { plan: before, observed: now.assignments } };
     }
-    const unchanged = before.esimAssignments.length === now.esimAssignments.length && before.esimAssignments.every((assignment) => stateNow.get(id(assignment)) === assignment.bundleState);
+    const unchanged =
+      before.esimAssignments.length === now.esimAssignments.length &&
+      before.esimAssignments.every((assignment) => stateNow.get(id(assignment)) === assignment.bundleState);
     if (unchanged) return { verdict: 'absent' };
-    return { verdict: 'ambiguous', observed: { expectedRevoked: before.target.id, atSend: before.esimAssignments, now: now.esimAssignments } };
+    return {
+      verdict: 'ambiguous',
+      observed: { expectedRevoked: before.target.id, atSend: before.esimAssignments, now: now.esimAssignments },
+    };
   },
   dryRun: async (input) => {
     // One round of parallel calls: the two reads and eSIM Go's own `type=validate`, which changes nothing.
-    const [read, validation] = await Promise.all([readPlan(input), clientOf(esimGo).revokeBundle(revokeRequest(input, 'validate'))]);
+    const [read, validation] = await Promise.all([
+      readPlan(input),
+      clientOf(esimGo).revokeBundle(revokeRequest(input, 'validate')),
+    ]);
     if (!read.ok) throw outcomeProblem(read.outcome);
-    if (validation.kind === 'throttled' || validation.kind === 'not_sent' || validation.kind === 'unknown') throw outcomeProblem(validation);
+    if (validation.kind === 'throttled' || validation.kind === 'not_sent' || validation.kind === 'unknown')
+      throw outcomeProblem(validation);
     const { plan } = read;
     return {
       preview: {

@@ -5,10 +5,27 @@
  * answer 503 "processing" with Retry-After; at most 10 requests per second per IP.
  */
 import type { ZodType } from '../../zod.js';
-import { type Answered, type AnswerRules, type CallOptions, type HttpResult, classifyStatus, classifyWrite, retryAfterSeconds, sendHttp, upstreamOf } from '../http.js';
+import {
+  type Answered,
+  type AnswerRules,
+  type CallOptions,
+  type HttpResult,
+  classifyStatus,
+  classifyWrite,
+  retryAfterSeconds,
+  sendHttp,
+  upstreamOf,
+} from '../http.js';
 import type { ProviderOutcome, UpstreamAnswer } from '../outcome.js';
 import type { RateLimiter } from '../rate-limit.js';
-import { type BundlesList, type EsimDetails, bundlesListSchema, esimDetailsSchema, esimGoErrorMessage, statusMessageSchema } from './schemas.js';
+import {
+  type BundlesList,
+  type EsimDetails,
+  bundlesListSchema,
+  esimDetailsSchema,
+  esimGoErrorMessage,
+  statusMessageSchema,
+} from './schemas.js';
 
 export interface EsimGoClientOptions {
   baseUrl: string;
@@ -56,7 +73,11 @@ export class EsimGoClient {
 
   /** `GET /esims/{iccid}/bundles?includeUsed=true`: every bundle and assignment, used ones included. */
   listBundles(iccid: string, options: CallOptions = {}): Promise<ReadResult<BundlesList>> {
-    return this.#read(`/esims/${encodeURIComponent(iccid)}/bundles?includeUsed=true&limit=${BUNDLE_PAGE_LIMIT}`, bundlesListSchema, options);
+    return this.#read(
+      `/esims/${encodeURIComponent(iccid)}/bundles?includeUsed=true&limit=${BUNDLE_PAGE_LIMIT}`,
+      bundlesListSchema,
+      options,
+    );
   }
 
   /** `DELETE /esims/{iccid}/bundles/{name}`: revokes the oldest unused assignment (or, with type=validate, says what it would do). */
@@ -64,7 +85,12 @@ export class EsimGoClient {
     const query = new URLSearchParams({ type: request.type });
     if (request.refundToBalance !== undefined) query.set('refundToBalance', String(request.refundToBalance));
     if (request.offerId !== undefined) query.set('offerId', request.offerId);
-    const result = await this.#send('DELETE', `/esims/${encodeURIComponent(request.iccid)}/bundles/${encodeURIComponent(request.name)}?${query}`, this.#options.timeoutMs, options);
+    const result = await this.#send(
+      'DELETE',
+      `/esims/${encodeURIComponent(request.iccid)}/bundles/${encodeURIComponent(request.name)}?${query}`,
+      this.#options.timeoutMs,
+      options,
+    );
     return classifyRevoke(result);
   }
 
@@ -86,7 +112,13 @@ export class EsimGoClient {
     const apiKey = await this.#options.apiKey();
     await this.#options.limiter.acquire();
     await options.beforeSend?.();
-    return sendHttp({ method, url: `${this.#options.baseUrl}${path}`, headers: { 'x-api-key': apiKey }, timeoutMs, signal: options.signal });
+    return sendHttp({
+      method,
+      url: `${this.#options.baseUrl}${path}`,
+      headers: { 'x-api-key': apiKey },
+      timeoutMs,
+      signal: options.signal,
+    });
   }
 
   async #read<T>(path: string, schema: ZodType<T>, options: CallOptions): Promise<ReadResult<T>> {
@@ -94,7 +126,13 @@ export class EsimGoClient {
     for (;;) {
       const result = await this.#send('GET', path, Math.max(deadline - this.#now(), 1), { signal: options.signal });
       if (result.kind !== 'answered') {
-        return { ok: false, outcome: { kind: 'not_sent', reason: `eSIM Go read ${path.split('?')[0]} failed (${result.reason}) before anything was revoked` } };
+        return {
+          ok: false,
+          outcome: {
+            kind: 'not_sent',
+            reason: `eSIM Go read ${path.split('?')[0]} failed (${result.reason}) before anything was revoked`,
+          },
+        };
       }
       const upstream = upstreamOf(result);
       if (result.status === 503) {
@@ -111,7 +149,13 @@ export class EsimGoClient {
       if (failure !== undefined && failure.kind !== 'unknown') return { ok: false, outcome: failure };
       const parsed = schema.safeParse(result.body);
       if (result.status !== 200 || !parsed.success) {
-        return { ok: false, outcome: { kind: 'not_sent', reason: `eSIM Go read answered HTTP ${result.status} with an unexpected body; nothing was revoked` } };
+        return {
+          ok: false,
+          outcome: {
+            kind: 'not_sent',
+            reason: `eSIM Go read answered HTTP ${result.status} with an unexpected body; nothing was revoked`,
+          },
+        };
       }
       return { ok: true, data: parsed.data, upstream };
     }
@@ -124,10 +168,15 @@ export class EsimGoClient {
  * wording is "Unauthorised - returned when the api token is invalid".
  */
 const INVALID_TOKEN = /unauthori[sz]ed|api[ _-]?(token|key)\b.*invalid|invalid.*api[ _-]?(token|key)/i;
-const isInvalidApiKey = (result: Answered): boolean => result.status === 403 && INVALID_TOKEN.test(esimGoErrorMessage(result.body));
+const isInvalidApiKey = (result: Answered): boolean =>
+  result.status === 403 && INVALID_TOKEN.test(esimGoErrorMessage(result.body));
 
 const rules: AnswerRules = { label: 'eSIM Go', errorMessage: esimGoErrorMessage, credentialsRefused: isInvalidApiKey };
 
 /** Maps the answer of a revoke call: success is a 200 with eSIM Go's `{status}` body. */
 const classifyRevoke = (result: HttpResult): ProviderOutcome =>
-  classifyWrite(result, rules, (answer) => (answer.status === 200 && answer.bodyIsJson && statusMessageSchema.safeParse(answer.body).success ? { kind: 'succeeded', upstream: upstreamOf(answer) } : undefined));
+  classifyWrite(result, rules, (answer) =>
+    answer.status === 200 && answer.bodyIsJson && statusMessageSchema.safeParse(answer.body).success
+      ? { kind: 'succeeded', upstream: upstreamOf(answer) }
+      : undefined,
+  );

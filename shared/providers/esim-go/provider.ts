@@ -27,6 +27,11 @@ export const esimGo = defineProvider({
   // (5 each: both queue mappings take at most 4, leaving one for HTTP). A revoke makes 3 requests (two reads, one write).
   limits: { containers: 10, queueConcurrency: 2, recordsPerBatch: 1, requestsPerSecond: 10 },
   createClient: ({ settings, timeoutMs, credentials }) =>
-    new EsimGoClient({ baseUrl: settings.BASE_URL, timeoutMs, apiKey: credentials, limiter: new RateLimiter(settings.REQUESTS_PER_SECOND) }),
+    new EsimGoClient({
+      baseUrl: settings.BASE_URL,
+      timeoutMs,
+      apiKey: credentials,
+      limiter: new RateLimiter(settings.REQUESTS_PER_SECOND),
+    }),
   sandbox: sandboxAt<typeof sandbox>(new URL('../../../sandbox/esim-go/index.ts', import.meta.url)),
 });

@@ -68,26 +68,45 @@ export const chooseTarget = (assignments: AssignmentView[]): AssignmentView | nu
   return started.at(-1) ?? null;
 };
 
-export const predictRefund = (target: AssignmentView | null, refundToBalance: boolean, now: number): RefundPrediction => {
-  if (target === null) return { eligible: false, destination: null, reasons: ['no assignment of this bundle can be revoked'] };
+export const predictRefund = (
+  target: AssignmentView | null,
+  refundToBalance: boolean,
+  now: number,
+): RefundPrediction => {
+  if (target === null)
+    return { eligible: false, destination: null, reasons: ['no assignment of this bundle can be revoked'] };
   const reasons: string[] = [];
   if (!UNUSED_STATES.has(target.bundleState)) reasons.push(`the assignment has started (state ${target.bundleState})`);
-  if (!target.unlimited && target.initialQuantity !== null && target.remainingQuantity !== target.initialQuantity) reasons.push('data has been used');
+  if (!target.unlimited && target.initialQuantity !== null && target.remainingQuantity !== target.initialQuantity)
+    reasons.push('data has been used');
   const ageDays = (now - time(target)) / 86_400_000;
-  if (target.assignmentDateTime === null || ageDays > REFUND_WINDOW_DAYS) reasons.push(`it was assigned more than ${REFUND_WINDOW_DAYS} days ago`);
+  if (target.assignmentDateTime === null || ageDays > REFUND_WINDOW_DAYS)
+    reasons.push(`it was assigned more than ${REFUND_WINDOW_DAYS} days ago`);
   const eligible = reasons.length === 0;
   return {
     eligible,
     destination: eligible ? (refundToBalance ? 'balance' : 'inventory') : null,
-    reasons: eligible ? ['refunds must also be enabled for your organisation by eSIM Go; the validate answer says whether they are'] : reasons,
+    reasons: eligible
+      ? ['refunds must also be enabled for your organisation by eSIM Go; the validate answer says whether they are']
+      : reasons,
   };
 };
 
-export const planRevoke = (input: { bundle: string; esim: EsimDetails; bundles: BundlesList; refundToBalance: boolean; now: number }): RevokePlan => {
-  const all = (input.bundles.bundles ?? []).flatMap((bundle) => (bundle.assignments ?? []).map((assignment) => ({ name: bundle.name, assignment: view(assignment) })));
+export const planRevoke = (input: {
+  bundle: string;
+  esim: EsimDetails;
+  bundles: BundlesList;
+  refundToBalance: boolean;
+  now: number;
+}): RevokePlan => {
+  const all = (input.bundles.bundles ?? []).flatMap((bundle) =>
+    (bundle.assignments ?? []).map((assignment) => ({ name: bundle.name, assignment: view(assignment) })),
+  );
   const ofBundle = all.filter((entry) => entry.name === input.bundle).map((entry) => entry.assignment);
   const target = chooseTarget(ofBundle);
-  const live = all.filter((entry) => UNUSED_STATES.has(entry.assignment.bundleState) || STARTED_STATES.has(entry.assignment.bundleState));
+  const live = all.filter(
+    (entry) => UNUSED_STATES.has(entry.assignment.bundleState) || STARTED_STATES.has(entry.assignment.bundleState),
+  );
   const bundlesLeftAfter = live.length - (target === null ? 0 : 1);
   const profileStatus = input.esim.profileStatus ?? null;
   const installed = profileStatus !== null && INSTALLED_PROFILE_STATUSES.has(profileStatus);
@@ -100,6 +119,10 @@ export const planRevoke = (input: { bundle: string; esim: EsimDetails; bundles: 
     bundlesLeftAfter,
     esimReturnRisk: target !== null && bundlesLeftAfter === 0 && !installed,
     assignments: ofBundle.map(({ id, bundleState, assignmentDateTime }) => ({ id, bundleState, assignmentDateTime })),
-    esimAssignments: all.map(({ name, assignment }) => ({ bundle: name ?? '', id: assignment.id, bundleState: assignment.bundleState })),
+    esimAssignments: all.map(({ name, assignment }) => ({
+      bundle: name ?? '',
+      id: assignment.id,
+      bundleState: assignment.bundleState,
+    })),
   };
 };

@@ -8,7 +8,15 @@
  * which the function timeout is sized for (`maxSequentialCalls`). The refresh endpoint is not
  * used: refresh tokens are single-use, so concurrent containers would invalidate each other's.
  */
-import { type AnswerRules, type CallOptions, type HttpResult, classifyWrite, retryAfterSeconds, sendHttp, upstreamOf } from '../http.js';
+import {
+  type AnswerRules,
+  type CallOptions,
+  type HttpResult,
+  classifyWrite,
+  retryAfterSeconds,
+  sendHttp,
+  upstreamOf,
+} from '../http.js';
 import type { ProviderOutcome } from '../outcome.js';
 import {
   EXECUTED_STATUSES,
@@ -45,14 +53,15 @@ type TokenResult = { ok: true; token: string; fresh: boolean } | { ok: false; ou
 
 const tokenExpiry = (token: string, issuedAt: number): number => {
   try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      exp?: unknown;
+    };
     if (typeof payload.exp === 'number') return payload.exp * 1000;
   } catch {
     // Opaque token: fall back to the documented lifetime.
   }
   return issuedAt + DEFAULT_TOKEN_LIFETIME_MS;
 };
-
 
 export class MonogotoClient {
   readonly #options: MonogotoClientOptions;
@@ -86,7 +95,13 @@ export class MonogotoClient {
       if (result.kind === 'answered' && result.status === 401) {
         this.#token = undefined;
         if (attempt === 1 && !token.fresh) continue;
-        return { kind: 'not_sent', reason: token.fresh ? 'Monogoto refused a fresh access token (401)' : 'Monogoto refused the access token twice (401)', credentialsRefused: true };
+        return {
+          kind: 'not_sent',
+          reason: token.fresh
+            ? 'Monogoto refused a fresh access token (401)'
+            : 'Monogoto refused the access token twice (401)',
+          credentialsRefused: true,
+        };
       }
       return classifyExecution(result);
     }
@@ -94,7 +109,8 @@ export class MonogotoClient {
 
   async #currentToken(options: CallOptions): Promise<TokenResult> {
     const cached = this.#token;
-    if (cached !== undefined && cached.expiresAt - TOKEN_EXPIRY_MARGIN_MS > this.#now()) return { ok: true, token: cached.value, fresh: false };
+    if (cached !== undefined && cached.expiresAt - TOKEN_EXPIRY_MARGIN_MS > this.#now())
+      return { ok: true, token: cached.value, fresh: false };
     // One login at a time per container: concurrent calls share it.
     this.#login ??= this.#logIn(options).finally(() => {
       this.#login = undefined;
@@ -113,14 +129,25 @@ export class MonogotoClient {
       signal: options.signal,
     });
     // Whatever happens to the login, the cancel itself has not been sent.
-    if (result.kind !== 'answered') return { ok: false, outcome: { kind: 'not_sent', reason: `Monogoto login: ${result.reason}` } };
+    if (result.kind !== 'answered')
+      return { ok: false, outcome: { kind: 'not_sent', reason: `Monogoto login: ${result.reason}` } };
     if (result.status === 429) {
-      return { ok: false, outcome: { kind: 'throttled', upstream: upstreamOf(result), retryAfterSeconds: retryAfterSeconds(result.headers, 60) } };
+      return {
+        ok: false,
+        outcome: {
+          kind: 'throttled',
+          upstream: upstreamOf(result),
+          retryAfterSeconds: retryAfterSeconds(result.headers, 60),
+        },
+      };
     }
     const token = tokenResponseSchema.safeParse(result.body);
     if (result.status !== 200 || !token.success) {
       const reason = `Monogoto login failed (HTTP ${result.status}): ${monogotoErrorMessage(result.body)}`;
-      return { ok: false, outcome: { kind: 'not_sent', reason, credentialsRefused: result.status === 401 || result.status === 403 } };
+      return {
+        ok: false,
+        outcome: { kind: 'not_sent', reason, credentialsRefused: result.status === 401 || result.status === 403 },
+      };
     }
     this.#token = { value: token.data.access_token, expiresAt: tokenExpiry(token.data.access_token, issuedAt) };
     return { ok: true, token: token.data.access_token, fresh: true };
@@ -136,5 +163,9 @@ export const classifyExecution = (result: HttpResult): ProviderOutcome =>
     if (!execution.success) return undefined;
     const status = execution.data.data.header.functionExecutionStatus.status;
     if (EXECUTED_STATUSES.has(status)) return { kind: 'succeeded', upstream: upstreamOf(answer) };
-    return { kind: 'rejected', upstream: upstreamOf(answer), message: `Monogoto reported functionExecutionStatus ${status}` };
+    return {
+      kind: 'rejected',
+      upstream: upstreamOf(answer),
+      message: `Monogoto reported functionExecutionStatus ${status}`,
+    };
   });

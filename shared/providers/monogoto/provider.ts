@@ -19,11 +19,14 @@ export const monogoto = defineProvider({
     template: { username: 'set-me' },
     generatedKey: 'password',
     fromSettings: (settings) =>
-      typeof settings.USERNAME === 'string' && typeof settings.PASSWORD === 'string' ? { username: settings.USERNAME, password: settings.PASSWORD } : undefined,
+      typeof settings.USERNAME === 'string' && typeof settings.PASSWORD === 'string'
+        ? { username: settings.USERNAME, password: settings.PASSWORD }
+        : undefined,
     plainSettings: ['USERNAME', 'PASSWORD'],
   },
   // The portal API allows 60 requests/min on the Standard plan, 300 on Business; a 429 is answered 503 with Retry-After.
   limits: { containers: 5, queueConcurrency: 2, recordsPerBatch: 5 },
-  createClient: ({ settings, timeoutMs, credentials }) => new MonogotoClient({ baseUrl: settings.BASE_URL, timeoutMs, credentials }),
+  createClient: ({ settings, timeoutMs, credentials }) =>
+    new MonogotoClient({ baseUrl: settings.BASE_URL, timeoutMs, credentials }),
   sandbox: sandboxAt<typeof sandbox>(new URL('../../../sandbox/monogoto/index.ts', import.meta.url)),
 });

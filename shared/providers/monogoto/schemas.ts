@@ -17,7 +17,11 @@ export const executionResponseSchema = z.object({
 /** Error body of the /api/v1/eSIM endpoints. */
 export const esimErrorSchema = z.object({ error: z.string() });
 /** Error body of the /v1 portal API (auth endpoints). */
-export const portalErrorSchema = z.object({ status_code: z.number(), message: z.string(), request_id: z.string().optional() });
+export const portalErrorSchema = z.object({
+  status_code: z.number(),
+  message: z.string(),
+  request_id: z.string().optional(),
+});
 
 export const tokenResponseSchema = z.object({
   token_type: z.string(),

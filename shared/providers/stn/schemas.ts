@@ -34,7 +34,15 @@ export const responseStatusSchema = z.looseObject({
   responseStatus: z.looseObject({
     errorCode: z.string().optional(),
     message: z.string().optional(),
-    errors: z.array(z.looseObject({ errorCode: z.string().optional(), fieldName: z.string().optional(), message: z.string().optional() })).optional(),
+    errors: z
+      .array(
+        z.looseObject({
+          errorCode: z.string().optional(),
+          fieldName: z.string().optional(),
+          message: z.string().optional(),
+        }),
+      )
+      .optional(),
   }),
 });
 
@@ -42,7 +50,8 @@ export const responseStatusSchema = z.looseObject({
 export const PENDING_STATUSES: ReadonlySet<string> = new Set(['INIT', 'BUSY']);
 
 /** The one spelling the gateway passes on. */
-export const providerEnvironment = (activation: Activation): string | undefined => activation.providerEnvironment ?? activation.providerEnvrionment;
+export const providerEnvironment = (activation: Activation): string | undefined =>
+  activation.providerEnvironment ?? activation.providerEnvrionment;
 
 export const stnErrorMessage = (body: unknown): string => {
   const parsed = responseStatusSchema.safeParse(body);
