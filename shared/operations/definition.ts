@@ -92,11 +92,7 @@ export interface WriteGate<Snapshot = unknown> {
    * that earlier write (so a refusal now is explained by it, not by that write); `earlierCheckedAnother`: that earlier
    * write was also the check of another key's attempt (so a refusal now cannot say which of the two took effect).
    */
-  beforeWrite(attempt: {
-    request: unknown;
-    snapshot?: Snapshot;
-    observedAt: number;
-  }): Promise<
+  beforeWrite(attempt: { request: unknown; snapshot?: Snapshot; observedAt: number }): Promise<
     | {
         proceed: true;
         resend: boolean;

@@ -687,14 +687,12 @@ export const runContention = async (
 
   const driveQueue = async (plan: KeyPlan) => {
     const outcome = await new Promise<'done' | 'dead' | 'expired'>((resolve) => {
-      queues
-        .get(plan.definition.name)
-        ?.push({
-          plan,
-          body: JSON.stringify({ idempotencyKey: plan.key, input: plan.input }),
-          visibleAt: Date.now(),
-          resolve,
-        });
+      queues.get(plan.definition.name)?.push({
+        plan,
+        body: JSON.stringify({ idempotencyKey: plan.key, input: plan.input }),
+        visibleAt: Date.now(),
+        resolve,
+      });
     });
     if (outcome === 'expired') return void report.unfinished.push(plan.key);
     if (outcome === 'dead') {

@@ -4,11 +4,9 @@ import { defineContract } from '../definition.js';
 import { booleanQueryField, dryRunField, iccidField, required } from '../fields.js';
 
 /** eSIM Go's bundle names: case-sensitive, e.g. esim_1GB_7D_GB_V2. */
-export const bundleNameField = z
-  .string({ error: required('a string') })
-  .regex(/^[A-Za-z0-9_.-]{1,128}$/, {
-    error: 'must be 1-128 characters of A-Z, a-z, 0-9, _, . and - (case-sensitive, e.g. esim_1GB_7D_GB_V2)',
-  });
+export const bundleNameField = z.string({ error: required('a string') }).regex(/^[A-Za-z0-9_.-]{1,128}$/, {
+  error: 'must be 1-128 characters of A-Z, a-z, 0-9, _, . and - (case-sensitive, e.g. esim_1GB_7D_GB_V2)',
+});
 
 /** The query options eSIM Go's revoke calls take, and the gateway's returns-process guard. */
 export const revokeQuery = z.strictObject({
