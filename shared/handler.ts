@@ -5,7 +5,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { assertProviderConfigured } from './providers/provider.js';
-import { createHttpAnswer } from './http/handler.js';
+import { createHttpAnswer } from './http/http-answer.js';
 import { createIdempotentRunner } from './idempotency.js';
 import { withObservability } from './lambda.js';
 import type { OperationDefinition } from './operations/definition.js';

@@ -16,7 +16,7 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
-import { keyMarkerPut } from './attempts.js';
+import { keyMarkerPut } from './key-markers.js';
 import { config } from './config.js';
 import { outcomePending } from './errors.js';
 import { idempotencyClient, withJoinedWrites } from './idempotency-client.js';

@@ -19,7 +19,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { config } from './config.js';
 import { documentClient } from './dynamodb.js';
-import { storeUnavailable, keyExpiration, nowSeconds } from './attempts.js';
+import { storeUnavailable, keyExpiration, nowSeconds } from './key-markers.js';
 import { IDEMPOTENCY_TABLE } from './tables.js';
 
 /** What an execution recorded right before sending its write. */

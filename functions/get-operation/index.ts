@@ -6,7 +6,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from '../../shared/zod.js';
 import { readOperation } from '../../shared/audit.js';
 import { ProblemError, invalidInput } from '../../shared/errors.js';
-import { logProblem } from '../../shared/http/handler.js';
+import { logProblem } from '../../shared/http/http-answer.js';
 import { callerIdentity } from '../../shared/http/request.js';
 import { countAnswer, jsonResponse, problemResponse } from '../../shared/http/response.js';
 import { withObservability } from '../../shared/lambda.js';

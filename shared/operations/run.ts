@@ -9,7 +9,7 @@
  * Successes and definitive refusals are returned (the idempotency layer saves and replays them); every other ending
  * is thrown (the key is released and a retry may run).
  */
-import { verdictUpdate } from '../attempts.js';
+import { verdictUpdate } from '../key-markers.js';
 import { ProblemError } from '../errors.js';
 import { LeaseLostError, releaseUpdate } from '../target-lease.js';
 import { type StoredResponse, answerFor, statusOf } from './pipeline/answer.js';

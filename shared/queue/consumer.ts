@@ -106,7 +106,7 @@ export const createQueueConsumer = <Input extends Record<string, unknown>>(
   const processor = new BatchProcessor(EventType.SQS);
   const limit = limiter(config().BATCH_CONCURRENCY);
 
-  const handleRecord = async (record: SQSRecord, context: Context, recorder: Recorder): Promise<void> => {
+  const processRecord = async (record: SQSRecord, context: Context, recorder: Recorder): Promise<void> => {
     try {
       const { message, caller, source, defaultKey } = readMessage(record, definition.name);
       const parsed = messageSchema.safeParse(message);
@@ -162,7 +162,7 @@ export const createQueueConsumer = <Input extends Record<string, unknown>>(
     const recorder = createRecorder();
     const response = await processPartialResponse(
       event,
-      (record: SQSRecord) => limit(() => handleRecord(record, context, recorder)),
+      (record: SQSRecord) => limit(() => processRecord(record, context, recorder)),
       processor,
       { context, processInParallel: true, throwOnFullBatchFailure: false },
     );

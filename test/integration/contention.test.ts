@@ -539,7 +539,7 @@ describe('9. an expired key is a new key, whether or not the TTL sweeper has run
       await client.send(new DeleteCommand({ TableName: process.env.IDEMPOTENCY_TABLE_NAME, Key: { id } }));
   };
   const itemsOf = async (iccid: string, headers: { 'Idempotency-Key': string }) => {
-    const { markerId } = await import('../../shared/attempts.js');
+    const { markerId } = await import('../../shared/key-markers.js');
     const { Items = [] } = await (
       await documentClient()
     ).send(new ScanCommand({ TableName: process.env.IDEMPOTENCY_TABLE_NAME }));
@@ -576,7 +576,7 @@ describe('9. an expired key is a new key, whether or not the TTL sweeper has run
     const gone = { 'Idempotency-Key': key() };
     monogoto.server.injectFault({ kind: 'hang', path: '/api/v1/eSIM/cancel', matching: iccid });
     expect((await cancel(gone)).status).toBe(504);
-    const { markerId } = await import('../../shared/attempts.js');
+    const { markerId } = await import('../../shared/key-markers.js');
     await remove([markerId('cancel-esim', { caller: LOCAL_CALLER_ARN, key: gone['Idempotency-Key'] })]);
     await sleep(RECONCILE_AFTER_MS + 50);
     const next = await cancel({ 'Idempotency-Key': key() });

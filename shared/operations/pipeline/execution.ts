@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
-import { type KeyMarker, type RecordedVerdict, markerId, newKeyMarker, payloadHash } from '../../attempts.js';
+import { type KeyMarker, type RecordedVerdict, markerId, newKeyMarker, payloadHash } from '../../key-markers.js';
 import { type KnownEffect, type Lease, newLease, targetId } from '../../target-lease.js';
 import type { OperationDefinition } from '../definition.js';
 import type { Recorder } from './recorder.js';

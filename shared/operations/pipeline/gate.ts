@@ -10,7 +10,7 @@ import {
   TransactionCanceledException,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type RecordedVerdict, storeUnavailable, verdictUpdate } from '../../attempts.js';
+import { type RecordedVerdict, storeUnavailable, verdictUpdate } from '../../key-markers.js';
 import { config } from '../../config.js';
 import { dynamoDBClient } from '../../dynamodb.js';
 import { ProblemError, needsReconciliation } from '../../errors.js';

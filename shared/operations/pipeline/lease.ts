@@ -5,7 +5,7 @@
  * with an answer when another key's reconciliation already settled this key's earlier attempt.
  */
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type KeyMarker, claimKey, readKeyMarker } from '../../attempts.js';
+import { type KeyMarker, claimKey, readKeyMarker } from '../../key-markers.js';
 import { ProblemError, needsReconciliation } from '../../errors.js';
 import {
   type Busy,
