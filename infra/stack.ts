@@ -161,7 +161,7 @@ export class GatewayStack extends Stack {
           sourceMaps: props.sourceMaps,
         });
         readers.push(reader);
-        this.operationsTable.grantReadData(reader);
+        if (route.grants?.includes('read-operations') === true) this.operationsTable.grantReadData(reader);
         this.api.root.resourceForPath(route.path).addMethod(route.method, new LambdaIntegration(reader), {
           operationName: route.name,
           requestValidator: this.validator,

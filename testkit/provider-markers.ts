@@ -1,11 +1,11 @@
-/** Strings only one provider's client contains: how the synth test and the bench tell which clients a bundle carries. */
-export const PROVIDER_MARKERS = {
-  'cancel-esim': '/v1/auth/token',
-  'revoke-bundle': 'includeUsed',
-  'cancel-activation': 'CancelNewSubscription',
-} as const;
+/** The providers whose client a bundle carries, told by each descriptor's `clientMarker`. */
+import { providers } from '../shared/providers/registry.js';
 
-/** The functions whose provider client a bundle carries (by its markers). */
+export const PROVIDER_MARKERS: Readonly<Record<string, string>> = Object.fromEntries(
+  providers.map((provider) => [provider.name, provider.clientMarker]),
+);
+
+/** The providers whose client a bundle carries (by their markers). */
 export const providerClientsIn = (bundle: string): string[] =>
   Object.entries(PROVIDER_MARKERS)
     .filter(([, marker]) => bundle.includes(marker))

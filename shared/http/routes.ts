@@ -14,6 +14,8 @@ export interface RouteDefinition {
   operation?: OperationContract;
   /** For routes that are not operations: their required path parameters (an operation's come from its schemas). */
   pathParameters?: readonly string[];
+  /** For routes that are not operations: what they may do with the gateway's tables (an operation's come from its service). */
+  grants?: ReadonlyArray<'read-operations'>;
 }
 
 export const getOperationRoute: RouteDefinition = {
@@ -21,6 +23,7 @@ export const getOperationRoute: RouteDefinition = {
   method: 'GET',
   path: '/v1/operations/{operationId}',
   pathParameters: ['operationId'],
+  grants: ['read-operations'],
   summary: "Read an operation's audit record (its owner only)",
 };
 

@@ -70,6 +70,8 @@ export interface ProviderDescriptor<
   settings: Settings;
   secret: SecretShape<Credentials>;
   limits: ProviderLimits;
+  /** A string only this provider's client code contains: how the synth test and the bench tell which client a bundle carries. */
+  clientMarker: string;
   /** Builds the client from the parsed settings; called once per process. */
   // Method syntax on purpose: a descriptor is then assignable to the registry's common view (AnyProvider).
   createClient(context: {

@@ -33,6 +33,7 @@ const acme = defineProvider({
     plainSettings: ['API_KEY'],
   },
   limits: { containers: 3, queueConcurrency: 2, recordsPerBatch: 1 },
+  clientMarker: 'acme-mobile-client',
   createClient: () => ({}),
   sandbox: async () => ({
     startSandbox: async () => ({

@@ -256,6 +256,22 @@ describe('GatewayStack', () => {
       ]),
     );
   });
+
+  it('gives the routes that are not operations only the grants they declare (the reference reads no table)', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const roleOf = (name: string) => {
+      const summary = routes.find((route) => route.name === name)?.summary;
+      const fn = Object.values(functions).find((candidate) => candidate.Properties.Description === summary);
+      return (fn?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    };
+    const actionsOf = (role: string) =>
+      Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((policy) => (policy.Properties.Roles as Array<{ Ref: string }>).some((ref) => ref.Ref === role))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>)
+        .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]));
+    expect(actionsOf(roleOf('get-operation'))).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    expect(actionsOf(roleOf('openapi')).filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
+  });
 });
 
 describe('the time budget', () => {

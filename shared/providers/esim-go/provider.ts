@@ -26,6 +26,7 @@ export const esimGo = defineProvider({
   // 10 requests/s per IP for the whole fleet: 10 containers × 1 request/s, split between eSIM Go's two functions
   // (5 each: both queue mappings take at most 4, leaving one for HTTP). A revoke makes 3 requests (two reads, one write).
   limits: { containers: 10, queueConcurrency: 2, recordsPerBatch: 1, requestsPerSecond: 10 },
+  clientMarker: 'includeUsed',
   createClient: ({ settings, timeoutMs, credentials }) =>
     new EsimGoClient({
       baseUrl: settings.BASE_URL,

@@ -26,6 +26,7 @@ export const monogoto = defineProvider({
   },
   // The portal API allows 60 requests/min on the Standard plan, 300 on Business; a 429 is answered 503 with Retry-After.
   limits: { containers: 5, queueConcurrency: 2, recordsPerBatch: 5 },
+  clientMarker: '/v1/auth/token',
   createClient: ({ settings, timeoutMs, credentials }) =>
     new MonogotoClient({ baseUrl: settings.BASE_URL, timeoutMs, credentials }),
   sandbox: sandboxAt<typeof sandbox>(new URL('../../../sandbox/monogoto/index.ts', import.meta.url)),

@@ -23,6 +23,7 @@ export const stn = defineProvider({
   },
   // sTN publishes no rate: 5 containers, and a 429 is answered 503 with Retry-After (and retried on queues).
   limits: { containers: 5, queueConcurrency: 2, recordsPerBatch: 5 },
+  clientMarker: 'CancelNewSubscription',
   createClient: ({ settings, timeoutMs, credentials }) =>
     new StnClient({ baseUrl: settings.BASE_URL, timeoutMs, apiKey: credentials }),
   sandbox: sandboxAt<typeof sandbox>(new URL('../../../sandbox/stn/index.ts', import.meta.url)),
