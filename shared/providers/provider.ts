@@ -41,6 +41,15 @@ export interface SecretShape<Credentials> {
   plainSettings: readonly string[];
 }
 
+/** The secret of a provider authenticated by one API key: `{"apiKey"}` in AWS, `<PREFIX>_API_KEY` locally. */
+export const apiKeySecret: SecretShape<string> = {
+  schema: z.object({ apiKey: z.string().min(1) }).transform(({ apiKey }) => apiKey),
+  template: {},
+  generatedKey: 'apiKey',
+  fromSettings: (settings) => (typeof settings.API_KEY === 'string' ? settings.API_KEY : undefined),
+  plainSettings: ['API_KEY'],
+};
+
 /** A provider sandbox started by `npm start` and the tests: a simulator over real HTTP with ready-made records. */
 export interface RunningSandbox<Simulator = unknown> {
   simulator: Simulator;

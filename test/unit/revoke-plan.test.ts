@@ -71,6 +71,36 @@ describe('planRevoke', () => {
     })),
   });
 
+  it('plans the named assignment when asked (revoke specific assignment), and nothing when it is no longer live', () => {
+    const list = bundles({ b1: [a('243', 'queued', 3), a('245', 'queued', 1), a('246', 'revoked', 2)] });
+    const esim = { profileStatus: 'Released' };
+    const named = planRevoke({
+      bundle: 'b1',
+      assignmentId: '245',
+      esim,
+      bundles: list,
+      refundToBalance: false,
+      now: NOW,
+    });
+    expect(named.target?.id).toBe('245');
+    expect(named.refund.eligible).toBe(true);
+    expect(named.bundlesLeftAfter).toBe(1);
+    expect(planRevoke({ bundle: 'b1', esim, bundles: list, refundToBalance: false, now: NOW }).target?.id).toBe('243');
+    const gone = planRevoke({
+      bundle: 'b1',
+      assignmentId: '246',
+      esim,
+      bundles: list,
+      refundToBalance: false,
+      now: NOW,
+    });
+    expect(gone.target).toBeNull();
+    expect(gone.esimReturnRisk).toBe(false);
+    expect(
+      planRevoke({ bundle: 'b1', assignmentId: '999', esim, bundles: list, refundToBalance: false, now: NOW }).target,
+    ).toBeNull();
+  });
+
   it('flags the returns-process risk when the last bundle of an uninstalled eSIM would go', () => {
     const plan = planRevoke({
       bundle: 'b1',

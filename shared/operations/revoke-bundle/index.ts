@@ -1,154 +1,17 @@
 /**
- * eSIM Go: revoke an applied bundle (DELETE /esims/{iccid}/bundles/{name}). The most dangerous of the three
- * calls: each call revokes one more assignment, so the gateway reads first (eSIM and bundles, in parallel),
- * predicts exactly which assignment goes and whether the eSIM would be handed back, refuses when it would be
- * unless asked, and only then writes.
+ * eSIM Go: revoke an applied bundle (DELETE /esims/{iccid}/bundles/{name}). The most dangerous of the calls: each call
+ * revokes one more assignment, so the gateway reads first, predicts exactly which assignment goes and whether the eSIM
+ * would be handed back, refuses when it would be unless asked, and only then writes (shared/operations/esim-go-revoke.ts).
  */
 import type * as z from '../../zod.js';
-import { ProblemError } from '../../errors.js';
-import type { ReadFailure } from '../../providers/esim-go/client.js';
-import { esimGo } from '../../providers/esim-go/provider.js';
-import { type RevokePlan, planRevoke } from '../../providers/esim-go/revoke-plan.js';
-import { clientOf } from '../../providers/provider.js';
-import { type OperationOutcome, type WriteGate, defineOperation } from '../definition.js';
-import { outcomeProblem } from '../pipeline/answer.js';
+import type { RevokePlan } from '../../providers/esim-go/revoke-plan.js';
+import { defineOperation } from '../definition.js';
+import { esimGoRevoke, revokeRequest } from '../esim-go-revoke.js';
 import { revokeBundleContract } from './contract.js';
 
-type RevokeInput = z.infer<typeof revokeBundleContract.input>;
+type Input = z.infer<typeof revokeBundleContract.input>;
 
-/**
- * Reads the eSIM and its bundles in parallel and predicts the revoke; a failed read ends the operation. `observedAt` is
- * when the reads started: a read answered late may show the state from before a write that landed meanwhile.
- */
-const readPlan = async (
-  input: RevokeInput,
-  signal?: AbortSignal,
-): Promise<{ ok: true; plan: RevokePlan; observedAt: number } | { ok: false; outcome: ReadFailure }> => {
-  const client = clientOf(esimGo);
-  const observedAt = Date.now();
-  const [esim, bundles] = await Promise.all([
-    client.getEsim(input.iccid, { signal }),
-    client.listBundles(input.iccid, { signal }),
-  ]);
-  if (!esim.ok) return esim;
-  if (!bundles.ok) return bundles;
-  return {
-    ok: true,
-    observedAt,
-    plan: planRevoke({
-      bundle: input.name,
-      esim: esim.data,
-      bundles: bundles.data,
-      refundToBalance: input.refundToBalance === true,
-      now: Date.now(),
-    }),
-  };
-};
-
-const revokeRequest = (input: RevokeInput, type: 'validate' | 'transaction') => ({
-  iccid: input.iccid,
-  name: input.name,
-  type,
-  refundToBalance: input.refundToBalance,
-  offerId: input.offerId,
-});
-
-/**
- * An eSIM Go 403 on the reads after an earlier revoke whose answer was lost: if that revoke left the eSIM without
- * bundles while not installed, the returns process took it, so the revoke did take effect.
- */
-const returnedAfterEarlierRevoke = async (
-  failure: ReadFailure,
-  gate: WriteGate<RevokePlan>,
-): Promise<OperationOutcome | undefined> => {
-  if (failure.kind !== 'rejected' || failure.upstream.status !== 403) return undefined;
-  const plan = gate.pendingAttempt()?.snapshot;
-  if (plan?.esimReturnRisk !== true) return undefined;
-  return gate.settlePendingAsApplied({
-    upstream: failure.upstream,
-    details: {
-      plan,
-      verified: false,
-      explanation:
-        'The answer to an earlier revoke was lost; eSIM Go no longer shows the eSIM, which is what its returns process does after that revoke.',
-    },
-  });
-};
-
-const returnRiskProblem = (plan: RevokePlan) =>
-  new ProblemError(
-    'esim-return-risk',
-    `Revoking ${plan.bundle} would leave the eSIM with no bundle while it is not installed (profileStatus ${plan.profileStatus ?? 'unknown'}), ` +
-      'so eSIM Go may start its returns process and remove the eSIM from your account. Nothing was revoked. ' +
-      'Install the eSIM or add a bundle first, or repeat the request with allowEsimReturn=true (and a new Idempotency-Key) to accept that.',
-    { extensions: { plan } },
-  );
-
-export const revokeBundle = defineOperation<RevokeInput, RevokePlan>(revokeBundleContract, {
-  descriptor: esimGo,
-  isDryRun: (input) => input.dryRun || input.type === 'validate',
-  // Per eSIM, not per bundle: the guard and "oldest unused" depend on every bundle of the eSIM.
-  lease: ({ iccid }) => `iccid:${iccid}`,
-  execute: async (input, gate) => {
-    const read = await readPlan(input, gate.signal);
-    if (!read.ok) return (await returnedAfterEarlierRevoke(read.outcome, gate)) ?? read.outcome;
-    const { plan } = read;
-    // Reconcile before the guard: after a lost but applied revoke, the eSIM has one bundle fewer, and the guard
-    // would misread that as a new risk.
-    const gated = await gate.beforeWrite({
-      request: revokeRequest(input, 'transaction'),
-      snapshot: plan,
-      observedAt: read.observedAt,
-    });
-    if (!gated.proceed) return gated.outcome;
-    if (plan.esimReturnRisk && !input.allowEsimReturn) return { kind: 'refused', problem: returnRiskProblem(plan) };
-    const outcome = await clientOf(esimGo).revokeBundle(revokeRequest(input, 'transaction'), {
-      signal: gate.signal,
-      beforeSend: gated.beforeSend,
-    });
-    return { ...outcome, details: { plan } };
-  },
-  reconcile: async ({ previous, current }) => {
-    const before = previous.snapshot;
-    const now = current;
-    // Both plans exist whenever the gate reconciles: execute hands it the plan it read before every write.
-    if (before === undefined || now === undefined)
-      return { verdict: 'ambiguous', observed: { reason: 'no plan to compare' } };
-    // Nothing was revocable then: eSIM Go would have refused, so sending again cannot revoke anything unexpected.
-    if (before.target === null) return { verdict: 'absent' };
-    // Judged on the whole eSIM: the earlier attempt may have been another key's, on another bundle.
-    const id = (assignment: { bundle: string; id: string }) => `${assignment.bundle}/${assignment.id}`;
-    const stateNow = new Map(now.esimAssignments.map((assignment) => [id(assignment), assignment.bundleState]));
-    if (stateNow.get(id({ bundle: before.bundle, id: before.target.id })) === 'revoked') {
-      return { verdict: 'applied', upstream: null, details: { plan: before, observed: now.assignments } };
-    }
-    const unchanged =
-      before.esimAssignments.length === now.esimAssignments.length &&
-      before.esimAssignments.every((assignment) => stateNow.get(id(assignment)) === assignment.bundleState);
-    if (unchanged) return { verdict: 'absent' };
-    return {
-      verdict: 'ambiguous',
-      observed: { expectedRevoked: before.target.id, atSend: before.esimAssignments, now: now.esimAssignments },
-    };
-  },
-  dryRun: async (input) => {
-    // One round of parallel calls: the two reads and eSIM Go's own `type=validate`, which changes nothing.
-    const [read, validation] = await Promise.all([
-      readPlan(input),
-      clientOf(esimGo).revokeBundle(revokeRequest(input, 'validate')),
-    ]);
-    if (!read.ok) throw outcomeProblem(read.outcome);
-    if (validation.kind === 'throttled' || validation.kind === 'not_sent' || validation.kind === 'unknown')
-      throw outcomeProblem(validation);
-    const { plan } = read;
-    return {
-      preview: {
-        ...plan,
-        wouldBeRefusedByGuard: plan.esimReturnRisk && !input.allowEsimReturn,
-        offerIdMatchesTarget: input.offerId === undefined ? null : input.offerId === plan.target?.id,
-        upstreamAccepts: validation.kind === 'succeeded',
-      },
-      upstream: validation.upstream,
-    };
-  },
-});
+export const revokeBundle = defineOperation<Input, RevokePlan>(
+  revokeBundleContract,
+  esimGoRevoke((client, input, type, options) => client.revokeBundle(revokeRequest(input, type), options)),
+);

@@ -1,7 +1,7 @@
 /** eSIM Go v2.4: its settings, secret, limits, client and sandbox, in one descriptor. */
 import type * as sandbox from '../../../sandbox/esim-go/index.js';
 import * as z from '../../zod.js';
-import { defineProvider, sandboxAt } from '../provider.js';
+import { apiKeySecret, defineProvider, sandboxAt } from '../provider.js';
 import { RateLimiter } from '../rate-limit.js';
 import { EsimGoClient } from './client.js';
 
@@ -16,13 +16,7 @@ export const esimGo = defineProvider({
     /** This container's share of eSIM Go's 10 requests per second per IP (the stack sets each function's share). */
     REQUESTS_PER_SECOND: z.coerce.number().int().positive().default(10),
   },
-  secret: {
-    schema: z.object({ apiKey: z.string().min(1) }).transform(({ apiKey }) => apiKey),
-    template: {},
-    generatedKey: 'apiKey',
-    fromSettings: (settings) => settings.API_KEY as string | undefined,
-    plainSettings: ['API_KEY'],
-  },
+  secret: apiKeySecret,
   // 10 requests/s per IP for the whole fleet: 10 containers × 1 request/s, split between eSIM Go's two functions
   // (5 each: both queue mappings take at most 4, leaving one for HTTP). A revoke makes 3 requests (two reads, one write).
   limits: { containers: 10, queueConcurrency: 2, recordsPerBatch: 1, requestsPerSecond: 10 },

@@ -92,8 +92,13 @@ export const predictRefund = (
   };
 };
 
+/**
+ * The plan of a revoke: by name (eSIM Go picks the assignment, `chooseTarget` predicts it), or of the assignment
+ * `assignmentId` names (revocable while unused or started; null otherwise, and eSIM Go refuses).
+ */
 export const planRevoke = (input: {
   bundle: string;
+  assignmentId?: string;
   esim: EsimDetails;
   bundles: BundlesList;
   refundToBalance: boolean;
@@ -103,7 +108,14 @@ export const planRevoke = (input: {
     (bundle.assignments ?? []).map((assignment) => ({ name: bundle.name, assignment: view(assignment) })),
   );
   const ofBundle = all.filter((entry) => entry.name === input.bundle).map((entry) => entry.assignment);
-  const target = chooseTarget(ofBundle);
+  const target =
+    input.assignmentId === undefined
+      ? chooseTarget(ofBundle)
+      : (ofBundle.find(
+          (assignment) =>
+            assignment.id === input.assignmentId &&
+            (UNUSED_STATES.has(assignment.bundleState) || STARTED_STATES.has(assignment.bundleState)),
+        ) ?? null);
   const live = all.filter(
     (entry) => UNUSED_STATES.has(entry.assignment.bundleState) || STARTED_STATES.has(entry.assignment.bundleState),
   );

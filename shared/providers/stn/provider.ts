@@ -1,7 +1,7 @@
 /** sTN Partner API: its settings, secret, limits, client and sandbox, in one descriptor. */
 import type * as sandbox from '../../../sandbox/stn/index.js';
 import * as z from '../../zod.js';
-import { defineProvider, sandboxAt } from '../provider.js';
+import { apiKeySecret, defineProvider, sandboxAt } from '../provider.js';
 import { StnClient } from './client.js';
 
 export const stn = defineProvider({
@@ -14,13 +14,7 @@ export const stn = defineProvider({
     SECRET_ARN: z.string().optional(),
     API_KEY: z.string().optional(),
   },
-  secret: {
-    schema: z.object({ apiKey: z.string().min(1) }).transform(({ apiKey }) => apiKey),
-    template: {},
-    generatedKey: 'apiKey',
-    fromSettings: (settings) => settings.API_KEY as string | undefined,
-    plainSettings: ['API_KEY'],
-  },
+  secret: apiKeySecret,
   // sTN publishes no rate: 5 containers, and a 429 is answered 503 with Retry-After (and retried on queues).
   limits: { containers: 5, queueConcurrency: 2, recordsPerBatch: 5 },
   clientMarker: 'CancelNewSubscription',
