@@ -42,7 +42,7 @@ const readPlan = async (
   input: RevokeInput,
   signal?: AbortSignal,
 ): Promise<{ ok: true; plan: RevokePlan; observedAt: number } | { ok: false; outcome: ReadFailure }> => {
-  const client = clientOf(esimGo);
+  const client = await clientOf(esimGo);
   const observedAt = Date.now();
   const [esim, bundles] = await Promise.all([
     client.getEsim(input.iccid, { signal }),
@@ -124,7 +124,7 @@ export const esimGoRevoke = <Input extends RevokeInput>(send: Send<Input>): Oper
     });
     if (!gated.proceed) return gated.outcome;
     if (plan.esimReturnRisk && !input.allowEsimReturn) return { kind: 'refused', problem: returnRiskProblem(plan) };
-    const outcome = await send(clientOf(esimGo), input, 'transaction', {
+    const outcome = await send(await clientOf(esimGo), input, 'transaction', {
       signal: gate.signal,
       beforeSend: gated.beforeSend,
     });
@@ -155,7 +155,10 @@ export const esimGoRevoke = <Input extends RevokeInput>(send: Send<Input>): Oper
   },
   dryRun: async (input) => {
     // One round of parallel calls: the two reads and eSIM Go's own `type=validate`, which changes nothing.
-    const [read, validation] = await Promise.all([readPlan(input), send(clientOf(esimGo), input, 'validate')]);
+    const [read, validation] = await Promise.all([
+      readPlan(input),
+      clientOf(esimGo).then((client) => send(client, input, 'validate')),
+    ]);
     if (!read.ok) throw outcomeProblem(read.outcome);
     if (validation.kind === 'throttled' || validation.kind === 'not_sent' || validation.kind === 'unknown')
       throw outcomeProblem(validation);

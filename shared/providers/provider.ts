@@ -81,13 +81,16 @@ export interface ProviderDescriptor<
   limits: ProviderLimits;
   /** A string only this provider's client code contains: how the synth test and the bench tell which client a bundle carries. */
   clientMarker: string;
-  /** Builds the client from the parsed settings; called once per process. */
+  /**
+   * Builds the client from the parsed settings; called once per process. Asynchronous so a descriptor can import its
+   * client lazily: tooling that reads descriptors (CDK, the configuration schema) then loads no client code.
+   */
   // Method syntax on purpose: a descriptor is then assignable to the registry's common view (AnyProvider).
   createClient(context: {
     settings: z.infer<z.ZodObject<Settings>>;
     timeoutMs: number;
     credentials: () => Promise<Credentials>;
-  }): Client;
+  }): Promise<Client>;
   /** Loads the sandbox module (tooling only: never called in Lambda). */
   sandbox(): Promise<Sandbox>;
 }
@@ -184,22 +187,25 @@ export const readCredentials = async <Credentials>(
 };
 
 // One client per provider and process: warm invocations reuse its connections, token and rate limiter.
-const clients = new WeakMap<object, unknown>();
+const clients = new WeakMap<object, Promise<unknown>>();
 
 /** The provider's client of this process, built on first use from its settings. */
 export const clientOf = <Client>(
   provider: ProviderDescriptor<SettingsShape, unknown, Client, SandboxModule<unknown, never>>,
-): Client => {
-  let client = clients.get(provider) as Client | undefined;
+): Promise<Client> => {
+  let client = clients.get(provider) as Promise<Client> | undefined;
   if (client === undefined) {
-    const settings = readSettings(provider);
-    // Credentials are looked up on each login or call (Powertools caches the secret), so a rotated secret ARN is seen.
-    client = provider.createClient({
-      settings,
-      timeoutMs: config().UPSTREAM_TIMEOUT_MS,
-      credentials: () => readCredentials(provider, readSettings(provider)),
-    });
-    clients.set(provider, client);
+    const building = (async () =>
+      provider.createClient({
+        settings: readSettings(provider),
+        timeoutMs: config().UPSTREAM_TIMEOUT_MS,
+        // Looked up on each login or call (Powertools caches the secret), so a rotated secret ARN is seen.
+        credentials: () => readCredentials(provider, readSettings(provider)),
+      }))();
+    // A configuration error is not kept: the next invocation reads the settings again.
+    building.catch(() => clients.delete(provider));
+    clients.set(provider, building);
+    client = building;
   }
   return client;
 };

@@ -34,7 +34,7 @@ const acme = defineProvider({
   },
   limits: { containers: 3, queueConcurrency: 2, recordsPerBatch: 1 },
   clientMarker: 'acme-mobile-client',
-  createClient: () => ({}),
+  createClient: async () => ({}),
   sandbox: async () => ({
     startSandbox: async () => ({
       simulator: {},

@@ -36,17 +36,16 @@ export const cancelActivation = defineOperation(cancelActivationContract, {
       observedAt: Date.now(),
     });
     if (!gated.proceed) return gated.outcome;
-    const outcome = await clientOf(stn).cancelNewSubscription(
-      { activationId, note },
-      { signal: gate.signal, beforeSend: gated.beforeSend },
-    );
+    const outcome = await (
+      await clientOf(stn)
+    ).cancelNewSubscription({ activationId, note }, { signal: gate.signal, beforeSend: gated.beforeSend });
     if (outcome.kind !== 'succeeded') return outcome;
     const activation = activationSchema.parse(outcome.upstream.body);
     return { ...outcome, status: statusOf(activation), details: activationDetails(activation) };
   },
   reconcile: async ({ input, previous, signal }) => {
     const observedAt = Date.now();
-    const lookup = await clientOf(stn).queryActivation(input.activationId, { signal });
+    const lookup = await (await clientOf(stn)).queryActivation(input.activationId, { signal });
     // Cannot tell yet: the attempt marker stays and the next retry reconciles again.
     if (!lookup.ok) throw outcomeProblem(lookup.outcome);
     const activation = lookup.activation;
@@ -78,7 +77,7 @@ export const cancelActivation = defineOperation(cancelActivationContract, {
     return { verdict: 'ambiguous', observed: { activationId: input.activationId, status: activation.status } };
   },
   dryRun: async ({ activationId, note }) => {
-    const lookup = await clientOf(stn).queryActivation(activationId);
+    const lookup = await (await clientOf(stn)).queryActivation(activationId);
     if (!lookup.ok) throw outcomeProblem(lookup.outcome);
     const status = lookup.activation?.status ?? null;
     return {

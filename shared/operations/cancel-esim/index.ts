@@ -25,10 +25,9 @@ export const cancelEsim = defineOperation(cancelEsimContract, {
       observedAt: Date.now(),
     });
     if (!gated.proceed) return gated.outcome;
-    const outcome = await clientOf(monogoto).cancelEsim(
-      { iccid, matchingId },
-      { signal: gate.signal, beforeSend: gated.beforeSend },
-    );
+    const outcome = await (
+      await clientOf(monogoto)
+    ).cancelEsim({ iccid, matchingId }, { signal: gate.signal, beforeSend: gated.beforeSend });
     // A re-send refused because the eSIM is no longer released is what a successful earlier cancel leaves behind.
     // Monogoto offers no read to prove it, so the answer says so (verified: false) instead of claiming a rejection.
     // Unless the gateway knows of an effect on this eSIM from before that attempt (then "not released" is explained), or

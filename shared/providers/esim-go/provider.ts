@@ -3,7 +3,6 @@ import type * as sandbox from '../../../sandbox/esim-go/index.js';
 import * as z from '../../zod.js';
 import { apiKeySecret, defineProvider, sandboxAt } from '../provider.js';
 import { RateLimiter } from '../rate-limit.js';
-import { EsimGoClient } from './client.js';
 
 export const esimGo = defineProvider({
   name: 'esim-go',
@@ -21,8 +20,8 @@ export const esimGo = defineProvider({
   // (5 each: both queue mappings take at most 4, leaving one for HTTP). A revoke makes 3 requests (two reads, one write).
   limits: { containers: 10, queueConcurrency: 2, recordsPerBatch: 1, requestsPerSecond: 10 },
   clientMarker: 'includeUsed',
-  createClient: ({ settings, timeoutMs, credentials }) =>
-    new EsimGoClient({
+  createClient: async ({ settings, timeoutMs, credentials }) =>
+    new (await import('./client.js')).EsimGoClient({
       baseUrl: settings.BASE_URL,
       timeoutMs,
       apiKey: credentials,

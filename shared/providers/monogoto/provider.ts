@@ -2,7 +2,6 @@
 import type * as sandbox from '../../../sandbox/monogoto/index.js';
 import * as z from '../../zod.js';
 import { defineProvider, sandboxAt } from '../provider.js';
-import { MonogotoClient } from './client.js';
 
 export const monogoto = defineProvider({
   name: 'monogoto',
@@ -27,7 +26,7 @@ export const monogoto = defineProvider({
   // The portal API allows 60 requests/min on the Standard plan, 300 on Business; a 429 is answered 503 with Retry-After.
   limits: { containers: 5, queueConcurrency: 2, recordsPerBatch: 5 },
   clientMarker: '/v1/auth/token',
-  createClient: ({ settings, timeoutMs, credentials }) =>
-    new MonogotoClient({ baseUrl: settings.BASE_URL, timeoutMs, credentials }),
+  createClient: async ({ settings, timeoutMs, credentials }) =>
+    new (await import('./client.js')).MonogotoClient({ baseUrl: settings.BASE_URL, timeoutMs, credentials }),
   sandbox: sandboxAt<typeof sandbox>(new URL('../../../sandbox/monogoto/index.ts', import.meta.url)),
 });

@@ -2,7 +2,6 @@
 import type * as sandbox from '../../../sandbox/stn/index.js';
 import * as z from '../../zod.js';
 import { apiKeySecret, defineProvider, sandboxAt } from '../provider.js';
-import { StnClient } from './client.js';
 
 export const stn = defineProvider({
   name: 'stn',
@@ -18,7 +17,7 @@ export const stn = defineProvider({
   // sTN publishes no rate: 5 containers, and a 429 is answered 503 with Retry-After (and retried on queues).
   limits: { containers: 5, queueConcurrency: 2, recordsPerBatch: 5 },
   clientMarker: 'CancelNewSubscription',
-  createClient: ({ settings, timeoutMs, credentials }) =>
-    new StnClient({ baseUrl: settings.BASE_URL, timeoutMs, apiKey: credentials }),
+  createClient: async ({ settings, timeoutMs, credentials }) =>
+    new (await import('./client.js')).StnClient({ baseUrl: settings.BASE_URL, timeoutMs, apiKey: credentials }),
   sandbox: sandboxAt<typeof sandbox>(new URL('../../../sandbox/stn/index.ts', import.meta.url)),
 });
