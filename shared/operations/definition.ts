@@ -221,19 +221,12 @@ export const defineContract = <
   Path extends ObjectSchema,
   Query extends ObjectSchema,
   Body extends ObjectSchema | undefined = undefined,
->(contract: {
-  name: string;
-  provider: ProviderName;
-  eventName: string;
-  summary: string;
-  maxSequentialCalls: number;
-  route: { method: HttpMethod; path: string };
-  request: { path: Path; query: Query; body?: Body };
-  refine?: (value: Record<string, unknown>, context: z.RefinementCtx) => void;
-  target(input: ContractInput<Path, Query, Body>): string;
-  example: ContractInput<Path, Query, Body>;
-  tryIt: ReadonlyArray<TryIt<ContractInput<Path, Query, Body>>>;
-}): OperationContract<ContractInput<Path, Query, Body>> => {
+>(
+  contract: Omit<OperationContract<ContractInput<Path, Query, Body>>, 'request' | 'input'> & {
+    request: { path: Path; query: Query; body?: Body };
+    refine?: (value: Record<string, unknown>, context: z.RefinementCtx) => void;
+  },
+): OperationContract<ContractInput<Path, Query, Body>> => {
   const { refine, request, ...rest } = contract;
   const flat = z.strictObject({ ...request.path.shape, ...request.query.shape, ...(request.body?.shape ?? {}) });
   // The flat object's fields are exactly Path's, Query's and Body's, so its output is ContractInput: zod cannot spell
