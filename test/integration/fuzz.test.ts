@@ -10,8 +10,6 @@ import type { OperationDefinition } from '../../shared/operations/definition.js'
 import { loadDefinitions } from '../../testkit/operations.js';
 import { fuzzCase, holds, sendFuzzCase } from '../../testkit/reliability/fuzz.js';
 import type { SimulatorServer } from '../../sandbox/server.js';
-
-const operations = await loadDefinitions();
 import {
   type Handler,
   configureEnvironment,
@@ -20,6 +18,8 @@ import {
   startMonogoto,
   startStn,
 } from '../../testkit/harness.js';
+
+const operations = await loadDefinitions();
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 let servers: SimulatorServer[] = [];
