@@ -257,6 +257,14 @@ describe('GatewayStack', () => {
     );
   });
 
+  it('gives each route that is not an operation only its own path parameters (openapi requires none)', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
+    const parametersOf = (name: string) =>
+      methods.find((method) => method.Properties.OperationName === name)?.Properties.RequestParameters ?? {};
+    expect(parametersOf('get-operation')).toEqual({ 'method.request.path.operationId': true });
+    expect(parametersOf('openapi')).toEqual({});
+  });
+
   it('gives the routes that are not operations only the grants they declare (the reference reads no table)', () => {
     const functions = template.findResources('AWS::Lambda::Function');
     const roleOf = (name: string) => {
