@@ -17,7 +17,9 @@ import { esimGo } from '../shared/providers/esim-go/provider.js';
 import { monogoto } from '../shared/providers/monogoto/provider.js';
 import {
   type ProviderDescriptor,
+  type RunningSandbox,
   type SandboxModule,
+  type SandboxOptions,
   type SettingsShape,
   variable,
 } from '../shared/providers/provider.js';
@@ -81,17 +83,23 @@ export const configureEnvironment = (values: Record<string, string>): void => {
  * Starts a provider's sandbox and points the handlers at it, as `npm start` does: the settings come from the sandbox,
  * the variable names from the descriptor.
  */
-export const startSandbox = async <Simulator, Options>(
+export const startSandbox = async <Simulator, Options extends SandboxOptions>(
   provider: ProviderDescriptor<SettingsShape, unknown, unknown, SandboxModule<Simulator, Options>>,
   options?: Options,
-): Promise<Simulator> => {
+): Promise<Simulator> => (await startRunningSandbox(provider, options)).simulator;
+
+/** Like startSandbox, with the whole running sandbox (its server, to count calls or inject faults). */
+export const startRunningSandbox = async <Simulator, Options extends SandboxOptions>(
+  provider: ProviderDescriptor<SettingsShape, unknown, unknown, SandboxModule<Simulator, Options>>,
+  options?: Options,
+): Promise<RunningSandbox<Simulator>> => {
   const running = await (await provider.sandbox()).startSandbox(options);
   configureEnvironment(
     Object.fromEntries(
       Object.entries(running.settings).map(([setting, value]) => [variable(provider, setting), value]),
     ),
   );
-  return running.simulator;
+  return running;
 };
 
 // Shorthands the tests use (the descriptor is the only provider-specific part).

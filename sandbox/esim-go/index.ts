@@ -13,6 +13,7 @@ export const startSandbox = async (options: EsimGoSimulatorOptions = {}): Promis
   return {
     simulator,
     settings: { BASE_URL: url, API_KEY: ESIM_GO_SANDBOX_API_KEY },
+    server: simulator.server,
     stop: () => simulator.server.stop(),
     banner: () => [
       'eSIM Go sandbox eSIMs:',

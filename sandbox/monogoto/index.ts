@@ -19,6 +19,7 @@ export const startSandbox = async (
       USERNAME: MONOGOTO_SANDBOX_CREDENTIALS.username,
       PASSWORD: MONOGOTO_SANDBOX_CREDENTIALS.password,
     },
+    server: simulator.server,
     stop: () => simulator.server.stop(),
     banner: () => [
       'Monogoto sandbox eSIMs:',

@@ -8,6 +8,7 @@ export const startSandbox = async (options: StnSimulatorOptions = {}): Promise<R
   return {
     simulator,
     settings: { BASE_URL: url, API_KEY: STN_SANDBOX_API_KEY },
+    server: simulator.server,
     stop: () => simulator.server.stop(),
     banner: () => [
       'sTN sandbox activations:',

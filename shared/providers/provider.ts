@@ -7,6 +7,7 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { ConfigurationError, assertConfigured, config } from '../config.js';
 import { ProblemError, describeFieldErrors, fieldErrorsFromIssues } from '../errors.js';
+import type { SimulatorServer } from '../../sandbox/server.js';
 import * as z from '../zod.js';
 
 /** Settings by their name without the provider's prefix (`BASE_URL` is read as `ESIM_GO_BASE_URL`). */
@@ -53,6 +54,8 @@ export const apiKeySecret: SecretShape<string> = {
 /** A provider sandbox started by `npm start` and the tests: a simulator over real HTTP with ready-made records. */
 export interface RunningSandbox<Simulator = unknown> {
   simulator: Simulator;
+  /** The HTTP server behind it: every request it received, and its fault injection. */
+  server: SimulatorServer;
   /** The settings that point the gateway at it, without the prefix (`BASE_URL`, credentials). */
   settings: Record<string, string>;
   stop: () => Promise<void>;
@@ -60,15 +63,23 @@ export interface RunningSandbox<Simulator = unknown> {
   banner: (gatewayUrl: string) => string[];
 }
 
-export interface SandboxModule<Simulator = unknown, Options = never> {
-  startSandbox: (options?: Options) => Promise<RunningSandbox<Simulator>>;
+/** Options every sandbox takes (each may take more): whether to start with its records, latency, its rate limit. */
+export interface SandboxOptions {
+  seed?: boolean;
+  latencyMs?: number;
+  requestsPerSecond?: number;
+}
+
+export interface SandboxModule<Simulator = unknown, Options extends SandboxOptions = SandboxOptions> {
+  // Method syntax: a sandbox with richer options is still a SandboxModule (bivariant parameter).
+  startSandbox(options?: Options): Promise<RunningSandbox<Simulator>>;
 }
 
 export interface ProviderDescriptor<
   Settings extends SettingsShape = SettingsShape,
   Credentials = unknown,
   Client = unknown,
-  Sandbox extends SandboxModule<unknown, never> = SandboxModule,
+  Sandbox extends SandboxModule<unknown, SandboxOptions> = SandboxModule,
 > {
   /** Stable identifier: URL segment, metric dimension, lease prefix (`esim-go`). */
   name: string;
@@ -95,14 +106,14 @@ export interface ProviderDescriptor<
   sandbox(): Promise<Sandbox>;
 }
 
-export type AnyProvider = ProviderDescriptor<SettingsShape, unknown, unknown, SandboxModule<unknown, never>>;
+export type AnyProvider = ProviderDescriptor<SettingsShape, unknown, unknown, SandboxModule<unknown, SandboxOptions>>;
 
 /** Keeps a descriptor's literal types while checking it against the interface. */
 export const defineProvider = <
   Settings extends SettingsShape,
   Credentials,
   Client,
-  Sandbox extends SandboxModule<unknown, never>,
+  Sandbox extends SandboxModule<unknown, SandboxOptions>,
 >(
   descriptor: ProviderDescriptor<Settings, Credentials, Client, Sandbox>,
 ) => descriptor;
@@ -127,7 +138,7 @@ const unset = (value: string | undefined) => value === undefined || value === ''
 
 /** Reads and checks the provider's settings from the environment; one error names every bad variable. */
 export const readSettings = <Settings extends SettingsShape>(
-  provider: ProviderDescriptor<Settings, unknown, unknown, SandboxModule<unknown, never>>,
+  provider: ProviderDescriptor<Settings, unknown, unknown, SandboxModule<unknown, SandboxOptions>>,
   env: NodeJS.ProcessEnv = process.env,
 ) => {
   const raw = Object.fromEntries(
@@ -151,7 +162,7 @@ export const readSettings = <Settings extends SettingsShape>(
  * SECRETS_MAX_AGE_SECONDS), else from plain settings (local runs). Fails closed, naming keys and never values.
  */
 export const readCredentials = async <Credentials>(
-  provider: ProviderDescriptor<SettingsShape, Credentials, unknown, SandboxModule<unknown, never>>,
+  provider: ProviderDescriptor<SettingsShape, Credentials, unknown, SandboxModule<unknown, SandboxOptions>>,
   settings: Record<string, unknown>,
 ): Promise<Credentials> => {
   const secretArn = settings.SECRET_ARN as string | undefined;
@@ -191,7 +202,7 @@ const clients = new WeakMap<object, Promise<unknown>>();
 
 /** The provider's client of this process, built on first use from its settings. */
 export const clientOf = <Client>(
-  provider: ProviderDescriptor<SettingsShape, unknown, Client, SandboxModule<unknown, never>>,
+  provider: ProviderDescriptor<SettingsShape, unknown, Client, SandboxModule<unknown, SandboxOptions>>,
 ): Promise<Client> => {
   let client = clients.get(provider) as Promise<Client> | undefined;
   if (client === undefined) {
@@ -220,7 +231,7 @@ export const forgetClient = (provider: object): void => {
  * enter a Lambda bundle, while tsx and vitest load them as usual.
  */
 export const sandboxAt =
-  <Sandbox extends SandboxModule<unknown, never>>(url: URL) =>
+  <Sandbox extends SandboxModule<unknown, SandboxOptions>>(url: URL) =>
   async (): Promise<Sandbox> => {
     const loaded: unknown = await import(url.href);
     if (typeof (loaded as Partial<SandboxModule> | null)?.startSandbox !== 'function')

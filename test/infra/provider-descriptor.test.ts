@@ -12,6 +12,7 @@ import { GatewayStack } from '../../infra/stack.js';
 import { configurationSchema, readConfiguration } from '../../shared/configuration.js';
 import { routes } from '../../shared/http/routes.js';
 import { contracts } from '../../shared/operations/contracts.js';
+import { SimulatorServer } from '../../sandbox/server.js';
 import { defineProvider } from '../../shared/providers/provider.js';
 import { providers } from '../../shared/providers/registry.js';
 import * as z from '../../shared/zod.js';
@@ -38,6 +39,7 @@ const acme = defineProvider({
   sandbox: async () => ({
     startSandbox: async () => ({
       simulator: {},
+      server: new SimulatorServer('acme-mobile', []),
       settings: { BASE_URL: 'http://127.0.0.1:9', API_KEY: 'acme-sandbox-key' },
       stop: async () => {},
       banner: () => ['Acme Mobile sandbox lines:', '  line 7'],

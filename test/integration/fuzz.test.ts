@@ -10,14 +10,9 @@ import type { OperationDefinition } from '../../shared/operations/definition.js'
 import { loadDefinitions } from '../../testkit/operations.js';
 import { fuzzCase, holds, sendFuzzCase } from '../../testkit/reliability/fuzz.js';
 import type { SimulatorServer } from '../../sandbox/server.js';
-import {
-  type Handler,
-  configureEnvironment,
-  newTable,
-  startEsimGo,
-  startMonogoto,
-  startStn,
-} from '../../testkit/harness.js';
+import { variable } from '../../shared/providers/provider.js';
+import { providers } from '../../shared/providers/registry.js';
+import { type Handler, configureEnvironment, newTable, startRunningSandbox } from '../../testkit/harness.js';
 
 const operations = await loadDefinitions();
 
@@ -25,17 +20,20 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 let servers: SimulatorServer[] = [];
 
 beforeAll(async () => {
-  const simulators = await Promise.all([
-    startMonogoto(),
-    startEsimGo({ requestsPerSecond: 100_000 }),
-    startStn({ requestsPerSecond: 100_000 }),
-  ]);
-  servers = simulators.map((simulator) => simulator.server);
+  // Every provider's sandbox, its rate limit out of the way: the property is about validation, not throttling.
+  const sandboxes = await Promise.all(
+    providers.map((provider) => startRunningSandbox(provider, { requestsPerSecond: 100_000 })),
+  );
+  servers = sandboxes.map((sandbox) => sandbox.server);
   configureEnvironment({
     IDEMPOTENCY_TABLE_NAME: await newTable(inject('dynamoEndpoint')),
     AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
     UPSTREAM_TIMEOUT_MS: '2000',
-    ESIM_GO_REQUESTS_PER_SECOND: '10000',
+    ...Object.fromEntries(
+      providers
+        .filter((provider) => 'REQUESTS_PER_SECOND' in provider.settings)
+        .map((provider) => [variable(provider, 'REQUESTS_PER_SECOND'), '10000']),
+    ),
   });
 });
 afterAll(async () => Promise.all(servers.map((server) => server.stop())));
