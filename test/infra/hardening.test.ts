@@ -123,6 +123,30 @@ describe('access', () => {
     }
   });
 
+  it("renders every gateway response as valid JSON whatever API Gateway says, and keeps the defaults' own status", () => {
+    // An independent rendering, as API Gateway substitutes (plain text, no escaping): messageString arrives quoted and
+    // escaped, message and validationErrorString arrive raw.
+    const said = 'Invalid request body: "matchingId" must be a string \\ [object has missing required properties]';
+    const render = (body: string) =>
+      body
+        .replaceAll('$context.error.messageString', JSON.stringify(said))
+        .replaceAll('$context.error.validationErrorString', said)
+        .replaceAll('$context.error.message', said);
+    const responses = Object.values(template.findResources('AWS::ApiGateway::GatewayResponse'));
+    expect(responses.length).toBeGreaterThanOrEqual(11);
+    for (const response of responses) {
+      const rendered = render(response.Properties.ResponseTemplates['application/json'] as string);
+      const problem = JSON.parse(rendered) as { type: string; status?: number; detail: string };
+      expect(problem.type).toMatch(/^https:\/\/sim-cancel-gateway\.dev\/problems\//);
+      if (['DEFAULT_4XX', 'DEFAULT_5XX'].includes(response.Properties.ResponseType as string)) {
+        expect(response.Properties.StatusCode).toBeUndefined();
+        expect(problem.status).toBeUndefined();
+      } else {
+        expect(problem.status).toBe(Number(response.Properties.StatusCode));
+      }
+    }
+  });
+
   it('restricts callers to listed accounts and VPC endpoints when asked', () => {
     const restricted = synth({ allowedAccounts: ['111111111111'], allowedVpcEndpoints: ['vpce-0abc'] }).template;
     restricted.hasResourceProperties('AWS::ApiGateway::RestApi', {
