@@ -161,7 +161,8 @@ export class GatewayStack extends Stack {
           sourceMaps: props.sourceMaps,
         });
         readers.push(reader);
-        if (route.grants?.includes('read-operations') === true) this.operationsTable.grantReadData(reader);
+        // One GetItem by operation id (shared/audit.ts readOperation): no Query or Scan of every caller's trail.
+        if (route.grants?.includes('read-operations') === true) this.operationsTable.grant(reader, 'dynamodb:GetItem');
         this.api.root.resourceForPath(route.path).addMethod(route.method, new LambdaIntegration(reader), {
           operationName: route.name,
           requestValidator: this.validator,

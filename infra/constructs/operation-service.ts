@@ -104,7 +104,9 @@ export class OperationService extends Construct {
       );
     }
     props.tables.idempotency.grantReadWriteData(this.fn);
-    props.tables.operations.grantReadWriteData(this.fn);
+    // The audit trail is only appended to (one UpdateItem per attempt, alone or in the final transaction): no read,
+    // scan or delete of other callers' entries.
+    props.tables.operations.grant(this.fn, 'dynamodb:UpdateItem');
     props.bus.grantPutEventsTo(this.fn);
     this.deadLetters.grantSendMessages(this.fn);
     secret.grantRead(this.fn);

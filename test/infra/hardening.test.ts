@@ -211,6 +211,30 @@ describe('hardening', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
   });
 
+  it('lets CloudWatch publish alarms to the encrypted topic: a key of our own whose policy allows it, and every alarm acts on the topic', () => {
+    const topics = Object.entries(template.findResources('AWS::SNS::Topic'));
+    expect(topics).toHaveLength(1);
+    const [topicId, topic] = topics[0] as [string, { Properties: { KmsMasterKeyId: unknown } }];
+    const keyRef = topic.Properties.KmsMasterKeyId as { 'Fn::GetAtt'?: [string, string] };
+    // Not an alias of the AWS-managed key (alias/aws/sns), whose policy no one can change.
+    expect(JSON.stringify(topic.Properties.KmsMasterKeyId)).not.toContain('alias/aws/sns');
+    const keyId = keyRef['Fn::GetAtt']?.[0] as string;
+    const key = template.findResources('AWS::KMS::Key')[keyId] as {
+      Properties: { KeyPolicy: { Statement: Array<{ Principal?: { Service?: string }; Action: string | string[] }> } };
+    };
+    expect(key).toBeDefined();
+    const forCloudWatch = key.Properties.KeyPolicy.Statement.filter(
+      (statement) => statement.Principal?.Service === 'cloudwatch.amazonaws.com',
+    );
+    const actions = forCloudWatch.flatMap((statement) =>
+      Array.isArray(statement.Action) ? statement.Action : [statement.Action],
+    );
+    expect(actions).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+  });
+
   it('keeps secrets out of environment variables and outputs', () => {
     const text = JSON.stringify(template.toJSON());
     expect(text).not.toMatch(/PASSWORD|API_KEY"/);
