@@ -21,11 +21,12 @@ export const recordProviderCall = (
   outcome: OperationOutcome,
   elapsedMs: number,
 ): void => {
-  count(definition, 'ProviderCalls', { outcome: outcome.kind }).addMetric(
-    'ProviderLatency',
-    MetricUnit.Milliseconds,
-    elapsedMs,
-  );
+  count(definition, 'ProviderCalls', { outcome: outcome.kind });
+  // Its own single metric: a single metric flushes after its first value, so a second one added to it would go out
+  // with the service dimension alone, and the dashboard's latency graphs (by operation, provider, outcome) stay empty.
+  const latency = metrics.singleMetric();
+  latency.addDimensions({ operation: definition.name, provider: definition.provider, outcome: outcome.kind });
+  latency.addMetric('ProviderLatency', MetricUnit.Milliseconds, elapsedMs);
   // A 403 can mean a wrong API key as much as a real refusal: counted apart so it can be alarmed on.
   if ('upstream' in outcome && outcome.upstream?.status === 403) count(definition, 'ProviderForbidden');
   if (outcome.kind === 'unknown') count(definition, 'UnknownOutcomes');
