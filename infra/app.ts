@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { describeFieldErrors, fieldErrorsFromIssues } from '../shared/errors.js';
 import { routes } from '../shared/http/routes.js';
 import { contracts } from '../shared/operations/contracts.js';
+import { requiredSettings, variable } from '../shared/providers/provider.js';
 import { providers } from '../shared/providers/registry.js';
 import { baseUrlContextKey } from './constructs/operation-service.js';
 import { GatewayStack } from './stack.js';
@@ -21,7 +22,11 @@ const list = z
 const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
 const count = z.coerce.number().int().positive();
 
+const providerNames = providers.map((provider) => provider.name) as [string, ...string[]];
+
 const contextSchema = z.object({
+  /** The providers to deploy (their operations, secrets, alarms); every registered one by default. */
+  providers: list.pipe(z.array(z.enum(providerNames))).optional(),
   ...Object.fromEntries(providers.map((provider) => [baseUrlContextKey(provider), z.url().optional()])),
   upstreamTimeoutMs: count.optional(),
   idempotencyTtlSeconds: count.optional(),
@@ -43,6 +48,25 @@ const parsed = contextSchema
   .superRefine((value, context) => {
     const problem = timeBudgetProblem(contracts, (value.upstreamTimeoutMs as number | undefined) ?? 8000);
     if (problem !== undefined) context.addIssue({ code: 'custom', path: ['upstreamTimeoutMs'], message: problem });
+    // A provider deployed without a setting it cannot run without would fail every cold start: refuse it here.
+    const selected = providers.filter(
+      (provider) => (value.providers as string[] | undefined)?.includes(provider.name) ?? true,
+    );
+    for (const provider of selected) {
+      for (const setting of requiredSettings(provider)) {
+        const key = setting === variable(provider, 'BASE_URL') ? baseUrlContextKey(provider) : undefined;
+        if (key !== undefined && (value as Record<string, unknown>)[key] !== undefined) continue;
+        const others = selected.filter((other) => other !== provider).map((other) => other.name);
+        context.addIssue({
+          code: 'custom',
+          path: [key ?? 'providers'],
+          message:
+            `${provider.label} cannot run without ${setting}` +
+            (key === undefined ? ', which no context option sets' : `: deploy with -c ${key}=https://...`) +
+            (others.length > 0 ? `, or leave ${provider.label} out with -c providers=${others.join(',')}` : ''),
+        });
+      }
+    }
   })
   .safeParse(raw);
 if (!parsed.success) {
@@ -52,9 +76,13 @@ if (!parsed.success) {
 }
 const context = parsed.data;
 const baseUrls = parsed.data as Record<string, unknown>;
+const deployed = providers.filter((provider) => context.providers?.includes(provider.name) ?? true);
+const names = new Set(deployed.map((provider) => provider.name));
 
 new GatewayStack(app, 'SimCancelGateway', {
-  routes,
+  // The routes that are not operations always; an operation only with its provider.
+  routes: routes.filter((route) => route.operation === undefined || names.has(route.operation.provider)),
+  providers: deployed,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   providerBaseUrls: Object.fromEntries(
     providers.map((provider) => [provider.name, baseUrls[baseUrlContextKey(provider)] as string | undefined]),

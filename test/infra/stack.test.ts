@@ -336,4 +336,40 @@ describe('the time budget', () => {
       });
     expect(run).toThrow(/upstreamTimeoutMs: upstreamTimeoutMs=25000 does not fit/);
   });
+
+  const synthApp = async (context: Record<string, unknown>, outdir: string) => {
+    const { execFileSync } = await import('node:child_process');
+    return () =>
+      execFileSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
+        env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: outdir },
+        stdio: 'pipe',
+      });
+  };
+
+  it('synth refuses to deploy a provider without a setting it cannot run without, naming it and the way out', async () => {
+    // sTN has no default base URL: a function deployed without it would fail every cold start.
+    expect(await synthApp({}, '/tmp/sim-cancel-gateway-required-test')).toThrow(
+      /stnBaseUrl: sTN cannot run without STN_BASE_URL: deploy with -c stnBaseUrl=https:\/\/\.\.\., or leave sTN out with -c providers=monogoto,esim-go/,
+    );
+  });
+
+  it('synth deploys only the providers asked for (-c providers=monogoto,esim-go): no sTN function or secret', async () => {
+    const { readFileSync } = await import('node:fs');
+    const outdir = '/tmp/sim-cancel-gateway-subset-test';
+    (await synthApp({ providers: 'monogoto,esim-go', 'aws:cdk:bundling-stacks': [] }, outdir))();
+    const subset = JSON.parse(readFileSync(`${outdir}/SimCancelGateway.template.json`, 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: { Description?: string } }>;
+    };
+    const descriptions = Object.values(subset.Resources).map((resource) => resource.Properties.Description ?? '');
+    expect(descriptions.filter((text) => text.startsWith('sTN API credentials'))).toEqual([]);
+    for (const contract of operations.filter((candidate) => candidate.provider === 'stn')) {
+      expect(descriptions).not.toContain(contract.summary);
+    }
+    for (const contract of operations.filter((candidate) => candidate.provider !== 'stn')) {
+      expect(descriptions).toContain(contract.summary);
+    }
+    expect(
+      Object.values(subset.Resources).filter((resource) => resource.Type === 'AWS::SecretsManager::Secret'),
+    ).toHaveLength(2);
+  });
 });

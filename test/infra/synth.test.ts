@@ -24,7 +24,11 @@ it("synthesizes the stack with one bundled ESM function per operation, each with
     AWS_PROFILE: 'none-configured',
     CDK_HOME: mkdtempSync(join(tmpdir(), 'cdk-home-')),
   };
-  await promisify(execFile)('npx', ['cdk', 'synth', '--quiet', '--output', out], { env, timeout: 120_000 });
+  await promisify(execFile)(
+    'npx',
+    ['cdk', 'synth', '--quiet', '--output', out, '-c', 'stnBaseUrl=https://partner.example'],
+    { env, timeout: 120_000 },
+  );
   const template = JSON.parse(readFileSync(join(out, 'SimCancelGateway.template.json'), 'utf8')) as {
     Resources: Record<
       string,
