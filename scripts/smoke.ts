@@ -1,6 +1,8 @@
 /**
  * `npm run smoke -- --url <api-url> [--region <region>]`: after a deploy, a dry run of every operation against the
- * deployed API, signed with SigV4 from the standard AWS credential chain. A dry run changes nothing anywhere.
+ * deployed API, signed with SigV4 from the standard AWS credential chain. A dry run changes nothing anywhere. Then
+ * the routes that are not operations (the OpenAPI document; an operation id nobody has: 404) and an unknown route,
+ * which API Gateway answers itself: exact statuses, and bodies that parse as JSON.
  * Passes when each answer comes from the gateway and, where the dry run reads the provider, from the provider too
  * (200 validated, or 422 upstream-rejected: the provider answered, e.g. that the example eSIM is not yours).
  * Override an example with --input <operation>='<json>'.
@@ -92,6 +94,46 @@ export const runSmoke = async (options: {
       passed:
         (response.status === 200 && answer.status === 'validated') ||
         (response.status === 422 && type === 'upstream-rejected'),
+    });
+  }
+  // The routes that are not operations, and one answer API Gateway gives itself (an unknown route): exact statuses,
+  // and every body must parse as JSON (a gateway response template that breaks JSON shows here).
+  const signedGet = async (path: string) => {
+    const url = new URL(`${base}${path}`);
+    const response = await fetch(url, { headers: await signRequest({ method: 'GET', url, headers: {} }, options) });
+    const text = await response.text();
+    let body: { openapi?: string; type?: string } | undefined;
+    try {
+      body = JSON.parse(text) as { openapi?: string; type?: string };
+    } catch {
+      body = undefined;
+    }
+    return { status: response.status, body };
+  };
+  const checks: Array<[string, string, (answer: Awaited<ReturnType<typeof signedGet>>) => boolean]> = [
+    [
+      'openapi',
+      '/v1/openapi.json',
+      (answer) => answer.status === 200 && answer.body?.openapi?.startsWith('3.') === true,
+    ],
+    [
+      'get-operation',
+      `/v1/operations/op_${'0'.repeat(32)}`,
+      (answer) => answer.status === 404 && answer.body?.type?.endsWith('/not-found') === true,
+    ],
+    [
+      'unknown route',
+      '/v1/smoke-no-such-route',
+      (answer) => answer.status === 404 && answer.body?.type?.endsWith('/not-found') === true,
+    ],
+  ];
+  for (const [name, path, passed] of checks) {
+    const answer = await signedGet(path);
+    results.push({
+      operation: name,
+      status: answer.status,
+      type: answer.body?.type?.split('/').pop() ?? (answer.body === undefined ? 'not JSON' : ''),
+      passed: passed(answer),
     });
   }
   return results;
