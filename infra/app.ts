@@ -10,7 +10,7 @@ import { contracts } from '../shared/operations/contracts.js';
 import { requiredSettings, variable } from '../shared/providers/provider.js';
 import { providers } from '../shared/providers/registry.js';
 import { baseUrlContextKey } from './constructs/operation-service.js';
-import { GatewayStack } from './stack.js';
+import { GatewayStack, physicalName } from './stack.js';
 import { timeBudgetProblem } from './time-budget.js';
 
 const app = new App();
@@ -25,6 +25,11 @@ const count = z.coerce.number().int().positive();
 const providerNames = providers.map((provider) => provider.name) as [string, ...string[]];
 
 const contextSchema = z.object({
+  /** The stage: in every physical name (the stack's too), so stages coexist in one account. */
+  stage: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,19}$/, 'must be 1-20 characters of a-z, 0-9 and -, starting with a letter')
+    .optional(),
   /** The providers to deploy (their operations, secrets, alarms); every registered one by default. */
   providers: list.pipe(z.array(z.enum(providerNames))).optional(),
   ...Object.fromEntries(providers.map((provider) => [baseUrlContextKey(provider), z.url().optional()])),
@@ -79,7 +84,10 @@ const baseUrls = parsed.data as Record<string, unknown>;
 const deployed = providers.filter((provider) => context.providers?.includes(provider.name) ?? true);
 const names = new Set(deployed.map((provider) => provider.name));
 
-new GatewayStack(app, 'SimCancelGateway', {
+const stage = context.stage ?? 'prod';
+
+new GatewayStack(app, physicalName(stage)('SimCancelGateway'), {
+  stage,
   // The routes that are not operations always; an operation only with its provider.
   routes: routes.filter((route) => route.operation === undefined || names.has(route.operation.provider)),
   providers: deployed,

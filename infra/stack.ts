@@ -52,11 +52,23 @@ export interface GatewayStackProps extends StackProps {
   enableWaf?: boolean;
   /** Reserve each function's share of its provider's containers (ProviderLimits); off for accounts with a small quota. */
   reserveConcurrency?: boolean;
+  /**
+   * The stage (`-c stage=`, default `prod`): every physical name carries it, so two stages coexist in one account.
+   * `prod` keeps the names the gateway always had (producers address the bus `sim-cancel-gateway` by name).
+   */
+  stage?: string;
   /** Source-mapped stack traces in the functions' logs, at a cold-start cost (see OperationFunctionProps). */
   sourceMaps?: boolean;
 }
 
+/** A physical name in a stage: `sim-cancel-gateway` in prod, `sim-cancel-gateway-<stage>` in every other. */
+export const physicalName =
+  (stage = 'prod') =>
+  (base: string): string =>
+    stage === 'prod' ? base : `${base}-${stage}`;
+
 export class GatewayStack extends Stack {
+  readonly stage: string;
   readonly api: RestApi;
   readonly idempotencyTable: Table;
   readonly operationsTable: Table;
@@ -66,6 +78,7 @@ export class GatewayStack extends Stack {
 
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
     super(scope, id, props);
+    this.stage = props.stage ?? 'prod';
     const budget = timeBudgetProblem(
       props.routes.flatMap((route) => (route.operation === undefined ? [] : [route.operation])),
       props.upstreamTimeoutMs ?? 8000,
@@ -83,14 +96,15 @@ export class GatewayStack extends Stack {
       });
     this.idempotencyTable = table('IdempotencyTable', IDEMPOTENCY_TABLE);
     this.operationsTable = table('OperationsTable', OPERATIONS_TABLE);
-    this.bus = new EventBus(this, 'Bus', { eventBusName: 'sim-cancel-gateway' });
+    const named = physicalName(props.stage);
+    this.bus = new EventBus(this, 'Bus', { eventBusName: named('sim-cancel-gateway') });
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
       retention: RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.api = new RestApi(this, 'Api', {
-      restApiName: 'sim-cancel-gateway',
+      restApiName: named('sim-cancel-gateway'),
       description: 'Exactly-once cancellations at Monogoto, eSIM Go and sTN',
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
       policy: resourcePolicy(props),
@@ -206,6 +220,7 @@ export class GatewayStack extends Stack {
       operations: monitored,
       readers,
       alarmEmail: props.alarmEmail,
+      dashboardName: named('sim-cancel-gateway'),
     });
     if (props.enableWaf === true) this.addWaf();
     acknowledgeFindings(this);
@@ -223,7 +238,7 @@ export class GatewayStack extends Stack {
       defaultAction: { allow: {} },
       visibilityConfig: {
         cloudWatchMetricsEnabled: true,
-        metricName: 'sim-cancel-gateway',
+        metricName: physicalName(this.stage)('sim-cancel-gateway'),
         sampledRequestsEnabled: true,
       },
       rules: [

@@ -59,6 +59,7 @@ export class Monitoring extends Construct {
       operations: MonitoredOperation[];
       readers: IFunction[];
       alarmEmail?: string;
+      dashboardName: string;
     },
   ) {
     super(scope, id);
@@ -186,6 +187,6 @@ export class Monitoring extends Construct {
       }
       rows.push([new TextWidget({ markdown: `## ${provider}`, width: 24, height: 1 })], widgets);
     }
-    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: 'sim-cancel-gateway', widgets: rows });
+    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName, widgets: rows });
   }
 }

@@ -346,6 +346,28 @@ describe('the time budget', () => {
       });
   };
 
+  it('puts the stage in every physical name, so two stages coexist in one account (prod keeps the names it had)', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    // Both stages in one app, as in one account: created first, then synthesized.
+    const stacks = ['prod', 'staging'].map((stage) => new GatewayStack(app, `Stage-${stage}`, { routes, stage }));
+    const names = (index: number) => {
+      const stack = Template.fromStack(stacks[index] as GatewayStack);
+      const named = (type: string, property: string) =>
+        Object.values(stack.findResources(type)).map((resource) => resource.Properties[property] as unknown);
+      return [
+        ...named('AWS::Events::EventBus', 'Name'),
+        ...named('AWS::CloudWatch::Dashboard', 'DashboardName'),
+        ...named('AWS::ApiGateway::RestApi', 'Name'),
+      ].map(String);
+    };
+    const prod = names(0);
+    const staging = names(1);
+    expect(prod).toEqual(['sim-cancel-gateway', 'sim-cancel-gateway', 'sim-cancel-gateway']);
+    expect(staging).toEqual(['sim-cancel-gateway-staging', 'sim-cancel-gateway-staging', 'sim-cancel-gateway-staging']);
+    // Every other resource has a name CloudFormation generates from the stack's, which differs per stage.
+    for (const name of staging) expect(prod).not.toContain(name);
+  });
+
   it('synth refuses to deploy a provider without a setting it cannot run without, naming it and the way out', async () => {
     // sTN has no default base URL: a function deployed without it would fail every cold start.
     expect(await synthApp({}, '/tmp/sim-cancel-gateway-required-test')).toThrow(
