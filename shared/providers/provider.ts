@@ -206,13 +206,16 @@ export const clientOf = <Client>(
 ): Promise<Client> => {
   let client = clients.get(provider) as Promise<Client> | undefined;
   if (client === undefined) {
-    const building = (async () =>
-      provider.createClient({
-        settings: readSettings(provider),
+    const building = (async () => {
+      // Read once per process, like the rest of the configuration; the secret itself is cached by Powertools for
+      // SECRETS_MAX_AGE_SECONDS, so a rotated value is seen without a new client.
+      const settings = readSettings(provider);
+      return provider.createClient({
+        settings,
         timeoutMs: config().UPSTREAM_TIMEOUT_MS,
-        // Looked up on each login or call (Powertools caches the secret), so a rotated secret ARN is seen.
-        credentials: () => readCredentials(provider, readSettings(provider)),
-      }))();
+        credentials: () => readCredentials(provider, settings),
+      });
+    })();
     // A configuration error is not kept: the next invocation reads the settings again.
     building.catch(() => clients.delete(provider));
     clients.set(provider, building);

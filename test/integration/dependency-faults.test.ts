@@ -86,7 +86,11 @@ it('fails closed with 503 naming the credentials when Secrets Manager cannot be 
   process.env.STN_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:stn-AbCdEf';
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = `http://127.0.0.1:${await unusedPort()}`;
   const { resetConfigCache } = await import('../../shared/config.js');
+  const { forgetClient } = await import('../../shared/providers/provider.js');
+  const { stn: stnProvider } = await import('../../shared/providers/stn/provider.js');
+  // The settings changed: a new container would build its client from them.
   resetConfigCache();
+  forgetClient(stnProvider);
   try {
     const { answer } = await cancel();
     expect(answer.status).toBe(503);
@@ -95,5 +99,6 @@ it('fails closed with 503 naming the credentials when Secrets Manager cannot be 
   } finally {
     delete process.env.STN_SECRET_ARN;
     resetConfigCache();
+    forgetClient(stnProvider);
   }
 });

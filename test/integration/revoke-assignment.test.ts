@@ -7,7 +7,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import { lambdaContext } from '../../infra/local/apigw-event.js';
 import { toEventBridgeEvent, toSqsRecord } from '../../infra/local/events.js';
 import { installLocalSinks, localOutcomeEvents } from '../../infra/local/sinks.js';
-import type { EsimGoSimulator } from '../../sandbox/esim-go/simulator.js';
+import { randomUUID } from 'node:crypto';
+import { type EsimGoSimulator, assignment } from '../../sandbox/esim-go/simulator.js';
+import { createOperationHandler } from '../../shared/handler.js';
+import { withLuhnCheckDigit } from '../../shared/iccid.js';
+import { revokeBundle } from '../../shared/operations/revoke-bundle/index.js';
+import { revokeAssignment } from '../../shared/operations/revoke-assignment/index.js';
 import type { OperationDefinition } from '../../shared/operations/definition.js';
 import { type Answer, type Handler, forgetTargets, invoke, loadOperation, startEsimGo } from '../../testkit/harness.js';
 
@@ -152,6 +157,62 @@ describe('revoke-assignment', () => {
     expect(last.body).toMatchObject({
       preview: { target: { id: '401' }, esimReturnRisk: true, wouldBeRefusedByGuard: true },
     });
+  });
+
+  it("shares the eSIM's lease with the revoke by name: the two at once on its last two bundles revoke one, and the eSIM stays", async () => {
+    const iccid = withLuhnCheckDigit('894310816501500999');
+    const twoBundles = () =>
+      simulator.addEsim({
+        iccid,
+        profileStatus: 'Released',
+        inAccount: true,
+        bundles: [
+          { name: 'b1', description: 'b1', assignments: [assignment('71', 'queued', 2)] },
+          { name: BUNDLE, description: BUNDLE, assignments: [assignment('72', 'queued', 1)] },
+        ],
+      });
+    // Both plans are read before either write: each read is evaluated on arrival and answered 600 ms later.
+    const overlappingReads = () =>
+      simulator.server.injectFault({
+        kind: 'stale-answer',
+        method: 'GET',
+        path: `/esims/${iccid}/bundles`,
+        latencyMs: 600,
+        times: 2,
+      });
+    const both = (byName: Handler, byAssignment: Handler) =>
+      Promise.all([
+        invoke(byName, revokeBundle, {
+          method: 'DELETE',
+          path: `/v1/esim-go/esims/${iccid}/bundles/b1`,
+          headers: { 'Idempotency-Key': key() },
+        }),
+        invoke(byAssignment, definition, {
+          method: 'DELETE',
+          path: `/v1/esim-go/esims/${iccid}/bundles/${BUNDLE}/assignments/72`,
+          headers: { 'Idempotency-Key': key() },
+        }),
+      ]);
+    const byName = createOperationHandler(revokeBundle) as unknown as Handler;
+
+    twoBundles();
+    overlappingReads();
+    const leased = await both(byName, handler);
+    expect(leased.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    expect(revoked(iccid)).toHaveLength(1);
+    expect(simulator.esim(iccid)?.inAccount).toBe(true);
+
+    // The same with the lease switched off (each request its own target): both pass the guard, the eSIM is handed back.
+    simulator.reset();
+    await forgetTargets();
+    twoBundles();
+    overlappingReads();
+    const unleased = await both(
+      createOperationHandler({ ...revokeBundle, lease: () => randomUUID() }) as unknown as Handler,
+      createOperationHandler({ ...revokeAssignment, lease: () => randomUUID() }) as unknown as Handler,
+    );
+    expect(unleased.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(simulator.esim(iccid)?.inAccount).toBe(false);
   });
 
   it('runs from a "Revoke Assignment Requested" bus event, once per key however often it is delivered', async () => {
