@@ -31,6 +31,7 @@ import { type MonitoredOperation, Monitoring } from './constructs/monitoring.js'
 import { OperationFunction } from './constructs/operation-function.js';
 import { OperationService, pascal } from './constructs/operation-service.js';
 import { functionEntry } from './functions.js';
+import { REQUEST_VALIDATOR, methodRequest } from './gateway/method-requests.js';
 import { timeBudgetProblem } from './time-budget.js';
 
 export interface GatewayStackProps extends StackProps {
@@ -139,10 +140,7 @@ export class GatewayStack extends Stack {
       cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
     });
     addProblemResponses(this.api);
-    this.validator = this.api.addRequestValidator('Validator', {
-      validateRequestBody: true,
-      validateRequestParameters: true,
-    });
+    this.validator = this.api.addRequestValidator('Validator', REQUEST_VALIDATOR);
 
     const shared = {
       IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName,
@@ -180,9 +178,7 @@ export class GatewayStack extends Stack {
         this.api.root.resourceForPath(route.path).addMethod(route.method, new LambdaIntegration(reader), {
           operationName: route.name,
           requestValidator: this.validator,
-          requestParameters: Object.fromEntries(
-            (route.pathParameters ?? []).map((name) => [`method.request.path.${name}`, true]),
-          ),
+          requestParameters: methodRequest(route).parameters,
         });
         continue;
       }

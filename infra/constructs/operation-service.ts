@@ -19,11 +19,12 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { z } from 'zod';
 import { requestedDetailType } from '../../shared/events.js';
+import { operationRoute } from '../../shared/http/routes.js';
 import type { OperationContract } from '../../shared/operations/definition.js';
 import { type AnyProvider, requiredSettings, variable } from '../../shared/providers/provider.js';
 import { functionEntry } from '../functions.js';
+import { methodRequest } from '../gateway/method-requests.js';
 import { FUNCTION_TIMEOUT, OperationFunction } from './operation-function.js';
 
 export interface OperationServiceProps {
@@ -148,30 +149,18 @@ export class OperationService extends Construct {
   }
 }
 
-/**
- * API Gateway request validation from the operation's own schemas (no hand-written copy): required path and
- * query parameters, and the JSON body model where the body is required. The handler validates everything again
- * (and more precisely); this stops malformed requests before they cost an invocation.
- */
+/** The method's request parameters and body model (gateway/method-requests.ts), which the local runner enforces too. */
 const validation = (api: RestApi, validator: RequestValidator, contract: OperationContract) => {
-  const parameters: Record<string, boolean> = {};
-  for (const name of Object.keys(contract.request.path.shape)) parameters[`method.request.path.${name}`] = true;
-  for (const name of Object.keys(contract.request.query.shape))
-    parameters[`method.request.querystring.${name}`] = false;
-  const body = contract.request.body;
-  const bodySchema =
-    body === undefined
-      ? undefined
-      : (z.toJSONSchema(body, { target: 'draft-4', io: 'input' }) as JsonSchema & { required?: string[] });
+  const { parameters, bodyModel } = methodRequest(operationRoute(contract));
   const requestModels =
-    bodySchema !== undefined && (bodySchema.required ?? []).length > 0
-      ? {
-          'application/json': api.addModel(`${pascal(contract.name)}Body`, {
-            contentType: 'application/json',
-            modelName: `${pascal(contract.name).replaceAll('-', '')}Body`,
-            schema: { ...bodySchema, $schema: JsonSchemaVersion.DRAFT4 } as JsonSchema,
+    bodyModel === undefined
+      ? undefined
+      : {
+          [bodyModel.contentType]: api.addModel(bodyModel.name, {
+            contentType: bodyModel.contentType,
+            modelName: bodyModel.name,
+            schema: { ...bodyModel.schema, $schema: JsonSchemaVersion.DRAFT4 } as JsonSchema,
           }),
-        }
-      : undefined;
+        };
   return { requestValidator: validator, requestParameters: parameters, requestModels };
 };

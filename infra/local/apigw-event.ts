@@ -1,7 +1,7 @@
 /**
  * Turns a Node HTTP request into the API Gateway REST API (v1) proxy event that the deployed stack sends to
  * the same handler, and the handler's result back into an HTTP response. Written by hand because no
- * maintained package does this without Docker or another framework (see README, "Local runner").
+ * maintained package does this without Docker or another framework (docs/architecture.md, the layout).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';

@@ -11,7 +11,8 @@ import { problemResponse } from '../../shared/http/response.js';
 import { type RouteDefinition, routes as routeDefinitions } from '../../shared/http/routes.js';
 import { functionEntry } from '../functions.js';
 import { FUNCTION_TIMEOUT_SECONDS } from '../time-budget.js';
-import { lambdaContext, matchResource, toApiGatewayEvent, writeResult } from './apigw-event.js';
+import { MAX_REQUEST_BYTES, createApiGateway } from './api-gateway.js';
+import { lambdaContext, toApiGatewayEvent, writeResult } from './apigw-event.js';
 import { type LocalDynamo, dynamoClient, ensureTables, startDynamo } from './dynamodb.js';
 import { serveDocs } from './docs.js';
 import { LOCAL_EVENTS_PREFIX, createLocalEventBus } from './events.js';
@@ -22,8 +23,6 @@ import { installLocalSinks } from './sinks.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-/** API Gateway's own payload limit; the handlers enforce the contract's smaller one. */
-const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /** Matches the deployed functions' timeout. */
 const FUNCTION_TIMEOUT_MS = FUNCTION_TIMEOUT_SECONDS * 1000;
 
@@ -46,12 +45,12 @@ export interface LocalGateway {
 const readBody = async (request: IncomingMessage): Promise<string | undefined> => {
   const chunks: Buffer[] = [];
   let size = 0;
+  // Read to the end even past the limit (keeping nothing), so the client gets the 413 rather than a reset.
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
+    if (size <= MAX_REQUEST_BYTES) chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return size > MAX_REQUEST_BYTES ? undefined : Buffer.concat(chunks).toString('utf8');
 };
 
 /** Sets the process environment the handlers read at import: the same variables a deployed function has. */
@@ -90,35 +89,29 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
     routes.push({ route, handler: module.handler });
   }
   const localEvents = createLocalEventBus(routes);
+  const gateway = createApiGateway(routes);
 
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const method = request.method ?? 'GET';
     const path = new URL(request.url ?? '/', 'http://local').pathname;
     if (path.startsWith(LOCAL_EVENTS_PREFIX)) return localEvents.serve(request, response, method, path);
     if (method === 'GET' && (await serveDocs(path, response))) return;
-    for (const { route, handler } of routes) {
-      const match = route.method === method ? matchResource(route.path, path) : undefined;
-      if (match === undefined) continue;
-      const body = await readBody(request);
-      if (body === undefined)
-        return writeResult(
-          response,
-          problemResponse(new ProblemError('payload-too-large', 'API Gateway accepts at most 10 MB.')),
-        );
-      const event = toApiGatewayEvent(
-        {
-          method,
-          url: request.url ?? '/',
-          headers: request.headers,
-          body,
-          sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-        },
-        match,
-      );
-      return writeResult(response, await handler(event, lambdaContext(route.name, FUNCTION_TIMEOUT_MS)));
-    }
-    request.resume();
-    writeResult(response, problemResponse(new ProblemError('not-found', `No route for ${method} ${path}.`)));
+    // API Gateway's steps first (payload limit, route, request validation), then the function, as deployed.
+    const body = await readBody(request);
+    const admission = gateway.admit({ method, url: request.url ?? '/', headers: request.headers, body });
+    if ('refused' in admission) return writeResult(response, admission.refused);
+    const { route, handler } = admission.route;
+    const event = toApiGatewayEvent(
+      {
+        method,
+        url: request.url ?? '/',
+        headers: request.headers,
+        body: body ?? '',
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+      },
+      admission.match,
+    );
+    return writeResult(response, await handler(event, lambdaContext(route.name, FUNCTION_TIMEOUT_MS)));
   };
 
   const server: Server = createServer((request, response) => {

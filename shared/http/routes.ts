@@ -34,14 +34,13 @@ export const openApiRoute: RouteDefinition = {
   summary: 'The OpenAPI 3.1 document of this API',
 };
 
-export const routes: readonly RouteDefinition[] = [
-  ...contracts.map((operation) => ({
-    name: operation.name,
-    method: operation.route.method,
-    path: operation.route.path,
-    summary: operation.summary,
-    operation,
-  })),
-  getOperationRoute,
-  openApiRoute,
-];
+/** An operation's route. */
+export const operationRoute = (operation: OperationContract): RouteDefinition => ({
+  name: operation.name,
+  method: operation.route.method,
+  path: operation.route.path,
+  summary: operation.summary,
+  operation,
+});
+
+export const routes: readonly RouteDefinition[] = [...contracts.map(operationRoute), getOperationRoute, openApiRoute];
