@@ -7,7 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { LOCAL_CALLER_ARN, lambdaContext, matchResource, toApiGatewayEvent } from '../infra/local/apigw-event.js';
+import { createApiGateway } from '../infra/local/api-gateway.js';
 import { dynamoClient, ensureTables } from '../infra/local/dynamodb.js';
+import { operationRoute, routes } from '../shared/http/routes.js';
 import type { OperationContract, OperationDefinition } from '../shared/operations/definition.js';
 import { assertMatchesContract } from './contract.js';
 import type { EsimGoSimulatorOptions } from '../sandbox/esim-go/simulator.js';
@@ -145,15 +147,39 @@ export const apiGatewayEvent = (definition: Pick<OperationContract, 'route'>, ca
   );
 };
 
+/** API Gateway's checks for one operation's method, as deployed (infra/gateway/), before its handler runs. */
+const gateways = new WeakMap<object, ReturnType<typeof createApiGateway>>();
+/** The gateway's method for a route the tests name: a registered route, or a test-only operation's own. */
+const gatewayFor = (definition: Pick<OperationContract, 'route' | 'name'> & Partial<OperationContract>) => {
+  const route =
+    routes.find((candidate) => candidate.name === definition.name && candidate.path === definition.route.path) ??
+    (definition.request === undefined ? undefined : operationRoute(definition as OperationContract));
+  if (route === undefined) throw new Error(`${definition.name} is no route of the gateway`);
+  const gateway = gateways.get(definition) ?? createApiGateway([{ route }]);
+  gateways.set(definition, gateway);
+  return gateway;
+};
+
+/**
+ * Invokes the handler as the deployed API does: API Gateway's own checks first (a request it refuses never reaches the
+ * handler, and gets API Gateway's answer), then the REST proxy event.
+ */
 export const invoke = async (
   handler: Handler,
-  definition: Pick<OperationContract, 'route' | 'name'>,
+  definition: Pick<OperationContract, 'route' | 'name'> & Partial<OperationContract>,
   call: HttpCall,
 ): Promise<Answer> => {
-  const result = await handler(
-    apiGatewayEvent(definition, call),
-    lambdaContext(definition.name, call.timeoutMs ?? 28_000),
-  );
+  const event = apiGatewayEvent(definition, call);
+  const admission = gatewayFor(definition).admit({
+    method: event.httpMethod,
+    url: call.path,
+    headers: Object.fromEntries(Object.entries(event.headers).map(([name, value]) => [name.toLowerCase(), value])),
+    body: event.body ?? '',
+  });
+  const result =
+    'refused' in admission
+      ? admission.refused
+      : await handler(event, lambdaContext(definition.name, call.timeoutMs ?? 28_000));
   const headers = Object.fromEntries(
     Object.entries(result.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]),
   );

@@ -1,16 +1,10 @@
 /**
  * Everything one operation deploys: its function, its queue for direct messages, its EventBridge-only events queue
  * and their DLQ, the rule that routes "<Operation> Requested" events, the grants and the API method with request
- * validation from the contract's own schemas.
+ * parameters from the contract's own schemas.
  */
 import { Annotations, Duration } from 'aws-cdk-lib';
-import {
-  type JsonSchema,
-  JsonSchemaVersion,
-  LambdaIntegration,
-  type RequestValidator,
-  type RestApi,
-} from 'aws-cdk-lib/aws-apigateway';
+import { LambdaIntegration, type RequestValidator, type RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { type EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
@@ -104,13 +98,26 @@ export class OperationService extends Construct {
         `${contract.name} needs ${variable(provider, 'BASE_URL')}: deploy with -c ${baseUrlContextKey(provider)}=https://... or its first invocation fails`,
       );
     }
-    props.tables.idempotency.grantReadWriteData(this.fn);
+    // Exactly the calls the code makes, as test/integration/least-privilege.test.ts records them (see
+    // docs/least-privilege.md). The idempotency table: Powertools' records, key markers and target leases, by key only
+    // (single items, or the Put/Update/Delete items of transactions), never Query, Scan or batches.
+    props.tables.idempotency.grant(
+      this.fn,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
     // The audit trail is only appended to (one UpdateItem per attempt, alone or in the final transaction): no read,
     // scan or delete of other callers' entries.
     props.tables.operations.grant(this.fn, 'dynamodb:UpdateItem');
     props.bus.grantPutEventsTo(this.fn);
-    this.deadLetters.grantSendMessages(this.fn);
-    secret.grantRead(this.fn);
+    // SendMessage alone: the queue URL comes from the environment (no GetQueueUrl), and nothing reads its attributes.
+    this.deadLetters.grant(this.fn, 'sqs:SendMessage');
+    // GetSecretValue alone (grantRead adds DescribeSecret, which nothing calls); the AWS-managed key needs no grant.
+    this.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
+    );
     for (const source of [queue, eventsQueue]) {
       this.fn.addEventSource(
         new SqsEventSource(source, {
@@ -144,23 +151,13 @@ export class OperationService extends Construct {
       .resourceForPath(contract.route.path)
       .addMethod(contract.route.method, new LambdaIntegration(this.fn), {
         operationName: contract.name,
-        ...validation(props.api, props.validator, contract),
+        ...validation(props.validator, contract),
       });
   }
 }
 
-/** The method's request parameters and body model (gateway/method-requests.ts), which the local runner enforces too. */
-const validation = (api: RestApi, validator: RequestValidator, contract: OperationContract) => {
-  const { parameters, bodyModel } = methodRequest(operationRoute(contract));
-  const requestModels =
-    bodyModel === undefined
-      ? undefined
-      : {
-          [bodyModel.contentType]: api.addModel(bodyModel.name, {
-            contentType: bodyModel.contentType,
-            modelName: bodyModel.name,
-            schema: { ...bodyModel.schema, $schema: JsonSchemaVersion.DRAFT4 } as JsonSchema,
-          }),
-        };
-  return { requestValidator: validator, requestParameters: parameters, requestModels };
-};
+/** The method's request parameters (gateway/method-requests.ts), which the local runner enforces too. */
+const validation = (validator: RequestValidator, contract: OperationContract) => ({
+  requestValidator: validator,
+  requestParameters: methodRequest(operationRoute(contract)).parameters,
+});

@@ -5,8 +5,7 @@
  *
  * A gateway response template is plain substitution (no VTL, no `$util`), so only `$context.error.messageString`,
  * which API Gateway quotes and escapes itself, may carry API Gateway's words into the JSON: `message` and
- * `validationErrorString` are raw, and a `"` in them would break the body. That is also why a body the model refuses
- * cannot be told which field is wrong. A status is written only where the response type fixes it; the two defaults
+ * `validationErrorString` are raw, and a `"` in them would break the body. A status is written only where the response type fixes it; the two defaults
  * keep the status API Gateway chose (an integration timeout's 504, a quota's 429) and leave it out of the body.
  */
 import { PROBLEM_TYPE_BASE } from '../../shared/errors.js';
@@ -78,12 +77,6 @@ export interface GatewayError {
 
 /** The refusals the local runner reproduces, worded as API Gateway words them. */
 export const gatewayErrors = {
-  invalidBody: (): GatewayError => ({
-    type: 'BAD_REQUEST_BODY',
-    status: 400,
-    message: 'Invalid request body',
-    errorType: 'BadRequestException',
-  }),
   missingParameters: (names: readonly string[]): GatewayError => ({
     type: 'BAD_REQUEST_PARAMETERS',
     status: 400,

@@ -134,17 +134,14 @@ it('answers every contract request as the deployed API Gateway would: the same r
   expect(seen.passed).toBeGreaterThanOrEqual(contracts.length * 3);
 });
 
-it('reads a body model and the parameters every method requires from the template', () => {
-  const withModels = apiGateway.methods.filter((method) => method.models.length > 0);
-  expect(withModels.map((method) => `${method.httpMethod} ${method.path}`)).toEqual(
-    contracts.flatMap((contract) =>
-      (contract.request.body?.safeParse({}).success ?? true) ? [] : [`${contract.route.method} ${contract.route.path}`],
-    ),
-  );
+it('reads from the template the parameters every method requires, and that no method has its body checked', () => {
+  // A body model would refuse without naming the field, and where the contract says 415 or 413 (method-requests.ts).
+  expect(apiGateway.methods.filter((method) => method.models.length > 0)).toEqual([]);
   for (const route of routes) {
     const method = apiGateway.methods.find(
       (candidate) => candidate.path === route.path && candidate.httpMethod === route.method,
     );
+    expect(method?.validateParameters).toBe(true);
     const required = Object.keys(method?.parameters ?? {}).filter((name) => method?.parameters[name] === true);
     expect(required.map((name) => name.split('.').at(-1)).sort()).toEqual(
       [...route.path.matchAll(/\{(\w+)\}/g)].map((found) => found[1]).sort(),

@@ -49,17 +49,13 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('access', () => {
-  it('validates requests from the operation schemas (parameters, and bodies that have required fields)', () => {
+  it('validates the parameters the operation schemas require, and has no body model (the function names the field)', () => {
     template.resourceCountIs('AWS::ApiGateway::RequestValidator', 1);
-    template.hasResourceProperties('AWS::ApiGateway::Model', {
-      ContentType: 'application/json',
-      Schema: Match.objectLike({
-        type: 'object',
-        required: ['matchingId'],
-        additionalProperties: false,
-        properties: { matchingId: Match.objectLike({ pattern: '^[A-Za-z0-9-]{1,64}$' }) },
-      }),
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+      ValidateRequestParameters: true,
+      ValidateRequestBody: true,
     });
+    template.resourceCountIs('AWS::ApiGateway::Model', 0);
     template.hasResourceProperties('AWS::ApiGateway::Method', {
       OperationName: 'revoke-bundle',
       RequestValidatorId: Match.anyValue(),
