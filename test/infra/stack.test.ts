@@ -236,7 +236,7 @@ describe('GatewayStack', () => {
       expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
   });
 
-  it('grants functions read of their secret and read/write of the idempotency table only', () => {
+  it('grants no wildcard action, and the actions the code calls (test/integration/least-privilege.test.ts proves each both ways)', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
       (policy) => policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>,
     );

@@ -1,0 +1,401 @@
+/**
+ * Least privilege, proven both ways. Every function runs in-process through each path that makes AWS calls, with
+ * every AWS endpoint pointed at the recorder (testkit/aws-recorder.ts): DynamoDB through to DynamoDB Local,
+ * EventBridge, SQS and Secrets Manager answered by it. Then, against the synthesized stack, each recorded call must be
+ * allowed by that function's role, and each grant of the role must have been recorded or be exempt below
+ * (testkit/least-privilege.ts).
+ * The per-function table (recorded calls, granted actions) is written to least-privilege.md in a temporary folder.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clearCaches } from '@aws-lambda-powertools/parameters';
+import { App } from 'aws-cdk-lib';
+import { Template as CdkTemplate } from 'aws-cdk-lib/assertions';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { lambdaContext } from '../../infra/local/apigw-event.js';
+import { toEventBridgeEvent, toSqsRecord } from '../../infra/local/events.js';
+import { GatewayStack } from '../../infra/stack.js';
+import { type EsimGoSimulator, assignment } from '../../sandbox/esim-go/simulator.js';
+import type { MonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
+import type { Fault } from '../../sandbox/server.js';
+import { type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
+import { resetConfigCache } from '../../shared/config.js';
+import { requestedDetailType } from '../../shared/events.js';
+import { type RouteDefinition, routes } from '../../shared/http/routes.js';
+import { withLuhnCheckDigit } from '../../shared/iccid.js';
+import type { OperationDefinition } from '../../shared/operations/definition.js';
+import { esimGo } from '../../shared/providers/esim-go/provider.js';
+import { monogoto } from '../../shared/providers/monogoto/provider.js';
+import { type AnyProvider, type RunningSandbox, variable } from '../../shared/providers/provider.js';
+import { stn } from '../../shared/providers/stn/provider.js';
+import { type AwsRecorder, startAwsRecorder } from '../../testkit/aws-recorder.js';
+import {
+  type Answer,
+  type Handler,
+  apiGatewayEvent,
+  configureEnvironment,
+  invoke,
+  newTable,
+  startRunningSandbox,
+} from '../../testkit/harness.js';
+import { type Exemption, type Verdict, checkLeastPrivilege } from '../../testkit/least-privilege.js';
+import { loadDefinition } from '../../testkit/operations.js';
+import { type Template, activeTracing, consumedQueues, functionId } from '../../testkit/role-policy.js';
+
+type QueueHandler = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse>;
+type Input = Record<string, string>;
+
+/** How to drive one operation: a fresh target it succeeds on (its input), and its provider's write request. */
+interface Driver {
+  provider: AnyProvider;
+  target: () => Input;
+  write: (input: Input) => Pick<Fault, 'method' | 'path' | 'matching'>;
+}
+
+/** Grants no in-process test reaches; everything else a role grants must have been recorded. */
+const exemptions =
+  (template: Template) =>
+  (fn: string): Exemption[] => [
+    {
+      actions: [
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+      ],
+      resources: consumedQueues(template, fn),
+      why: "Lambda's SQS poller for the function's event source mappings (its queue and events queue), not its code",
+    },
+    ...(activeTracing(template, fn)
+      ? [
+          {
+            actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+            resources: ['*'],
+            why: "active tracing: Lambda's X-Ray integration sends segments; X-Ray has no resource-level permissions",
+          },
+        ]
+      : []),
+  ];
+/** CloudWatch Logs (CreateLogGroup, CreateLogStream, PutLogEvents): the runtime writes the function's logs. */
+const MANAGED_POLICIES = ['AWSLambdaBasicExecutionRole'];
+
+const ACCOUNT = '123456789012';
+const secretArn = (provider: AnyProvider) =>
+  `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:sim-cancel-gateway-${provider.name}-AbCdEf`;
+const camel = (setting: string) => setting.toLowerCase().replace(/_(\w)/g, (_, letter: string) => letter.toUpperCase());
+
+let recorder: AwsRecorder;
+let template: Template;
+let sandboxes: Record<string, RunningSandbox>;
+const environments: Record<string, Record<string, string>> = {};
+const handlers: Record<string, Handler & QueueHandler> = {};
+const definitions: Record<string, OperationDefinition> = {};
+let serial = 0;
+const unique = () => `${Date.now().toString(36)}${(serial += 1)}`;
+
+const drivers: Record<string, Driver> = {
+  'cancel-esim': {
+    provider: monogoto,
+    target: () => {
+      const iccid = withLuhnCheckDigit(
+        `8931${String(Date.now() % 1e9).padStart(9, '0')}${String(++serial).padStart(5, '0')}`,
+      );
+      const matchingId = `LP-${serial}`;
+      (sandboxes.monogoto?.simulator as MonogotoSimulator).addEsim({ iccid, state: 'released', matchingId });
+      return { iccid, matchingId };
+    },
+    write: ({ iccid }) => ({ method: 'POST', path: '/api/v1/eSIM/cancel', matching: iccid }),
+  },
+  'revoke-bundle': {
+    provider: esimGo,
+    target: () => ({ iccid: bundleEsim(), name: 'b1' }),
+    write: ({ iccid }) => ({ method: 'DELETE', path: `/esims/${iccid}/bundles/b1` }),
+  },
+  'revoke-assignment': {
+    provider: esimGo,
+    target: () => ({ iccid: bundleEsim(), name: 'b1', assignmentId: '1' }),
+    write: ({ iccid }) => ({ method: 'DELETE', path: `/esims/${iccid}/bundles/b1/assignments/1` }),
+  },
+  'cancel-activation': {
+    provider: stn,
+    target: () => {
+      const activationId = `lp${unique()}`;
+      (sandboxes.stn?.simulator as StnSimulator).addActivation(activation(activationId, 'BUSY'));
+      return { activationId };
+    },
+    write: ({ activationId }) => ({ method: 'POST', path: '/api/CancelNewSubscription', matching: activationId }),
+  },
+};
+
+/** An installed eSIM Go eSIM with three unused assignments of bundle b1. */
+const bundleEsim = () => {
+  const iccid = withLuhnCheckDigit(
+    `8944${String(Date.now() % 1e8).padStart(8, '0')}${String(++serial).padStart(6, '0')}`,
+  );
+  (sandboxes['esim-go']?.simulator as EsimGoSimulator).addEsim({
+    iccid,
+    profileStatus: 'Installed',
+    inAccount: true,
+    bundles: [
+      {
+        name: 'b1',
+        description: 'least privilege',
+        assignments: [assignment('1', 'queued', 3), assignment('2', 'queued', 2), assignment('3', 'queued', 1)],
+      },
+    ],
+  });
+  return iccid;
+};
+
+/** Runs work as the function would in its own container: its environment, its own Secrets Manager cache. */
+const as = <T>(name: string, work: () => Promise<T>): Promise<T> => {
+  configureEnvironment(environments[name] ?? {});
+  resetConfigCache();
+  clearCaches();
+  return recorder.during(name, work);
+};
+
+const route = (name: string) => routes.find((candidate) => candidate.name === name) as RouteDefinition;
+/** A GET of a route that is not an operation (the harness's invoke takes operations), as its function. */
+const readRoute = (name: string, path: string) =>
+  as(name, () =>
+    (handlers[name] as Handler)(
+      apiGatewayEvent({ route: { method: 'GET', path: route(name).path } } as never, { method: 'GET', path }),
+      lambdaContext(name, 28_000),
+    ),
+  );
+
+/** The HTTP request for an input: path parameters into the path, the rest (if any) as the JSON body. */
+const httpCall = (name: string, input: Input, headers: Record<string, string>, query = '') => {
+  const { method, path } = route(name);
+  const inPath = new Set([...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]));
+  const body = Object.fromEntries(Object.entries(input).filter(([field]) => !inPath.has(field)));
+  return {
+    method,
+    path: `${path.replace(/\{(\w+)\}/g, (_, field: string) => input[field] ?? '')}${query}`,
+    headers,
+    body: Object.keys(body).length === 0 ? undefined : body,
+  };
+};
+
+/** Each path of an operation that makes AWS calls, with the answers that show it took that path. */
+const driveOperation = async (name: string): Promise<Answer> => {
+  const driver = drivers[name] as Driver;
+  const server = (sandboxes[driver.provider.name] as RunningSandbox).server;
+  const handler = handlers[name] as Handler & QueueHandler;
+  const http = (input: Input, headers: Record<string, string> = {}, query = '') =>
+    as(name, () => invoke(handler, definitions[name] as OperationDefinition, httpCall(name, input, headers, query)));
+  const consume = (body: unknown, via: 'queue' | 'bus' = 'queue') =>
+    as(name, () =>
+      handler({ Records: [toSqsRecord(JSON.stringify(body), name, { via })] }, lambdaContext(name, 28_000)),
+    );
+  const newKey = () => ({ 'Idempotency-Key': `lp-${unique()}` });
+
+  const target = driver.target();
+  const key = newKey();
+  const succeeded = await http(target, key);
+  expect(succeeded.status, name).toBe(200);
+  expect((await http(target, key)).headers['idempotent-replayed'], `${name} replay`).toBe('true');
+  expect((await http(driver.target(), key)).status, `${name} key reused`).toBe(422);
+  expect((await http(driver.target(), {}, '?dryRun=true')).body.status, `${name} dry run`).toBe('validated');
+
+  // Throttled: nothing was done and Powertools deletes the key's record, so the retry with the key runs.
+  const throttled = driver.target();
+  const throttledKey = newKey();
+  server.injectFault({ kind: 'status', status: 429, retryAfterSeconds: 1, ...driver.write(throttled) });
+  expect((await http(throttled, throttledKey)).status, `${name} throttled`).toBe(503);
+  expect((await http(throttled, throttledKey)).status, `${name} after throttling`).toBe(200);
+
+  // A lost answer: applied, then a 500; the retry reconciles with the provider instead of sending again.
+  const lost = driver.target();
+  const lostKey = newKey();
+  server.injectFault({ kind: 'apply-then-status', status: 500, ...driver.write(lost) });
+  expect((await http(lost, lostKey)).status, `${name} lost answer`).toBe(502);
+  expect((await http(lost, lostKey)).body.reconciled, `${name} reconciled`).toBe(true);
+
+  const done = { batchItemFailures: [] };
+  expect(await consume({ idempotencyKey: `lp-${unique()}`, input: driver.target() }), `${name} SQS`).toEqual(done);
+  // Invalid input can never succeed: dead-lettered (SQS SendMessage), not retried.
+  expect(await consume({ idempotencyKey: `lp-${unique()}`, input: {} }), `${name} dead letter`).toEqual(done);
+  const event = toEventBridgeEvent({
+    Source: 'shop.orders',
+    DetailType: requestedDetailType((definitions[name] as OperationDefinition).eventName),
+    Detail: JSON.stringify({ input: driver.target() }),
+  });
+  expect(await consume(event, 'bus'), `${name} bus event`).toEqual(done);
+  return succeeded;
+};
+
+const verdicts = new Map<string, Verdict>();
+const verdictOf = (name: string): Verdict => {
+  let verdict = verdicts.get(name);
+  if (verdict === undefined) {
+    verdict = checkLeastPrivilege(template, {
+      description: route(name).summary,
+      environment: environments[name] ?? {},
+      calls: recorder.callsOf(name),
+      exemptions: exemptions(template),
+      managedPolicies: MANAGED_POLICIES,
+    });
+    verdicts.set(name, verdict);
+  }
+  return verdict;
+};
+
+beforeAll(async () => {
+  const dynamoEndpoint = inject('dynamoEndpoint');
+  const started = await Promise.all([
+    startRunningSandbox(monogoto, { seed: false }),
+    startRunningSandbox(esimGo, { seed: false, requestsPerSecond: 10_000 }),
+    startRunningSandbox(stn, { seed: false, requestsPerSecond: 10_000 }),
+  ]);
+  const providers = [monogoto, esimGo, stn];
+  sandboxes = Object.fromEntries(providers.map((provider, index) => [provider.name, started[index] as RunningSandbox]));
+  // Credentials come only from Secrets Manager (the recorder), as in Lambda: the sandbox's plain settings are removed.
+  const secrets: Record<string, string> = {};
+  for (const provider of providers) {
+    const settings = sandboxes[provider.name]?.settings ?? {};
+    const value = Object.fromEntries(provider.secret.plainSettings.map((name) => [camel(name), settings[name]]));
+    provider.secret.schema.parse(value);
+    secrets[secretArn(provider)] = JSON.stringify(value);
+    for (const name of provider.secret.plainSettings) delete process.env[variable(provider, name)];
+  }
+  recorder = await startAwsRecorder({ dynamoEndpoint, secrets });
+
+  const tables = {
+    IDEMPOTENCY_TABLE_NAME: await newTable(dynamoEndpoint),
+    OPERATIONS_TABLE_NAME: process.env.OPERATIONS_TABLE_NAME as string,
+  };
+  configureEnvironment({
+    ...tables,
+    AWS_ENDPOINT_URL_DYNAMODB: recorder.endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: recorder.endpoint,
+    AWS_ENDPOINT_URL_SQS: recorder.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: recorder.endpoint,
+    EVENT_BUS_NAME: 'sim-cancel-gateway',
+    UPSTREAM_TIMEOUT_MS: '1000',
+    RECONCILE_AFTER_MS: '300',
+    ESIM_GO_REQUESTS_PER_SECOND: '10000',
+  });
+  for (const { name, operation } of routes) {
+    const provider = operation === undefined ? undefined : drivers[name]?.provider;
+    environments[name] =
+      provider === undefined
+        ? tables
+        : {
+            ...tables,
+            EVENT_BUS_NAME: 'sim-cancel-gateway',
+            // Each function has its own dead-letter queue; on the recorder's host, where the SDK sends (QueueUrl).
+            DEAD_LETTER_QUEUE_URL: `${recorder.endpoint}/${ACCOUNT}/sim-cancel-gateway-${name}-dead-letters`,
+            [variable(provider, 'SECRET_ARN')]: secretArn(provider),
+          };
+    configureEnvironment(environments[name]);
+    handlers[name] = (
+      (await import(`../../functions/${name}/index.ts`)) as { handler: Handler & QueueHandler }
+    ).handler;
+    if (operation !== undefined) definitions[name] = await loadDefinition(operation);
+  }
+
+  const operationIds: string[] = [];
+  for (const name of Object.keys(drivers)) operationIds.push(String((await driveOperation(name)).body.operationId));
+  const read = await readRoute('get-operation', `/v1/operations/${operationIds[0]}`);
+  expect(read.statusCode).toBe(200);
+  expect((await readRoute('openapi', '/v1/openapi.json')).statusCode).toBe(200);
+
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  template = CdkTemplate.fromStack(new GatewayStack(app, 'Test', { routes })).toJSON() as Template;
+}, 60_000);
+
+afterAll(async () => {
+  writeSummary();
+  await Promise.all([recorder?.stop(), ...Object.values(sandboxes ?? {}).map((sandbox) => sandbox.stop())]);
+});
+
+/** The table for the issue and docs/least-privilege.md: per function, what it called and what its role grants. */
+const writeSummary = () => {
+  if (template === undefined) return;
+  const rows = routes.map(({ name }) => {
+    const { recorded, granted } = verdictOf(name);
+    return `| ${name} | ${recorded.join('<br>') || '(none)'} | ${granted.join('<br>')} |`;
+  });
+  const operation = functionId(template, route('cancel-esim').summary);
+  const reasons = [
+    ...exemptions(template)(operation).map((exemption) => `- exempt ${exemption.actions.join(', ')}: ${exemption.why}`),
+    `- exempt managed ${MANAGED_POLICIES.join(', ')}: CloudWatch Logs, the function's own logs`,
+  ];
+  const table = ['| function | recorded AWS calls | role grants |', '|---|---|---|', ...rows, '', ...reasons].join(
+    '\n',
+  );
+  const file = join(mkdtempSync(join(tmpdir(), 'least-privilege-')), 'least-privilege.md');
+  writeFileSync(file, `${table}\n`);
+  console.log(`least privilege, per function (also in ${file}):\n${table}`);
+};
+
+describe('least privilege', () => {
+  it('attributes every AWS call to the function that made it', () => {
+    expect(recorder.unattributed).toEqual([]);
+    for (const name of Object.keys(drivers))
+      expect(recorder.callsOf(name).map((call) => `${call.service}:${call.action}`)).toEqual(
+        expect.arrayContaining([
+          'secretsmanager:GetSecretValue',
+          'dynamodb:PutItem',
+          'events:PutEvents',
+          'sqs:SendMessage',
+        ]),
+      );
+  });
+
+  it.each(routes.map(({ name }) => name))('%s: its role allows every call it made', (name) => {
+    expect(verdictOf(name).notAllowed).toEqual([]);
+  });
+
+  it.each(routes.map(({ name }) => name))(
+    '%s: its role grants nothing it never used, but for the exemptions',
+    (name) => {
+      expect(verdictOf(name).unused).toEqual([]);
+    },
+  );
+
+  it('fails a role that grants more (Scan) or less (no GetSecretValue) than the calls need', () => {
+    const name = 'cancel-esim';
+    const changed = (edit: (statements: Array<Record<string, unknown>>) => void) => {
+      const copy = structuredClone(template);
+      const fn = Object.values(copy.Resources).find(
+        (resource) =>
+          resource.Type === 'AWS::Lambda::Function' && resource.Properties?.Description === route(name).summary,
+      );
+      const role = (fn?.Properties?.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+      const policy = Object.values(copy.Resources).find(
+        (resource) =>
+          resource.Type === 'AWS::IAM::Policy' &&
+          (resource.Properties?.Roles as Array<{ Ref: string }>).some((ref) => ref.Ref === role),
+      );
+      edit((policy?.Properties?.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement);
+      return checkLeastPrivilege(copy, {
+        description: route(name).summary,
+        environment: environments[name] ?? {},
+        calls: recorder.callsOf(name),
+        exemptions: exemptions(copy),
+        managedPolicies: MANAGED_POLICIES,
+      });
+    };
+    const table = Object.keys(template.Resources).find((id) => id.startsWith('IdempotencyTable'));
+    const broader = changed((statements) =>
+      statements.push({ Effect: 'Allow', Action: 'dynamodb:Scan', Resource: { 'Fn::GetAtt': [table, 'Arn'] } }),
+    );
+    expect(broader.unused).toEqual([`dynamodb:Scan on ${table}`]);
+    expect(broader.notAllowed).toEqual([]);
+    const narrower = changed((statements) => {
+      const index = statements.findIndex((statement) =>
+        [statement.Action].flat().includes('secretsmanager:GetSecretValue'),
+      );
+      statements.splice(index, 1);
+    });
+    expect(narrower.notAllowed).toEqual([
+      expect.stringMatching(/^secretsmanager:GetSecretValue on MONOGOTO_SECRET_ARN/),
+    ]);
+  });
+});
