@@ -6,8 +6,9 @@
  * (`during`); a call while none is (a write after its invocation returned) is refused and kept in `unattributed`.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { type IncomingMessage, type ServerResponse, createServer, request as httpRequest } from 'node:http';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forwardRequest } from './forward.js';
 
 export interface AwsCall {
   /** IAM service prefix: dynamodb, events, sqs, secretsmanager. */
@@ -92,27 +93,6 @@ export const startAwsRecorder = async (options: AwsRecorderOptions) => {
     response.end(JSON.stringify(body));
   };
 
-  /** DynamoDB Local answers; the request goes as it came (the SDK's signature and checksums stay valid). */
-  const forward = (incoming: IncomingMessage, raw: Buffer, response: ServerResponse) =>
-    new Promise<void>((resolve, reject) => {
-      const target = new URL(options.dynamoEndpoint);
-      const forwarded = httpRequest(
-        {
-          host: target.hostname,
-          port: target.port,
-          path: incoming.url,
-          method: incoming.method,
-          headers: incoming.headers,
-        },
-        (upstream) => {
-          response.writeHead(upstream.statusCode ?? 500, upstream.headers);
-          upstream.pipe(response).on('finish', resolve);
-        },
-      );
-      forwarded.on('error', reject);
-      forwarded.end(raw);
-    });
-
   const serve = async (request: IncomingMessage, response: ServerResponse) => {
     const raw = await readBody(request);
     const body = (raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'))) as Body;
@@ -140,7 +120,8 @@ export const startAwsRecorder = async (options: AwsRecorderOptions) => {
       });
     }
     calls.set(active, [...(calls.get(active) ?? []), ...recorded]);
-    if (prefix === 'DynamoDB_20120810') return forward(request, raw, response);
+    // DynamoDB Local answers; the request goes as it came.
+    if (prefix === 'DynamoDB_20120810') return forwardRequest(options.dynamoEndpoint, request, raw, response);
     if (prefix === 'AWSEvents' && action === 'PutEvents')
       return answer(response, 200, '1.1', {
         FailedEntryCount: 0,

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { type IncomingMessage, type ServerResponse, createServer, request as httpRequest } from 'node:http';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { esbuildOptions } from '../../infra/bundling.js';
 import { functionEntry } from '../../infra/functions.js';
 import { cancelActivation } from '../../shared/operations/cancel-activation/index.js';
 import { type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
+import { forwardRequest } from '../../testkit/forward.js';
 import { type Handler, apiGatewayEvent, configureEnvironment, newTable, startStn } from '../../testkit/harness.js';
 
 const PROFILE_KEY_ID = 'AKIASHAREDPROFILE001';
@@ -28,21 +29,9 @@ let simulator: StnSimulator;
 const signedWith: string[] = [];
 const proxy = createServer((incoming: IncomingMessage, answer: ServerResponse) => {
   signedWith.push(/Credential=([^/]+)\//.exec(String(incoming.headers.authorization))?.[1] ?? 'unsigned');
-  const target = new URL(inject('dynamoEndpoint'));
-  const forwarded = httpRequest(
-    {
-      host: target.hostname,
-      port: target.port,
-      path: incoming.url,
-      method: incoming.method,
-      headers: incoming.headers,
-    },
-    (response) => {
-      answer.writeHead(response.statusCode ?? 500, response.headers);
-      response.pipe(answer);
-    },
-  );
-  incoming.pipe(forwarded);
+  const chunks: Buffer[] = [];
+  incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+  incoming.on('end', () => void forwardRequest(inject('dynamoEndpoint'), incoming, Buffer.concat(chunks), answer));
 });
 
 /** Builds a fresh copy of the bundle as CDK ships it. */
