@@ -32,6 +32,18 @@ export const commonSettings = {
   /** Who owns a key: `principal` makes every session of a role one caller (a retry from another task or SSO session finds its key); `session` keeps each session apart. */
   CALLER_SCOPE: z.enum(['principal', 'session']).default('principal'),
   EVENTS_QUEUE_ARN: z.string().min(1).optional(), // the queue only the EventBridge rule can send to: its records are bus events (set by the stack)
+  /** The first check of an operation that is not final yet (sTN CANCELLING, an eSIM Go refund), after its answer. */
+  FOLLOW_UP_FIRST_DELAY_SECONDS: positiveInt.default(60),
+  /** Checks back off, doubling from the first delay, up to this. */
+  FOLLOW_UP_MAX_DELAY_SECONDS: positiveInt.default(3600),
+  /** An operation still not final this long after its answer is `stalled` (and alarmed on). */
+  FOLLOW_UP_DEADLINE_SECONDS: positiveInt.default(604_800),
+  /** When to check an eSIM that a revoke sent into eSIM Go's returns process (at least 4 days, eSIM Go says). */
+  ESIM_RETURN_CHECK_SECONDS: positiveInt.default(345_600),
+  /** The operation's follow-up queue (set by the stack); without it (locally) follow-ups go to the runner's sink. */
+  FOLLOW_UP_QUEUE_URL: z.string().min(1).optional(),
+  /** Its ARN: records from it are follow-ups, told apart by their source, never by their body (set by the stack). */
+  FOLLOW_UP_QUEUE_ARN: z.string().min(1).optional(),
 };
 const configSchema = z.object(commonSettings);
 

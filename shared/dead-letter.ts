@@ -5,9 +5,10 @@
  * installs (infra/local/sinks.ts); without either, dead-lettering fails and the consumer reports the record as failed,
  * so SQS retries it and its redrive policy still moves it to the DLQ.
  */
-import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { config } from './config.js';
 import type { ProblemDetails } from './errors.js';
+import { sqsClient } from './sqs.js';
 
 export interface DeadLetter {
   messageId: string;
@@ -25,8 +26,6 @@ export const setDeadLetterSink = (next: DeadLetterSink | undefined): void => {
   sink = next;
 };
 
-let client: SQSClient | undefined;
-
 export const deadLetter = async (letter: DeadLetter): Promise<void> => {
   const queueUrl = config().DEAD_LETTER_QUEUE_URL;
   if (queueUrl === undefined) {
@@ -37,8 +36,7 @@ export const deadLetter = async (letter: DeadLetter): Promise<void> => {
     await sink(letter);
     return;
   }
-  client ??= new SQSClient({});
-  await client.send(
+  await sqsClient().send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
       MessageBody: letter.body,

@@ -38,14 +38,16 @@ const STATUS_WORDS: Record<OperationStatus, string> = {
   rejected: 'Rejected',
   failed: 'Failed',
   unknown: 'Unknown',
+  stalled: 'Stalled',
 };
 
 export const outcomeDetailType = (eventName: string, status: OperationStatus): string =>
   `${eventName} ${STATUS_WORDS[status]}`;
 export const requestedDetailType = (eventName: string): string => `${eventName} Requested`;
 
-export const stableEventId = (operationId: string, status: OperationStatus): string => {
-  const hex = createHash('sha256').update(`${operationId}:${status}`).digest('hex');
+/** The same operation reaching the same status (or the same follow-up end, e.g. `refund:Refund Confirmed`) has one id. */
+export const stableEventId = (operationId: string, what: OperationStatus | `${string}:${string}`): string => {
+  const hex = createHash('sha256').update(`${operationId}:${what}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 };
 

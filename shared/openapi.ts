@@ -373,8 +373,56 @@ const document = (): JsonObject => {
             source: { type: 'string', enum: ['http', 'sqs', 'eventbridge'] },
             idempotencyKeyHash: { type: 'string' },
             input: { type: 'object' },
-            status: { type: 'string', enum: ['succeeded', 'in_progress', 'rejected', 'failed', 'unknown'] },
+            status: {
+              type: 'string',
+              enum: ['succeeded', 'in_progress', 'rejected', 'failed', 'unknown', 'stalled'],
+              description: '`stalled`: a follow-up found it still not final at FOLLOW_UP_DEADLINE_SECONDS.',
+            },
             httpStatus: { type: 'integer' },
+            timeline: {
+              type: 'array',
+              description: 'What happened after the answer: each follow-up check and what it observed, oldest first.',
+              items: {
+                type: 'object',
+                required: ['at', 'source', 'status', 'observed'],
+                properties: {
+                  at: { type: 'string', format: 'date-time' },
+                  source: { type: 'string', enum: ['follow-up:settle', 'follow-up:refund', 'follow-up:esim-return'] },
+                  status: { type: 'string' },
+                  observed: { type: 'object' },
+                },
+              },
+            },
+            followUps: {
+              type: 'object',
+              description: 'Per follow-up (settle, refund, esim-return): checks made, whether it is over, the next one.',
+              additionalProperties: {
+                type: 'object',
+                properties: {
+                  checks: { type: 'integer' },
+                  done: { type: 'boolean' },
+                  nextDueAt: { type: ['string', 'null'], format: 'date-time' },
+                  deadlineAt: { type: 'string', format: 'date-time' },
+                },
+              },
+            },
+            refund: {
+              type: 'object',
+              description: "eSIM Go revokes: the predicted refund and the one eSIM Go's history confirms.",
+              properties: {
+                predicted: { type: 'string', enum: ['inventory', 'balance', 'none'] },
+                confirmed: { type: ['string', 'null'], enum: ['inventory', 'balance', 'none', null] },
+                checkedAt: { type: ['string', 'null'], format: 'date-time' },
+                bundle: { type: 'string' },
+                assignmentId: { type: ['string', 'null'] },
+                revokedAt: { type: 'string', format: 'date-time' },
+              },
+            },
+            esimReturn: {
+              type: 'string',
+              enum: ['in_returns', 'back_in_account', 'gone'],
+              description: "A revoke that sent the eSIM into eSIM Go's returns process: where it stands.",
+            },
             createdAt: { type: 'string', format: 'date-time' },
             updatedAt: { type: 'string', format: 'date-time' },
             retainedUntil: { type: 'string', format: 'date-time' },

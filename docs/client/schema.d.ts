@@ -170,9 +170,50 @@ export interface components {
             source: "http" | "sqs" | "eventbridge";
             idempotencyKeyHash?: string;
             input?: Record<string, never>;
-            /** @enum {string} */
-            status: "succeeded" | "in_progress" | "rejected" | "failed" | "unknown";
+            /**
+             * @description `stalled`: a follow-up found it still not final at FOLLOW_UP_DEADLINE_SECONDS.
+             * @enum {string}
+             */
+            status: "succeeded" | "in_progress" | "rejected" | "failed" | "unknown" | "stalled";
             httpStatus?: number;
+            /** @description What happened after the answer: each follow-up check and what it observed, oldest first. */
+            timeline?: {
+                /** Format: date-time */
+                at: string;
+                /** @enum {string} */
+                source: "follow-up:settle" | "follow-up:refund" | "follow-up:esim-return";
+                status: string;
+                observed: Record<string, never>;
+            }[];
+            /** @description Per follow-up (settle, refund, esim-return): checks made, whether it is over, the next one. */
+            followUps?: {
+                [key: string]: {
+                    checks?: number;
+                    done?: boolean;
+                    /** Format: date-time */
+                    nextDueAt?: string | null;
+                    /** Format: date-time */
+                    deadlineAt?: string;
+                };
+            };
+            /** @description eSIM Go revokes: the predicted refund and the one eSIM Go's history confirms. */
+            refund?: {
+                /** @enum {string} */
+                predicted?: "inventory" | "balance" | "none";
+                /** @enum {string|null} */
+                confirmed?: "inventory" | "balance" | "none" | null;
+                /** Format: date-time */
+                checkedAt?: string | null;
+                bundle?: string;
+                assignmentId?: string | null;
+                /** Format: date-time */
+                revokedAt?: string;
+            };
+            /**
+             * @description A revoke that sent the eSIM into eSIM Go's returns process: where it stands.
+             * @enum {string}
+             */
+            esimReturn?: "in_returns" | "back_in_account" | "gone";
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */

@@ -5,7 +5,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ProblemError } from '../../shared/errors.js';
 import { problemResponse } from '../../shared/http/response.js';
 import { type RouteDefinition, routes as routeDefinitions } from '../../shared/http/routes.js';
@@ -16,12 +16,14 @@ import { lambdaContext, toApiGatewayEvent, writeResult } from './apigw-event.js'
 import { type LocalDynamo, dynamoClient, ensureTables, startDynamo } from './dynamodb.js';
 import { serveDocs } from './docs.js';
 import { LOCAL_EVENTS_PREFIX, createLocalEventBus } from './events.js';
+import { installLocalFollowUps } from './follow-ups.js';
 import type { AnyProvider } from '../../shared/providers/provider.js';
 import { providers as registeredProviders } from '../../shared/providers/registry.js';
 import { type StartedSandbox, startSandboxes } from './sandboxes.js';
 import { installLocalSinks } from './sinks.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+type QueueHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /** Matches the deployed functions' timeout. */
 const FUNCTION_TIMEOUT_MS = FUNCTION_TIMEOUT_SECONDS * 1000;
@@ -89,6 +91,14 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
     routes.push({ route, handler: module.handler });
   }
   const localEvents = createLocalEventBus(routes);
+  // Follow-ups (sTN CANCELLING, refunds) come back to their operation's handler when due, as from its SQS queue.
+  const followUps = installLocalFollowUps(
+    new Map(
+      routes.flatMap(({ route, handler }) =>
+        route.operation === undefined ? [] : [[route.operation.name, handler as unknown as QueueHandler] as const],
+      ),
+    ),
+  );
   const gateway = createApiGateway(routes);
 
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -134,6 +144,7 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
     sandboxes,
     providers,
     stop: async () => {
+      followUps.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all([dynamo.stop(), ...sandboxes.map((sandbox) => sandbox.stop())]);

@@ -6,6 +6,7 @@
  */
 import { type DeadLetter, setDeadLetterSink } from '../../shared/dead-letter.js';
 import { type OutcomeEvent, setOutcomeSink } from '../../shared/events.js';
+import { type FollowUpMessage, setFollowUpSink } from '../../shared/follow-ups/schedule.js';
 
 /** Outcome events published in this process (oldest first). */
 export const localOutcomeEvents: OutcomeEvent[] = [];
@@ -13,12 +14,18 @@ export const localOutcomeEvents: OutcomeEvent[] = [];
 /** Messages dead-lettered in this process (oldest first). */
 export const localDeadLetters: DeadLetter[] = [];
 
-/** Sends this process's outcome events and dead letters to the arrays above. Idempotent. */
+/** Follow-ups sent in this process and kept undelivered (until ./follow-ups.ts delivers them instead). */
+export const localFollowUpMessages: FollowUpMessage[] = [];
+
+/** Sends this process's outcome events, dead letters and follow-ups to the arrays above. Idempotent. */
 export const installLocalSinks = (): void => {
   setOutcomeSink((event) => {
     localOutcomeEvents.push(event);
   });
   setDeadLetterSink((letter) => {
     localDeadLetters.push(letter);
+  });
+  setFollowUpSink((message) => {
+    localFollowUpMessages.push(message);
   });
 };

@@ -7,6 +7,9 @@ import * as z from '../zod.js';
 import type { AnyProvider } from '../providers/provider.js';
 import type { ProblemError } from '../errors.js';
 import type { ProviderOutcome, UpstreamAnswer } from '../providers/outcome.js';
+import type { OperationStatus } from '../audit.js';
+import type { FollowUpContext, FollowUpObservation, PlannedFollowUps } from '../follow-ups/definition.js';
+import type { FollowUpKind } from '../follow-ups/schedule.js';
 
 /** A provider descriptor's `name` (shared/providers/registry.ts lists them). */
 export type ProviderName = string;
@@ -205,6 +208,15 @@ export interface OperationBehaviour<Input extends Record<string, unknown>, Snaps
   ): 'applied' | 'absent' | 'ambiguous' | undefined;
   /** Answers what `execute` would do, changing nothing anywhere. */
   dryRun(input: Input): Promise<DryRunAnswer>;
+  /** The follow-ups an answer starts (one not final yet, a refund to confirm); none when undefined. */
+  followUpsAfter?(answer: {
+    input: Input;
+    status: OperationStatus;
+    details: Record<string, unknown> | undefined;
+    answeredAt: string;
+  }): PlannedFollowUps | undefined;
+  /** One follow-up check: reads the provider, changes nothing there, and says where the operation stands. */
+  checkFollowUp?(kind: FollowUpKind, context: FollowUpContext<Input>): Promise<FollowUpObservation>;
 }
 
 /** One operation: its contract and its behaviour, which the handlers, the pipeline and the tooling read. */

@@ -20,6 +20,8 @@ import { type IdempotentRunner, keyHash } from '../idempotency.js';
 import { logger, metrics } from '../observability.js';
 import type { OperationDefinition } from '../operations/definition.js';
 import { type Recorder, createRecorder } from '../operations/pipeline/recorder.js';
+import { processFollowUp } from '../follow-ups/run.js';
+import { type FollowUpMessage, followUpMessageSchema } from '../follow-ups/schedule.js';
 
 /** How a record's zod issues are named in its field errors (dead letters carry them): not the HTTP wording. */
 const MESSAGE_ISSUES = { root: 'message', unknownFields: 'listed' } as const;
@@ -59,6 +61,14 @@ export const localEventsQueueArn = (operationName: string): string =>
  */
 const eventsQueueArn = (operationName: string): string =>
   config().EVENTS_QUEUE_ARN ?? localEventsQueueArn(operationName);
+
+/** The local runner's follow-up queue of an operation (`npm start`). */
+export const localFollowUpQueueArn = (operationName: string): string =>
+  `arn:aws:sqs:us-east-1:000000000000:sim-cancel-gateway-${operationName}-follow-ups`;
+
+/** The operation's follow-up queue: only the function itself sends to it (set by the stack). */
+const followUpQueueArn = (operationName: string): string =>
+  config().FOLLOW_UP_QUEUE_ARN ?? localFollowUpQueueArn(operationName);
 
 /**
  * A record of the events queue is a whole EventBridge event (rules deliver the event) and is scoped by its account
@@ -107,6 +117,8 @@ export const createQueueConsumer = <Input extends Record<string, unknown>>(
   const limit = limiter(config().BATCH_CONCURRENCY);
 
   const processRecord = async (record: SQSRecord, context: Context, recorder: Recorder): Promise<void> => {
+    if (record.eventSourceARN === followUpQueueArn(definition.name))
+      return processFollowUpRecord(record, context, recorder);
     try {
       const { message, caller, source, defaultKey } = readMessage(record, definition.name);
       const parsed = messageSchema.safeParse(message);
@@ -156,6 +168,21 @@ export const createQueueConsumer = <Input extends Record<string, unknown>>(
       });
       throw problem;
     }
+  };
+
+  /** A follow-up: retried by SQS on any failure (a provider down is the check's own business, not a failure). */
+  const processFollowUpRecord = async (record: SQSRecord, context: Context, recorder: Recorder): Promise<void> => {
+    let message: FollowUpMessage;
+    try {
+      message = followUpMessageSchema.parse(JSON.parse(record.body));
+    } catch {
+      const problem = invalidRequest([{ path: 'body', message: 'is not a follow-up message' }]);
+      logger.warn('follow-up message unreadable: sent to the dead-letter queue', { messageId: record.messageId });
+      await deadLetter({ messageId: record.messageId, body: record.body, problem: problem.toProblem() });
+      metrics.addMetric('QueueRecordsDeadLettered', 'Count', 1);
+      return;
+    }
+    await processFollowUp(definition as OperationDefinition, message, context, recorder);
   };
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {

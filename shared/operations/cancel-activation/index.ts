@@ -2,6 +2,7 @@
  * sTN: cancel a pending new-subscription activation (POST /api/CancelNewSubscription). sTN completes the
  * cancellation later: while it reports CANCELLING the gateway answers `status: "in_progress"`.
  */
+import { config } from '../../config.js';
 import { clientOf } from '../../providers/provider.js';
 import { stn } from '../../providers/stn/provider.js';
 import {
@@ -18,6 +19,8 @@ export { NOTE_MAX_UTF16_UNITS } from './contract.js';
 
 /** CANCELLING, or any later cancelled state sTN may add (it documents none). */
 const CANCELLED_STATUS = /^CANCEL/;
+/** What a CANCELLING activation may settle to when cancelled: sTN documents no such value, so both spellings. */
+const SETTLED_CANCELLED = /^CANCEL+ED$/;
 
 /** CANCELLING: accepted, completed by sTN later. Anything else sTN answers with a 200 is taken as done. */
 const activationDetails = (activation: Activation) => ({
@@ -75,6 +78,23 @@ export const cancelActivation = defineOperation(cancelActivationContract, {
       };
     }
     return { verdict: 'ambiguous', observed: { activationId: input.activationId, status: activation.status } };
+  },
+  // CANCELLING is not final: the follow-up asks sTN until the activation is cancelled, failed or completed instead.
+  followUpsAfter: ({ status }) =>
+    status === 'in_progress'
+      ? { kinds: [{ kind: 'settle', firstDelaySeconds: config().FOLLOW_UP_FIRST_DELAY_SECONDS }] }
+      : undefined,
+  checkFollowUp: async (_kind, { input, signal }) => {
+    const lookup = await (await clientOf(stn)).queryActivation(input.activationId, { signal });
+    if (!lookup.ok) return { outcome: 'unavailable', observed: { reason: lookup.outcome.kind } };
+    const status = lookup.activation?.status ?? null;
+    const observed = { activationStatus: status };
+    if (status === 'CANCELLING') return { outcome: 'pending', observed };
+    if (status !== null && SETTLED_CANCELLED.test(status)) return { outcome: 'final', status: 'succeeded', observed };
+    // ERROR: the cancellation failed; DONE: the activation completed instead of being cancelled.
+    if (status === 'ERROR' || status === 'DONE') return { outcome: 'final', status: 'failed', observed };
+    // Not found, or a status sTN does not document after CANCELLING: recorded and counted, never taken as final.
+    return { outcome: 'pending', observed, undocumented: true };
   },
   dryRun: async ({ activationId, note }) => {
     const lookup = await (await clientOf(stn)).queryActivation(activationId);

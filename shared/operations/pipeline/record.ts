@@ -3,7 +3,10 @@
  * outcome event (tracked by the invocation's recorder). Neither record may change the caller's answer.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type OperationStatus, attemptUpdate } from '../../audit.js';
+import { type FollowUpStart, type OperationStatus, attemptUpdate } from '../../audit.js';
+import { config } from '../../config.js';
+import type { PlannedFollowUps } from '../../follow-ups/definition.js';
+import { type FollowUpKind, sendFollowUp } from '../../follow-ups/schedule.js';
 import { EVENT_SOURCE, outcomeDetailType, publishOutcome, stableEventId } from '../../events.js';
 import { logger, metrics } from '../../observability.js';
 import type { OperationDefinition, OperationOutcome } from '../definition.js';
@@ -45,13 +48,16 @@ const upstreamSummary = (outcome: OperationOutcome): { status: number | null; me
   return { status: upstream?.status ?? null, message };
 };
 
+const FAILURES = {
+  audit: ['audit record not written', 'AuditWriteFailures'],
+  event: ['outcome event not published', 'EventPublishFailures'],
+  'follow-up': ['follow-up not sent: the operation will not be checked again', 'FollowUpSendFailures'],
+} as const;
+
 const reportFailure =
-  (definition: OperationDefinition, what: 'audit' | 'event', operationId: string) => (error: unknown) => {
-    logger.error(what === 'audit' ? 'audit record not written' : 'outcome event not published', {
-      error: error as Error,
-      operationId,
-    });
-    count(definition, what === 'audit' ? 'AuditWriteFailures' : 'EventPublishFailures');
+  (definition: OperationDefinition, what: keyof typeof FAILURES, operationId: string) => (error: unknown) => {
+    logger.error(FAILURES[what][0], { error: error as Error, operationId });
+    count(definition, FAILURES[what][1]);
   };
 
 /**
@@ -73,6 +79,13 @@ export const recordFinish = (
   const at = new Date().toISOString();
   const upstream = upstreamSummary(facts.outcome);
   const reconciled = facts.outcome.kind !== 'refused' && facts.outcome.details?.reconciled === true;
+  const planned = definition.followUpsAfter?.({
+    input: execution.input,
+    status: facts.status,
+    details: facts.outcome.kind === 'refused' ? undefined : facts.outcome.details,
+    answeredAt: at,
+  });
+  const start = planned === undefined ? undefined : followUpStart(planned, at);
   const update = attemptUpdate(
     {
       operationId: facts.operationId,
@@ -95,6 +108,7 @@ export const recordFinish = (
       message: upstream.message,
       reconciled,
     },
+    start,
   );
   execution.joined.final = {
     ...execution.joined.final,
@@ -119,4 +133,40 @@ export const recordFinish = (
       },
     }).catch(reportFailure(definition, 'event', facts.operationId)),
   );
+  if (start !== undefined)
+    execution.recorder.track(
+      Promise.all(
+        Object.entries(start.followUps).map(([kind, state]) =>
+          sendFollowUp({
+            followUp: kind as FollowUpKind,
+            operation: definition.name,
+            operationId: facts.operationId,
+            check: 1,
+            dueAt: state.nextDueAt as string,
+          }),
+        ),
+      )
+        .then(() => undefined)
+        .catch(reportFailure(definition, 'follow-up', facts.operationId)),
+    );
+};
+
+/** The follow-ups' first state: the first check after its delay, the deadline FOLLOW_UP_DEADLINE_SECONDS away. */
+const followUpStart = (planned: PlannedFollowUps, at: string): FollowUpStart => {
+  const after = (seconds: number) => new Date(Date.parse(at) + seconds * 1000).toISOString();
+  return {
+    followUps: Object.fromEntries(
+      planned.kinds.map(({ kind, firstDelaySeconds }) => [
+        kind,
+        {
+          checks: 0,
+          done: false,
+          nextDueAt: after(firstDelaySeconds),
+          deadlineAt: after(Math.max(config().FOLLOW_UP_DEADLINE_SECONDS, firstDelaySeconds + 1)),
+        },
+      ]),
+    ),
+    refund: planned.refund,
+    esimReturn: planned.esimReturn,
+  };
 };
