@@ -395,7 +395,8 @@ const document = (): JsonObject => {
             },
             followUps: {
               type: 'object',
-              description: 'Per follow-up (settle, refund, esim-return): checks made, whether it is over, the next one.',
+              description:
+                'Per follow-up (settle, refund, esim-return): checks made, whether it is over, the next one.',
               additionalProperties: {
                 type: 'object',
                 properties: {

@@ -25,7 +25,12 @@ const read = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>
     const record = await readOperation(operationId);
     if (record === undefined || record.caller !== callerIdentity(event))
       throw new ProblemError('not-found', `No operation ${operationId} for this caller.`);
-    const { expiresAt, lastAttempt: _attempt, callerTarget: _index, ...visible } = record as typeof record & {
+    const {
+      expiresAt,
+      lastAttempt: _attempt,
+      callerTarget: _index,
+      ...visible
+    } = record as typeof record & {
       callerTarget?: string;
     };
     return jsonResponse(200, { ...visible, retainedUntil: new Date(expiresAt * 1000).toISOString() });
