@@ -12,3 +12,12 @@ export const OPERATIONS_TABLE = {
   /** Epoch seconds after which DynamoDB TTL removes the record (OPERATIONS_RETENTION_DAYS after it was created). */
   ttlAttribute: 'expiresAt',
 } as const;
+
+/**
+ * The operations table's indexes, newest first by `createdAt`: one caller's operations, and one caller's operations
+ * on one target (`callerTarget`, see shared/audit.ts). The history and the refund ledger query them; nothing scans.
+ */
+export const OPERATIONS_INDEXES = {
+  byCaller: { name: 'byCaller', partitionKey: 'caller', sortKey: 'createdAt' },
+  byCallerTarget: { name: 'byCallerTarget', partitionKey: 'callerTarget', sortKey: 'createdAt' },
+} as const;
