@@ -40,10 +40,13 @@ export const commonSettings = {
   FOLLOW_UP_DEADLINE_SECONDS: positiveInt.default(604_800),
   /** When to check an eSIM that a revoke sent into eSIM Go's returns process (at least 4 days, eSIM Go says). */
   ESIM_RETURN_CHECK_SECONDS: positiveInt.default(345_600),
-  /** The operation's follow-up queue (set by the stack); without it (locally) follow-ups go to the runner's sink. */
+  /** The operation's own queue, where it sends its follow-ups (set by the stack); locally the runner's sink. */
   FOLLOW_UP_QUEUE_URL: z.string().min(1).optional(),
-  /** Its ARN: records from it are follow-ups, told apart by their source, never by their body (set by the stack). */
-  FOLLOW_UP_QUEUE_ARN: z.string().min(1).optional(),
+  /**
+   * The function role's unique id (set by the stack): a follow-up is accepted only from a sender of this role, so
+   * nobody else can make up one (its check number decides when a refund is taken as absent).
+   */
+  FOLLOW_UP_SENDER_ID: z.string().min(1).optional(),
 };
 const configSchema = z.object(commonSettings);
 

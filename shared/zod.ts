@@ -14,6 +14,7 @@ export {
   object,
   strictObject,
   string,
+  union,
   unknown,
   url,
 } from 'zod';

@@ -8,7 +8,7 @@ import { LambdaIntegration, type RequestValidator, type RestApi } from 'aws-cdk-
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { type EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
-import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -112,6 +112,15 @@ export class OperationService extends Construct {
     // scan or delete of other callers' entries.
     props.tables.operations.grant(this.fn, 'dynamodb:UpdateItem');
     props.bus.grantPutEventsTo(this.fn);
+    if ((contract.followUps ?? []).length > 0) {
+      // Follow-ups are delayed messages the function sends to its own queue; its consumer accepts them only from this
+      // role (FOLLOW_UP_SENDER_ID is the role's unique id, the first part of its sessions' SenderId).
+      this.fn.addEnvironment('FOLLOW_UP_QUEUE_URL', queue.queueUrl);
+      this.fn.addEnvironment('FOLLOW_UP_SENDER_ID', (this.fn.role as Role).roleId);
+      queue.grant(this.fn, 'sqs:SendMessage');
+      // A check reads the operation's record (one GetItem by id) before it appends to it.
+      props.tables.operations.grant(this.fn, 'dynamodb:GetItem');
+    }
     // SendMessage alone: the queue URL comes from the environment (no GetQueueUrl), and nothing reads its attributes.
     this.deadLetters.grant(this.fn, 'sqs:SendMessage');
     // GetSecretValue alone (grantRead adds DescribeSecret, which nothing calls); the AWS-managed key needs no grant.

@@ -15,7 +15,7 @@ import { ProblemError } from '../../shared/errors.js';
 import { requestedDetailType } from '../../shared/events.js';
 import type { RouteDefinition } from '../../shared/http/routes.js';
 import { jsonResponse, problemResponse } from '../../shared/http/response.js';
-import { localEventsQueueArn, localFollowUpQueueArn } from '../../shared/queue/consumer.js';
+import { localEventsQueueArn } from '../../shared/queue/consumer.js';
 import { LOCAL_ACCOUNT_ID, lambdaContext, writeResult } from './apigw-event.js';
 import { localDeadLetters, localOutcomeEvents } from './sinks.js';
 
@@ -38,11 +38,8 @@ export const LOCAL_EVENTBRIDGE_SENDER_ID = 'AIDAEVENTBRIDGELOCAL0';
 
 export interface SqsRecordOptions {
   receiveCount?: number;
-  /**
-   * `queue`: sent straight to the operation's queue (default); `bus`: delivered by the rule to the events queue;
-   * `follow-up`: a follow-up the function sent itself, on its follow-up queue.
-   */
-  via?: 'queue' | 'bus' | 'follow-up';
+  /** `queue`: sent straight to the operation's queue (default); `bus`: delivered by the rule to the events queue. */
+  via?: 'queue' | 'bus';
   /** Who sent it (SQS's SenderId): the local developer for `queue`, EventBridge for `bus`, unless given. */
   senderId?: string;
 }
@@ -65,12 +62,7 @@ export const toSqsRecord = (body: string, operationName: string, options: SqsRec
     messageAttributes: {},
     md5OfBody: createHash('md5').update(body).digest('hex'),
     eventSource: 'aws:sqs',
-    eventSourceARN:
-      options.via === 'follow-up'
-        ? localFollowUpQueueArn(operationName)
-        : bus
-          ? eventsQueueArn(operationName)
-          : queueArn(operationName),
+    eventSourceARN: bus ? eventsQueueArn(operationName) : queueArn(operationName),
     awsRegion: REGION,
   };
 };

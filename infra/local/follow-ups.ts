@@ -1,11 +1,12 @@
 /**
  * The follow-up queues, locally: what SQS delayed messages do in AWS, done in-process. A follow-up the handler sends
  * (no FOLLOW_UP_QUEUE_URL) is kept and, when its delay has passed, delivered to its operation's handler as the record
- * Lambda's event source mapping would deliver from the follow-up queue. A record the handler reports failed comes
+ * Lambda's event source mapping would deliver from the operation's queue, sent by the function's own role. A record the handler reports failed comes
  * back after `retryAfterMs`, as SQS's visibility timeout would bring it back. `npm start` and the tests use it.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type FollowUpMessage, setFollowUpSink } from '../../shared/follow-ups/schedule.js';
+import { LOCAL_FOLLOW_UP_SENDER_ID } from '../../shared/queue/consumer.js';
 import { lambdaContext } from './apigw-event.js';
 import { toSqsRecord } from './events.js';
 
@@ -37,7 +38,11 @@ export const installLocalFollowUps = (
     const handler = handlers.get(message.operation);
     if (handler === undefined) throw new Error(`no handler for follow-ups of ${message.operation}`);
     const event: SQSEvent = {
-      Records: [toSqsRecord(JSON.stringify(message), message.operation, { via: 'follow-up' })],
+      Records: [
+        toSqsRecord(JSON.stringify(message), message.operation, {
+          senderId: `${LOCAL_FOLLOW_UP_SENDER_ID}:${message.operation}`,
+        }),
+      ],
     };
     return handler(event, lambdaContext(message.operation, 28_000));
   };

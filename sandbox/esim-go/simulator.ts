@@ -15,22 +15,42 @@
  *   organisation (off by default at eSIM Go), the assignment has not started, no data was used, and it was
  *   assigned at most 60 days ago.
  * - `type=validate` changes nothing and describes what a transaction would do.
- * - Returns process: an eSIM left without bundles while not installed leaves the account; later calls get 403.
+ * - Returns process: an eSIM left without bundles while not installed leaves the account; after at least 4 days it
+ *   is either gone for good or, if it got installed meanwhile, back.
+ * - `GET /esims/{iccid}/history`: the eSIM's chronological list of actions, each `{name, bundleName, date}` (schema
+ *   ESIMHistory; v2.3's `bundle`, `bundleState`, `alertType` are gone), named as the spec lists them: "Bundle Applied",
+ *   "Bundle Revoked", "Bundle Refunded to Inventory", "Bundle Refunded To Balance" (sic: "to" in one, "To" in the other),
+ *   "eSIM Returned". Like eSIM Go's, an entry names no assignment id: a refund ties to its revoke only by bundle name
+ *   and date.
  *
- * Assumptions where the docs are silent or contradict themselves (each one is listed in the README):
+ * Assumptions where the docs are silent or contradict themselves (each one is listed in docs/providers.md §2.8):
  * - A1 with no unused assignment, the most recent started one (active/depleted) is revoked, without refund (the
  *   docs' heading says "latest assignment"); with none of those either, 403 "no available bundles".
  * - A2 a bundle name not on the eSIM is a 403 like "no bundles left" (the documented 403 reasons).
  * - A3 refundToBalance=true without offerId is a 400; an offerId that is not an assignment of that bundle on that
  *   eSIM is a 400; a valid offerId does not change which assignment is revoked (revoke-by-name semantics).
- * - A4 an unknown ICCID, and one that went through the returns process, is a 403 "not accessible".
- * - A5 the returns process starts at once (the docs say "may"); the eSIM never comes back in the simulator.
+ * - A4 an unknown ICCID, and one the returns process took for good (A5), is a 403 "not accessible".
+ * - A5 the returns process starts at once (the docs say "may") and lasts `returnsProcessMs` (default 4 days, the docs'
+ *   minimum); then the eSIM is `gone` (A4) or `back_in_account` (answering normally; profileStatus unchanged, as the
+ *   installation that brings it back is not modelled), per the eSIM's `returnsEndAs`, else the `returnsEndAs` option
+ *   (default `gone`).
  * - A6 "installed" means profileStatus Installed, Enabled or Disabled.
  * - A7 `type=validate` answers `{status}` with a sentence; its body is not documented beyond that schema.
  * - A8 revoke specific bundle: an assignment id not on that bundle, or an assignment that is no longer live
  *   (revoked, expired, lapsed), is a 403 like "no bundles left" (the operation documents only 200/400/403/429/500/503,
  *   no 404); it accepts refundToBalance and offerId with the A3 rules (v2.4 documents only `type` there, v2.5 adds
  *   refundToBalance), and offerId never changes which assignment is revoked.
+ * - A9 during the returns process every call gets 403 "not accessible" by default (the docs: removed from the account
+ *   at once). With `readableDuringReturns`, `GET /esims/{iccid}` (profileStatus as before; nothing in the body says
+ *   "returning") and its history still answer while its bundle reads and revokes get 403: a client then tells the
+ *   returns process by details answering while bundles are refused.
+ * - A10 the history answer is a JSON array of ESIMHistory items, oldest first (the spec's schema says one object; its
+ *   example and description say a chronological list): "Bundle Applied" at each assignment's assignmentDateTime,
+ *   "Bundle Revoked" at the revoke, its refund entry `refundEntryDelayMs` later (default 0) and only when the revoke
+ *   refunded, "eSIM Returned" when a returns process ends `gone` (unreadable then: the history is 403 too).
+ *
+ * Time-driven changes (the end of a returns process, a delayed refund entry) are evaluated lazily on every read,
+ * never with timers: a stopped simulator leaves nothing running.
  */
 import { randomUUID } from 'node:crypto';
 import type { SimRequest, SimResponse } from '../server.js';
@@ -53,12 +73,29 @@ export interface SimBundle {
   assignments: SimAssignment[];
 }
 
+/** One `GET /esims/{iccid}/history` item (ESIMHistory). No assignment id: eSIM Go's entries carry none either. */
+export interface SimHistoryEntry {
+  name: string;
+  bundleName: string;
+  /** ISO-8601; an entry dated in the future (a delayed refund) is not answered yet. */
+  date: string;
+}
+
+export type ReturnsEnd = 'gone' | 'back_in_account';
+
 export interface SimEsim {
   iccid: string;
   profileStatus: string;
   firstInstalledDateTime?: number;
   bundles: SimBundle[];
+  /** False from the start of a returns process; true again if it ends `back_in_account`. */
   inAccount: boolean;
+  /** In the order recorded (answered oldest first); when absent, a "Bundle Applied" entry per assignment. */
+  history?: SimHistoryEntry[];
+  /** How this eSIM's returns process ends (A5), overriding the `returnsEndAs` option; read when it ends. */
+  returnsEndAs?: ReturnsEnd;
+  /** The returns process this eSIM went into (epoch ms); `ended` once it ended `gone`. */
+  returns?: { startedAt: number; endsAt: number; ended?: boolean };
 }
 
 export interface Revocation {
@@ -76,6 +113,17 @@ export interface EsimGoSimulatorOptions {
   latencyMs?: number;
   /** Start with the sandbox records. Default true. */
   seed?: boolean;
+  /** A5: how long the returns process lasts. Default 4 days (eSIM Go: "at least 4 days"). */
+  returnsProcessMs?: number;
+  /** A5: how a returns process ends, unless the eSIM says otherwise. Default `gone`. */
+  returnsEndAs?: ReturnsEnd;
+  /**
+   * A9: the eSIM's details and history still answer during the returns process. Default false (403 at once, which
+   * test/unit/esim-go-assignment-client.test.ts asserts).
+   */
+  readableDuringReturns?: boolean;
+  /** A10: how long after a refunding revoke its refund entry appears in the history. Default 0. */
+  refundEntryDelayMs?: number;
 }
 
 export const ESIM_GO_SANDBOX_API_KEY = 'sandbox-esim-go-api-key';
@@ -146,10 +194,24 @@ export const esimGoSandboxEsims = (): SimEsim[] => [
 
 const message = (status: number, text: string): SimResponse => ({ status, body: { message: text } });
 const time = (a: SimAssignment) => Date.parse(a.assignmentDateTime);
+const entry = (name: string, bundleName: string, at: number): SimHistoryEntry => ({
+  name,
+  bundleName,
+  date: new Date(at).toISOString(),
+});
+const REFUND_ENTRY = { inventory: 'Bundle Refunded to Inventory', balance: 'Bundle Refunded To Balance' } as const;
+
+/** The history eSIM Go would show for an eSIM added with its assignments: each one applied at its assignment time. */
+const appliedHistory = (esim: SimEsim): SimHistoryEntry[] =>
+  esim.bundles
+    .flatMap((bundle) => bundle.assignments.map((a) => entry('Bundle Applied', bundle.name, time(a))))
+    .sort((a, b) => Date.parse(a.date) - Date.parse(b.date));
 
 export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
   let apiKey = options.apiKey ?? ESIM_GO_SANDBOX_API_KEY;
   const limit = options.requestsPerSecond ?? 10;
+  const returnsProcessMs = options.returnsProcessMs ?? 4 * DAY;
+  const refundEntryDelayMs = options.refundEntryDelayMs ?? 0;
   const state = {
     refundsEnabled: options.refundsEnabled ?? true,
     esims: new Map<string, SimEsim>(),
@@ -157,14 +219,33 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
   };
   let window = { second: 0, count: 0 };
 
+  const add = (esim: SimEsim) => {
+    esim.history ??= appliedHistory(esim);
+    state.esims.set(esim.iccid, esim);
+  };
   const reset = () => {
     state.refundsEnabled = options.refundsEnabled ?? true;
     state.esims.clear();
     state.revocations.length = 0;
     window = { second: 0, count: 0 };
-    if (options.seed ?? true) for (const esim of esimGoSandboxEsims()) state.esims.set(esim.iccid, esim);
+    if (options.seed ?? true) for (const esim of esimGoSandboxEsims()) add(esim);
   };
   reset();
+
+  /** A5, lazily: a returns process whose time is up ends, `gone` or `back_in_account`, as of its end. */
+  const settle = (esim: SimEsim): SimEsim => {
+    const returns = esim.returns;
+    if (returns === undefined || returns.ended === true || Date.now() < returns.endsAt) return esim;
+    if ((esim.returnsEndAs ?? options.returnsEndAs ?? 'gone') === 'back_in_account') {
+      esim.inAccount = true;
+      delete esim.returns;
+    } else {
+      returns.ended = true;
+      (esim.history ??= appliedHistory(esim)).push(entry('eSIM Returned', '', returns.endsAt));
+    }
+    return esim;
+  };
+  const current = (): SimEsim[] => [...state.esims.values()].map(settle);
 
   /** Authentication, then the per-second window; both answer with the rate-limit headers, as eSIM Go does. */
   const guarded =
@@ -188,9 +269,20 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
       return { ...answer, headers: { ...headers, ...answer.headers } };
     };
 
-  const accessible = (iccid: string): SimEsim | undefined => {
+  const found = (iccid: string): SimEsim | undefined => {
     const esim = state.esims.get(iccid);
+    return esim === undefined ? undefined : settle(esim);
+  };
+  /** In the account: every call answers. */
+  const accessible = (iccid: string): SimEsim | undefined => {
+    const esim = found(iccid);
     return esim?.inAccount ? esim : undefined;
+  };
+  /** In the account, or (A9, if so configured) in its returns process: the eSIM's details and history answer. */
+  const readable = (iccid: string): SimEsim | undefined => {
+    const esim = found(iccid);
+    const returning = esim?.returns !== undefined && esim.returns.ended !== true;
+    return esim?.inAccount || (returning && options.readableDuringReturns === true) ? esim : undefined;
   };
   const notAccessible = () => message(403, 'The eSIM is not accessible by this user');
 
@@ -263,12 +355,20 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
           },
         };
       }
+      const now = Date.now();
       target.bundleState = 'revoked';
-      state.revocations.push({ iccid, bundle: name, assignmentId: target.id, refund, at: Date.now() });
+      state.revocations.push({ iccid, bundle: name, assignmentId: target.id, refund, at: now });
+      const history = (esim.history ??= appliedHistory(esim));
+      history.push(entry('Bundle Revoked', name, now));
+      if (refund !== null) history.push(entry(REFUND_ENTRY[refund], name, now + refundEntryDelayMs)); // A10
       const live = esim.bundles
         .flatMap((candidate) => candidate.assignments)
         .filter((candidate) => LIVE.has(candidate.bundleState));
-      if (live.length === 0 && !INSTALLED.has(esim.profileStatus)) esim.inAccount = false; // A5, A6
+      if (live.length === 0 && !INSTALLED.has(esim.profileStatus)) {
+        // A5, A6
+        esim.inAccount = false;
+        esim.returns = { startedAt: now, endsAt: now + returnsProcessMs };
+      }
       return {
         status: 200,
         body: {
@@ -287,7 +387,7 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
         method: 'GET',
         path: '/esims/{iccid}',
         handle: guarded((_request, { iccid = '' }) => {
-          const esim = accessible(iccid);
+          const esim = readable(iccid); // A9
           if (esim === undefined) return notAccessible();
           return {
             status: 200,
@@ -304,6 +404,21 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
               customerRef: '',
             },
           };
+        }),
+      },
+      {
+        method: 'GET',
+        path: '/esims/{iccid}/history',
+        handle: guarded((_request, { iccid = '' }) => {
+          const esim = readable(iccid); // A9
+          if (esim === undefined) return notAccessible();
+          const now = Date.now();
+          // Stable sort: entries of one moment keep their order (the revoke before its refund).
+          const history = (esim.history ??= appliedHistory(esim))
+            .filter((item) => Date.parse(item.date) <= now)
+            .sort((a, b) => Date.parse(a.date) - Date.parse(b.date))
+            .map(({ name, bundleName, date }) => ({ name, bundleName, date }));
+          return { status: 200, body: history }; // A10
         }),
       },
       {
@@ -353,7 +468,7 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
       latencyMs: options.latencyMs,
       state: () => ({
         refundsEnabled: state.refundsEnabled,
-        esims: [...state.esims.values()],
+        esims: current(),
         revocations: state.revocations,
       }),
       reset,
@@ -362,9 +477,10 @@ export const createEsimGoSimulator = (options: EsimGoSimulatorOptions = {}) => {
 
   return {
     server,
-    esim: (iccid: string): SimEsim | undefined => state.esims.get(iccid),
-    esims: (): SimEsim[] => [...state.esims.values()],
-    addEsim: (esim: SimEsim): void => void state.esims.set(esim.iccid, esim),
+    esim: found,
+    esims: current,
+    /** Adds an eSIM; without a history, it gets a "Bundle Applied" entry per assignment. */
+    addEsim: add,
     /** Every revocation applied (validate calls never appear here): the provider's effects, for exactly-once checks. */
     revocations: (): Revocation[] => [...state.revocations],
     /** The key eSIM Go accepts from now on (a key rotated at the provider, or a placeholder secret fixed). */

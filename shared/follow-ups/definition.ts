@@ -33,6 +33,8 @@ export type FollowUpObservation =
       esimReturn?: OperationRecord['esimReturn'];
       /** The outcome event's detail-type suffix (`Refund Confirmed`): a status change publishes its own. */
       event?: string;
+      /** A metric to count (by operation and provider), e.g. `RefundMismatches`. */
+      metric?: string;
     }
   | { outcome: 'pending'; observed: Record<string, unknown>; undocumented?: boolean }
   | { outcome: 'unavailable'; observed: Record<string, unknown> };

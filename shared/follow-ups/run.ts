@@ -66,7 +66,12 @@ const publishFinal = (
   change: ReturnType<typeof changeOf>,
   event: string | undefined,
 ) => {
-  const name = change.status !== undefined ? outcomeDetailType(definition.eventName, change.status) : event;
+  const name =
+    change.status !== undefined
+      ? outcomeDetailType(definition.eventName, change.status)
+      : event === undefined
+        ? undefined
+        : `${definition.eventName} ${event}`;
   if (name === undefined) return Promise.resolve();
   const status = change.status ?? record.status;
   return publishOutcome({
@@ -146,6 +151,7 @@ export const processFollowUp = async (
     status: change.entry.status,
   });
   if (change.status === 'stalled') count(definition, 'FollowUpStalled', { followUp: message.followUp });
+  if (observation.outcome === 'final' && observation.metric !== undefined) count(definition, observation.metric);
   if (change.state.done)
     recorder.track(
       publishFinal(definition, record, change, observation.outcome === 'final' ? observation.event : undefined).catch(

@@ -1,7 +1,8 @@
 /**
  * Follow-ups: durable, delayed checks that drive an operation to a final state (sTN CANCELLING → cancelled, an eSIM Go
- * refund confirmed, an eSIM back from the returns process). Each is one SQS message on the operation's follow-up queue,
- * sent with a delay; never a timer inside a Lambda. SQS delays at most 15 minutes, so a later check hops: the consumer
+ * refund confirmed, an eSIM back from the returns process). Each is one SQS message the function sends to its own
+ * operation's queue with a delay (accepted only from the function's own role: shared/queue/consumer.ts); never a timer
+ * inside a Lambda. SQS delays at most 15 minutes, so a later check hops: the consumer
  * sends it on with the rest of its delay and changes nothing. Without FOLLOW_UP_QUEUE_URL (local runs) follow-ups go to
  * the sink the local runner installs (infra/local/follow-ups.ts), which delivers them to the handler when due.
  */

@@ -166,6 +166,8 @@ export interface OperationContract<Input extends Record<string, unknown> = Recor
   input: z.ZodType<Input>;
   /** What the operation acts on, for records and events, e.g. `iccid:8944…` or `activation:q7Lm…`. */
   target(input: Input): string;
+  /** The follow-ups its answers may start (the stack lets its function send them; the dashboard graphs them). */
+  followUps?: readonly FollowUpKind[];
 }
 
 /**

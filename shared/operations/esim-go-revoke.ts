@@ -12,6 +12,7 @@ import { type RevokePlan, planRevoke } from '../providers/esim-go/revoke-plan.js
 import type { ProviderOutcome } from '../providers/outcome.js';
 import { clientOf } from '../providers/provider.js';
 import type { OperationBehaviour, OperationOutcome, WriteGate } from './definition.js';
+import { checkRevokeFollowUp, revokeFollowUpsAfter } from './esim-go-follow-ups.js';
 import { outcomeProblem } from './pipeline/answer.js';
 
 /** The input both revokes take (the assignment's revoke adds `assignmentId`). */
@@ -153,6 +154,8 @@ export const esimGoRevoke = <Input extends RevokeInput>(send: Send<Input>): Oper
       observed: { expectedRevoked: before.target.id, atSend: before.esimAssignments, now: now.esimAssignments },
     };
   },
+  followUpsAfter: revokeFollowUpsAfter,
+  checkFollowUp: checkRevokeFollowUp,
   dryRun: async (input) => {
     // One round of parallel calls: the two reads and eSIM Go's own `type=validate`, which changes nothing.
     const [read, validation] = await Promise.all([

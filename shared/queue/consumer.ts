@@ -62,13 +62,27 @@ export const localEventsQueueArn = (operationName: string): string =>
 const eventsQueueArn = (operationName: string): string =>
   config().EVENTS_QUEUE_ARN ?? localEventsQueueArn(operationName);
 
-/** The local runner's follow-up queue of an operation (`npm start`). */
-export const localFollowUpQueueArn = (operationName: string): string =>
-  `arn:aws:sqs:us-east-1:000000000000:sim-cancel-gateway-${operationName}-follow-ups`;
+/** Who sends follow-ups locally (`npm start`, tests): the local runner's stand-in for the function's role. */
+export const LOCAL_FOLLOW_UP_SENDER_ID = 'AROALOCALFOLLOWUPS00';
 
-/** The operation's follow-up queue: only the function itself sends to it (set by the stack). */
-const followUpQueueArn = (operationName: string): string =>
-  config().FOLLOW_UP_QUEUE_ARN ?? localFollowUpQueueArn(operationName);
+/**
+ * A follow-up is a message on the operation's own queue sent by the function's own role (SenderId
+ * `<role id>:<session>`): told by who sent it, never by its body alone.
+ */
+const fromOwnRole = (record: SQSRecord): boolean => {
+  const roleId = config().FOLLOW_UP_SENDER_ID ?? LOCAL_FOLLOW_UP_SENDER_ID;
+  const sender = record.attributes?.SenderId ?? '';
+  return sender === roleId || sender.startsWith(`${roleId}:`);
+};
+
+const looksLikeFollowUp = (record: SQSRecord): boolean => {
+  try {
+    const body = JSON.parse(record.body) as unknown;
+    return typeof body === 'object' && body !== null && 'followUp' in body;
+  } catch {
+    return false;
+  }
+};
 
 /**
  * A record of the events queue is a whole EventBridge event (rules deliver the event) and is scoped by its account
@@ -117,7 +131,7 @@ export const createQueueConsumer = <Input extends Record<string, unknown>>(
   const limit = limiter(config().BATCH_CONCURRENCY);
 
   const processRecord = async (record: SQSRecord, context: Context, recorder: Recorder): Promise<void> => {
-    if (record.eventSourceARN === followUpQueueArn(definition.name))
+    if (record.eventSourceARN !== eventsQueueArn(definition.name) && looksLikeFollowUp(record) && fromOwnRole(record))
       return processFollowUpRecord(record, context, recorder);
     try {
       const { message, caller, source, defaultKey } = readMessage(record, definition.name);

@@ -83,6 +83,8 @@ const exemptions =
 const MANAGED_POLICIES = ['AWSLambdaBasicExecutionRole'];
 
 const ACCOUNT = '123456789012';
+/** The function role's unique id, whose sessions send its follow-ups. */
+const FOLLOW_UP_ROLE_ID = 'AROALEASTPRIVILEGE01';
 const secretArn = (provider: AnyProvider) =>
   `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:sim-cancel-gateway-${provider.name}-AbCdEf`;
 const camel = (setting: string) => setting.toLowerCase().replace(/_(\w)/g, (_, letter: string) => letter.toUpperCase());
@@ -226,6 +228,25 @@ const driveOperation = async (name: string): Promise<Answer> => {
     Detail: JSON.stringify({ input: driver.target() }),
   });
   expect(await consume(event, 'bus'), `${name} bus event`).toEqual(done);
+  // A follow-up of the first success (sTN CANCELLING, an eSIM Go refund), from the function's own role: it reads the
+  // record, takes the target lease, checks the provider, appends the check and sends the next one.
+  const [followUp] = (definitions[name] as OperationDefinition).followUps ?? [];
+  if (followUp !== undefined) {
+    const message = {
+      followUp,
+      operation: name,
+      operationId: String(succeeded.body.operationId),
+      check: 1,
+      dueAt: new Date().toISOString(),
+    };
+    const senderId = `${FOLLOW_UP_ROLE_ID}:${name}`;
+    expect(
+      await as(name, () =>
+        handler({ Records: [toSqsRecord(JSON.stringify(message), name, { senderId })] }, lambdaContext(name, 28_000)),
+      ),
+      `${name} follow-up`,
+    ).toEqual(done);
+  }
   return succeeded;
 };
 
@@ -291,6 +312,12 @@ beforeAll(async () => {
             // Each function has its own dead-letter queue; on the recorder's host, where the SDK sends (QueueUrl).
             DEAD_LETTER_QUEUE_URL: `${recorder.endpoint}/${ACCOUNT}/sim-cancel-gateway-${name}-dead-letters`,
             [variable(provider, 'SECRET_ARN')]: secretArn(provider),
+            ...((operation?.followUps ?? []).length === 0
+              ? {}
+              : {
+                  FOLLOW_UP_QUEUE_URL: `${recorder.endpoint}/${ACCOUNT}/sim-cancel-gateway-${name}`,
+                  FOLLOW_UP_SENDER_ID: FOLLOW_UP_ROLE_ID,
+                }),
           };
     configureEnvironment(environments[name]);
     handlers[name] = (

@@ -29,6 +29,7 @@ export const cancelActivationContract = defineContract({
   summary: 'Cancel a pending sTN new-subscription activation',
   // Reconciliation's QueryActivation, then the cancel.
   maxSequentialCalls: 2,
+  followUps: ['settle'],
   target: ({ activationId }) => `activation:${activationId}`,
   route: { method: 'POST', path: '/v1/stn/activations/{activationId}/cancel' },
   request: { path, query, body },

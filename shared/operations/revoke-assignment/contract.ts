@@ -13,6 +13,7 @@ export const revokeAssignmentContract = defineContract({
   summary: 'Revoke one named assignment of a bundle applied to an eSIM Go eSIM, with refund and returns-process checks',
   // The two reads in parallel, then the revoke.
   maxSequentialCalls: 2,
+  followUps: ['refund', 'esim-return'],
   target: ({ iccid, name, assignmentId }) => `iccid:${iccid}/bundle:${name}/assignment:${assignmentId}`,
   route: { method: 'DELETE', path: '/v1/esim-go/esims/{iccid}/bundles/{name}/assignments/{assignmentId}' },
   request: {

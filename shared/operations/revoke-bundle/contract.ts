@@ -43,6 +43,7 @@ export const revokeBundleContract = defineContract({
     'Revoke the oldest unused assignment of a bundle applied to an eSIM Go eSIM, with refund and returns-process checks',
   // The two reads in parallel (one round; a 503 "processing" is waited out within it), then the revoke.
   maxSequentialCalls: 2,
+  followUps: ['refund', 'esim-return'],
   target: ({ iccid, name }) => `iccid:${iccid}/bundle:${name}`,
   route: { method: 'DELETE', path: '/v1/esim-go/esims/{iccid}/bundles/{name}' },
   request: { path: z.strictObject({ iccid: iccidField, name: bundleNameField }), query: revokeQuery },

@@ -22,7 +22,9 @@ import {
   type BundlesList,
   type EsimDetails,
   bundlesListSchema,
+  type EsimHistoryEntry,
   esimDetailsSchema,
+  esimHistoryAnswerSchema,
   esimGoErrorMessage,
   statusMessageSchema,
 } from './schemas.js';
@@ -78,6 +80,12 @@ export class EsimGoClient {
       bundlesListSchema,
       options,
     );
+  }
+
+  /** `GET /esims/{iccid}/history`: what happened to the eSIM (assignments, revokes, refunds, returns), as entries. */
+  async history(iccid: string, options: CallOptions = {}): Promise<ReadResult<EsimHistoryEntry[]>> {
+    const read = await this.#read(`/esims/${encodeURIComponent(iccid)}/history`, esimHistoryAnswerSchema, options);
+    return read.ok ? { ...read, data: Array.isArray(read.data) ? read.data : [read.data] } : read;
   }
 
   /** `DELETE /esims/{iccid}/bundles/{name}`: revokes the oldest unused assignment (or, with type=validate, says what it would do). */

@@ -1,6 +1,6 @@
 /**
  * eSIM Go v2.4 wire shapes, written from the official OpenAPI file (test/fixtures/esim-go-v2.4.openapi.yaml):
- * `eSIMDetailsResponse`, `BundlesList`, `AssignmentResponse`, `StatusMessage`, `Message`.
+ * `eSIMDetailsResponse`, `BundlesList`, `AssignmentResponse`, `ESIMHistory`, `StatusMessage`, `Message`.
  * test/unit/esim-go-spec.test.ts checks every field name and type here against that file, so they cannot drift.
  * Every field is optional, as in the spec; the operation decides what it cannot do without.
  */
@@ -49,7 +49,18 @@ export const statusMessageSchema = z.looseObject({ status: z.string().optional()
 export const messageSchema = z.looseObject({ message: z.string().optional() });
 
 /** The schemas above by the spec's component names, for the drift test. */
+/** One entry of `GET /esims/{iccid}/history` (`ESIMHistory`): an action's name, its bundle and when. No assignment id. */
+export const esimHistorySchema = z.looseObject({
+  name: z.string().optional(),
+  bundleName: z.string().optional(),
+  date: z.string().optional(),
+});
+export type EsimHistoryEntry = z.infer<typeof esimHistorySchema>;
+/** The spec types the answer as one ESIMHistory object, its example as an array of them: both are read. */
+export const esimHistoryAnswerSchema = z.union([z.array(esimHistorySchema), esimHistorySchema]);
+
 export const SPEC_COMPONENTS = {
+  ESIMHistory: esimHistorySchema,
   eSIMDetailsResponse: esimDetailsSchema,
   BundlesList: bundlesListSchema,
   AssignmentResponse: assignmentResponseSchema,
