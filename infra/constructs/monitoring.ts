@@ -25,6 +25,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ProviderName } from '../../shared/operations/definition.js';
+import type { FollowUpKind } from '../../shared/follow-ups/schedule.js';
 import { SERVICE_NAME } from '../../shared/observability.js';
 
 export interface MonitoredOperation {
@@ -32,6 +33,8 @@ export interface MonitoredOperation {
   provider: ProviderName;
   fn: IFunction;
   deadLetters: Queue;
+  /** The follow-ups its answers may start (its contract's): graphed, and alarmed on when they stall. */
+  followUps?: readonly FollowUpKind[];
 }
 
 const NAMESPACE = 'SimCancelGateway';
@@ -118,7 +121,7 @@ export class Monitoring extends Construct {
     for (const provider of providers) {
       const operations = props.operations.filter((operation) => operation.provider === provider);
       const widgets: GraphWidget[] = [];
-      for (const { name, fn, deadLetters } of operations) {
+      for (const { name, fn, deadLetters, followUps } of operations) {
         const dims = { operation: name, provider };
         alarm(
           `${name}FunctionErrors`,
@@ -161,6 +164,7 @@ export class Monitoring extends Construct {
           0,
           `Messages for ${name} that need a person are waiting in its dead-letter queue`,
         );
+        if (followUps !== undefined && followUps.length > 0) widgets.push(this.followUpsWidget(name, dims, followUps, alarm));
         widgets.push(
           new GraphWidget({
             title: `${name}: provider calls by outcome`,
@@ -188,5 +192,46 @@ export class Monitoring extends Construct {
       rows.push([new TextWidget({ markdown: `## ${provider}`, width: 24, height: 1 })], widgets);
     }
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName, widgets: rows });
+  }
+
+  /**
+   * Follow-ups: the checks that reached a final state, the ones that stalled (alarmed: a person must look) and, for
+   * refunds, the mismatches between the predicted refund and eSIM Go's history (alarmed: money).
+   */
+  private followUpsWidget(
+    name: string,
+    dims: Record<string, string>,
+    followUps: readonly FollowUpKind[],
+    alarm: (name: string, metric: IMetric, threshold: number, description: string) => Alarm,
+  ): GraphWidget {
+    const checks = (followUp: FollowUpKind, outcome: string) =>
+      custom('FollowUpChecks', { ...dims, followUp, outcome });
+    const stalled = new MathExpression({
+      expression: followUps.map((_, index) => `s${index}`).join(' + '),
+      usingMetrics: Object.fromEntries(followUps.map((followUp, index) => [`s${index}`, checks(followUp, 'stalled')])),
+      period,
+      label: `${name} follow-ups stalled`,
+    });
+    alarm(
+      `${name}FollowUpsStalled`,
+      stalled,
+      0,
+      `${name}: an operation is still not final at FOLLOW_UP_DEADLINE_SECONDS (status stalled): a person must look`,
+    );
+    const mismatches = custom('RefundMismatches', dims);
+    if (followUps.includes('refund'))
+      alarm(
+        `${name}RefundMismatches`,
+        mismatches,
+        0,
+        `${name}: eSIM Go's history shows another refund than the revoke predicted (or none)`,
+      );
+    return new GraphWidget({
+      title: `${name}: follow-ups (final, stalled${followUps.includes('refund') ? ', refund mismatches' : ''})`,
+      left: [
+        ...followUps.flatMap((followUp) => [checks(followUp, 'final'), checks(followUp, 'stalled')]),
+        ...(followUps.includes('refund') ? [mismatches] : []),
+      ],
+    });
   }
 }
