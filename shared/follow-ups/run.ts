@@ -103,8 +103,12 @@ export const processFollowUp = async (
   const record = await readOperation(message.operationId, { consistent: true });
   const state = record?.followUps?.[message.followUp];
   if (record === undefined || state === undefined) {
-    // The answer's save may still be on its way; past any deadline there is nothing to follow.
-    if (Date.now() - Date.parse(message.dueAt) > config().FOLLOW_UP_DEADLINE_SECONDS * 1000) return;
+    // The answer's save may still be on its way; past the deadline there is nothing to follow.
+    if (Date.now() > Date.parse(message.deadlineAt)) {
+      logger.error('follow-up dropped: its operation has no follow-up state', { operationId: message.operationId });
+      count(definition, 'FollowUpsDropped', { followUp: message.followUp });
+      return;
+    }
     return later(message, backoffSeconds(message.check));
   }
   if (state.done) return;

@@ -21,6 +21,8 @@ export const followUpMessageSchema = z.strictObject({
   /** 1 for the first check; a redelivered message carries the same number, so it is done once. */
   check: z.number().int().positive(),
   dueAt: z.string().datetime({ offset: true }),
+  /** Past this the follow-up is over whatever the record says (a record never written cannot keep it going). */
+  deadlineAt: z.string().datetime({ offset: true }),
 });
 export type FollowUpMessage = z.infer<typeof followUpMessageSchema>;
 

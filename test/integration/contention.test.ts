@@ -442,7 +442,7 @@ describe('4. no execution outlives its invocation', () => {
     );
     await sleep(1450);
     const retried = await revoke(iccid, headers);
-    expect(retried.status).toBe(200);
+    expect(retried.status, JSON.stringify(retried.body)).toBe(200);
     expect(retried.body.reconciled).toBe(true);
     await abandoned;
     await sleep(1000);

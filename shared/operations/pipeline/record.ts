@@ -143,6 +143,7 @@ export const recordFinish = (
             operationId: facts.operationId,
             check: 1,
             dueAt: state.nextDueAt as string,
+            deadlineAt: state.deadlineAt,
           }),
         ),
       )
