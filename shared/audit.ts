@@ -100,8 +100,12 @@ export interface FollowUpStart {
   esimReturn?: 'in_returns';
 }
 
-/** The history index's partition: one caller's operations on one target (`GET /v1/operations?iccid=`). */
-export const callerTarget = (caller: string, target: string): string => `${caller}|${target}`;
+/**
+ * The history index's partition: one caller's operations on one eSIM or activation (`GET /v1/operations?iccid=`).
+ * Keyed on what the target is part of (`iccid:8944…` of `iccid:8944…/bundle:b1`), so every operation on an eSIM,
+ * whichever bundle it revoked, is found by its ICCID.
+ */
+export const callerTarget = (caller: string, target: string): string => `${caller}|${target.split('/')[0] ?? target}`;
 
 /** The update that appends one attempt (marshalled, so it can go alone or inside a transaction). */
 export const attemptUpdate = (record: AuditedOperation, entry: AttemptEntry, start?: FollowUpStart): Update => {
