@@ -16,15 +16,16 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { MAX_BODY_BYTES } from '../shared/http/request.js';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, type CfnTable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { RouteDefinition } from '../shared/http/routes.js';
+import type { ReaderGrant, RouteDefinition } from '../shared/http/routes.js';
 import type { OperationContract } from '../shared/operations/definition.js';
-import type { AnyProvider } from '../shared/providers/provider.js';
+import { type AnyProvider, variable } from '../shared/providers/provider.js';
 import { providers as registeredProviders } from '../shared/providers/registry.js';
-import { IDEMPOTENCY_TABLE, OPERATIONS_TABLE } from '../shared/tables.js';
+import { IDEMPOTENCY_TABLE, OPERATIONS_INDEXES, OPERATIONS_TABLE } from '../shared/tables.js';
 import { acknowledgeFindings } from './nag.js';
 import { addProblemResponses, resourcePolicy } from './api-access.js';
 import { type MonitoredOperation, Monitoring } from './constructs/monitoring.js';
@@ -86,8 +87,12 @@ export class GatewayStack extends Stack {
     );
     if (budget !== undefined) throw new Error(budget);
 
-    const table = (name: string, schema: { partitionKey: string; ttlAttribute: string }) =>
-      new Table(this, name, {
+    const table = (
+      name: string,
+      schema: { partitionKey: string; ttlAttribute: string },
+      indexes: ReadonlyArray<(typeof OPERATIONS_INDEXES)[keyof typeof OPERATIONS_INDEXES]> = [],
+    ) => {
+      const created = new Table(this, name, {
         partitionKey: { name: schema.partitionKey, type: AttributeType.STRING },
         timeToLiveAttribute: schema.ttlAttribute,
         billingMode: BillingMode.PAY_PER_REQUEST,
@@ -95,8 +100,12 @@ export class GatewayStack extends Stack {
         encryption: TableEncryption.AWS_MANAGED,
         removalPolicy: RemovalPolicy.RETAIN,
       });
+      if (indexes.length > 0) addIndexes(created, schema.partitionKey, indexes);
+      return created;
+    };
     this.idempotencyTable = table('IdempotencyTable', IDEMPOTENCY_TABLE);
-    this.operationsTable = table('OperationsTable', OPERATIONS_TABLE);
+    // The history routes read it by caller and by caller and target, newest first (shared/history/query.ts).
+    this.operationsTable = table('OperationsTable', OPERATIONS_TABLE, Object.values(OPERATIONS_INDEXES));
     const named = physicalName(props.stage);
     this.bus = new EventBus(this, 'Bus', { eventBusName: named('sim-cancel-gateway') });
 
@@ -166,15 +175,41 @@ export class GatewayStack extends Stack {
     for (const route of props.routes) {
       const contract = route.operation;
       if (contract === undefined) {
+        // The providers whose read API the route calls, among those deployed (without one, its part is unavailable).
+        const reads = (route.providerReads ?? []).flatMap((name) => {
+          const provider = providers.find((candidate) => candidate.name === name);
+          const secret = secrets.get(name);
+          return provider === undefined || secret === undefined ? [] : [{ provider, secret }];
+        });
         const reader = new OperationFunction(this, `${pascal(route.name)}Function`, {
           entry: functionEntry(route.name),
           description: route.summary,
-          environment: shared,
+          environment: {
+            ...shared,
+            ...(reads.length === 0 ? {} : { UPSTREAM_TIMEOUT_MS: String(props.upstreamTimeoutMs ?? 8000) }),
+            ...Object.fromEntries(
+              reads.flatMap(({ provider, secret }) => {
+                const baseUrl = props.providerBaseUrls?.[provider.name];
+                return [
+                  [variable(provider, 'SECRET_ARN'), secret.secretArn],
+                  ...(baseUrl === undefined ? [] : [[variable(provider, 'BASE_URL'), baseUrl]]),
+                  // One request per second per container, on top of the operations' share (docs/history.md).
+                  ...(provider.limits.requestsPerSecond === undefined
+                    ? []
+                    : [[variable(provider, 'REQUESTS_PER_SECOND'), '1']]),
+                ];
+              }),
+            ),
+          },
           sourceMaps: props.sourceMaps,
         });
         readers.push(reader);
-        // One GetItem by operation id (shared/audit.ts readOperation): no Query or Scan of every caller's trail.
-        if (route.grants?.includes('read-operations') === true) this.operationsTable.grant(reader, 'dynamodb:GetItem');
+        for (const grant of route.grants ?? []) this.grantReader(reader, grant);
+        // GetSecretValue alone, as the operations have it (grantRead adds DescribeSecret, which nothing calls).
+        for (const { secret } of reads)
+          reader.addToRolePolicy(
+            new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
+          );
         this.api.root.resourceForPath(route.path).addMethod(route.method, new LambdaIntegration(reader), {
           operationName: route.name,
           requestValidator: this.validator,
@@ -207,6 +242,7 @@ export class GatewayStack extends Stack {
         provider: provider.name,
         fn: service.fn,
         deadLetters: service.deadLetters,
+        followUps: contract.followUps ?? [],
       });
     }
 
@@ -226,6 +262,24 @@ export class GatewayStack extends Stack {
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName });
     for (const [provider, secret] of secrets)
       new CfnOutput(this, `${pascal(provider)}SecretArn`, { value: secret.secretArn });
+  }
+
+  /**
+   * Exactly what a reader route declares: GetItem on the table (shared/audit.ts readOperation), or Query on one index
+   * (shared/history/query.ts). Never Scan, and never `<table>/index/*`.
+   */
+  private grantReader(reader: OperationFunction, grant: ReaderGrant): void {
+    if (grant === 'read-operations') {
+      this.operationsTable.grant(reader, 'dynamodb:GetItem');
+      return;
+    }
+    const index = grant === 'query-by-caller' ? OPERATIONS_INDEXES.byCaller : OPERATIONS_INDEXES.byCallerTarget;
+    reader.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${this.operationsTable.tableArn}/index/${index.name}`],
+      }),
+    );
   }
 
   private addWaf(): void {
@@ -280,6 +334,30 @@ export class GatewayStack extends Stack {
     });
   }
 }
+
+/**
+ * Global secondary indexes (string keys, every attribute projected) on the table's CloudFormation resource. Not through
+ * the L2's addGlobalSecondaryIndex: once the L2 knows of an index, every `table.grant()` also covers `<table>/index/*`,
+ * so the operation functions' UpdateItem and get-operation's GetItem would reach every index, which the least-privilege
+ * test (exact grants only) and cdk-nag (IAM5) refuse. The history functions get Query on their index by its ARN.
+ */
+const addIndexes = (
+  table: Table,
+  partitionKey: string,
+  indexes: ReadonlyArray<{ name: string; partitionKey: string; sortKey: string }>,
+): void => {
+  const resource = table.node.defaultChild as CfnTable;
+  const attributes = [...new Set([partitionKey, ...indexes.flatMap((index) => [index.partitionKey, index.sortKey])])];
+  resource.attributeDefinitions = attributes.map((attributeName) => ({ attributeName, attributeType: 'S' }));
+  resource.globalSecondaryIndexes = indexes.map((index) => ({
+    indexName: index.name,
+    keySchema: [
+      { attributeName: index.partitionKey, keyType: 'HASH' },
+      { attributeName: index.sortKey, keyType: 'RANGE' },
+    ],
+    projection: { projectionType: 'ALL' },
+  }));
+};
 
 /**
  * A function's share of its provider's containers: the provider's limits hold for all of its functions together, so

@@ -1,7 +1,8 @@
 /**
  * `npm run smoke -- --url <api-url> [--region <region>]`: after a deploy, a dry run of every operation against the
  * deployed API, signed with SigV4 from the standard AWS credential chain. A dry run changes nothing anywhere. Then
- * the routes that are not operations (the OpenAPI document; an operation id nobody has: 404) and an unknown route,
+ * the routes that are not operations (the OpenAPI document; an operation id nobody has: 404; the history, an eSIM's
+ * timeline and the refund ledger: 200 pages) and an unknown route,
  * which API Gateway answers itself: exact statuses, and bodies that parse as JSON.
  * Passes when each answer comes from the gateway and, where the dry run reads the provider, from the provider too
  * (200 validated, or 422 upstream-rejected: the provider answered, e.g. that the example eSIM is not yours).
@@ -102,9 +103,9 @@ export const runSmoke = async (options: {
     const url = new URL(`${base}${path}`);
     const response = await fetch(url, { headers: await signRequest({ method: 'GET', url, headers: {} }, options) });
     const text = await response.text();
-    let body: { openapi?: string; type?: string } | undefined;
+    let body: { openapi?: string; type?: string; items?: unknown[]; nextCursor?: unknown } | undefined;
     try {
-      body = JSON.parse(text) as { openapi?: string; type?: string };
+      body = JSON.parse(text) as typeof body;
     } catch {
       body = undefined;
     }
@@ -120,6 +121,22 @@ export const runSmoke = async (options: {
       'get-operation',
       `/v1/operations/op_${'0'.repeat(32)}`,
       (answer) => answer.status === 404 && answer.body?.type?.endsWith('/not-found') === true,
+    ],
+    // The history and the ledger: the caller's own, possibly empty, pages; the timeline of an eSIM nobody touched.
+    [
+      'list-operations',
+      '/v1/operations?limit=1',
+      (answer) => answer.status === 200 && Array.isArray(answer.body?.items) && 'nextCursor' in (answer.body ?? {}),
+    ],
+    [
+      'esim-timeline',
+      '/v1/esims/8944000000000000019/timeline',
+      (answer) => answer.status === 200 && Array.isArray(answer.body?.items),
+    ],
+    [
+      'refund-report',
+      '/v1/reports/refunds?limit=1',
+      (answer) => answer.status === 200 && Array.isArray(answer.body?.items),
     ],
     [
       'unknown route',

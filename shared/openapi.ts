@@ -6,6 +6,17 @@
  */
 import { z } from 'zod';
 import { PROBLEMS, PROBLEM_TYPE_BASE, type ProblemKind } from './errors.js';
+import { REFUND_COLUMNS } from './history/records.js';
+import {
+  CSV_MAX_ROWS,
+  OPERATION_STATUSES,
+  PAGE_LIMIT,
+  PARAMETER_DESCRIPTIONS,
+  TIMELINE_MAX_OPERATIONS,
+  activationIdField,
+  cursorField,
+  timelinePathSchema,
+} from './history/schemas.js';
 import { routes } from './http/routes.js';
 import type { OperationContract } from './operations/definition.js';
 
@@ -181,6 +192,226 @@ const operationPath = (definition: OperationContract) => {
   };
 };
 
+/** The history routes (shared/history/, docs/history.md): their query parameters come from the handlers' schemas. */
+const historyParameter = (name: keyof typeof PARAMETER_DESCRIPTIONS, schema: JsonObject): JsonObject => ({
+  name,
+  in: 'query',
+  required: false,
+  description: PARAMETER_DESCRIPTIONS[name],
+  schema,
+});
+const dateTimeSchema = { type: 'string', format: 'date-time' };
+const limitParameter = historyParameter('limit', {
+  type: 'integer',
+  minimum: PAGE_LIMIT.min,
+  maximum: PAGE_LIMIT.max,
+  default: PAGE_LIMIT.default,
+});
+const readerProblems = {
+  '400': problemResponse('A query parameter is wrong (`errors` names it), or the cursor is not for this query.', [
+    'invalid-request',
+  ]),
+  '500': problemResponse('A bug.', ['internal-error']),
+  '503': problemResponse('DynamoDB could not be read; retry.', ['dependency-unavailable']),
+};
+const page = (item: JsonObject, description: string): JsonObject => ({
+  type: 'object',
+  required: ['items', 'nextCursor'],
+  properties: {
+    items: { type: 'array', items: item, description },
+    nextCursor: {
+      type: ['string', 'null'],
+      description:
+        'Pass as `cursor` for the next page; null at the end. A page may be short (even empty) and still have one.',
+    },
+  },
+});
+const exampleCsv = `${REFUND_COLUMNS.join(',')}\r\nop_3f6c2d1e9b8a4c7d8e9f0a1b2c3d4e5f,2024-05-01T10:00:00.000Z,revoke-bundle,8943108165015003887,esim_1GB_7D_GB_V2,243,inventory,inventory,false,2024-05-01T10:05:00.000Z\r\n`;
+
+const historyPaths = (): Record<string, JsonObject> => ({
+  '/v1/operations': {
+    get: {
+      operationId: 'list-operations',
+      summary: "List the caller's operations, newest first",
+      tags: ['Audit trail'],
+      description:
+        "Only the caller's own operations, newest first by `createdAt`, from an index (never a scan): one eSIM's (`iccid`) or one activation's (`activationId`), or all of them. Each item is the record `GET /v1/operations/{operationId}` answers. See docs/history.md.",
+      parameters: [
+        historyParameter('iccid', schemaOf(timelinePathSchema.shape.iccid)),
+        historyParameter('activationId', schemaOf(activationIdField)),
+        historyParameter('status', { type: 'string', enum: [...OPERATION_STATUSES] }),
+        historyParameter('since', dateTimeSchema),
+        historyParameter('until', dateTimeSchema),
+        limitParameter,
+        historyParameter('cursor', schemaOf(cursorField)),
+      ],
+      responses: {
+        '200': {
+          description: 'A page of operations, newest first.',
+          content: {
+            'application/json': {
+              schema: page({ $ref: '#/components/schemas/OperationRecord' }, 'Operation records, newest first.'),
+            },
+          },
+        },
+        ...readerProblems,
+      },
+    },
+  },
+  '/v1/esims/{iccid}/timeline': {
+    get: {
+      operationId: 'esim-timeline',
+      summary: "An eSIM's timeline: the caller's operations on it and eSIM Go's history",
+      tags: ['Audit trail'],
+      description: `The caller's operations on the eSIM (the newest ${TIMELINE_MAX_OPERATIONS}) and their follow-up checks, merged newest first with eSIM Go's own history of the eSIM (\`GET /esims/{iccid}/history\`) when one of those operations is an eSIM Go one. When none is, eSIM Go is not asked (\`sources.esimGo: not-an-esim-go-esim\`); when eSIM Go cannot answer, the gateway's part still comes (\`sources.esimGo: unavailable\`).`,
+      parameters: [
+        {
+          name: 'iccid',
+          in: 'path',
+          required: true,
+          schema: schemaOf(timelinePathSchema.shape.iccid),
+          example: '8943108165015003887',
+        },
+      ],
+      responses: {
+        '200': {
+          description: 'The timeline, newest first.',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Timeline' } } },
+        },
+        ...readerProblems,
+      },
+    },
+  },
+  '/v1/reports/refunds': {
+    get: {
+      operationId: 'refund-report',
+      summary: "The caller's eSIM Go refunds, predicted and confirmed",
+      tags: ['Audit trail'],
+      description: `The caller's eSIM Go revokes (\`revoke-bundle\`, \`revoke-assignment\`) with the refund the plan predicted and the one eSIM Go's history confirmed, newest first. JSON pages like \`GET /v1/operations\`; with \`Accept: text/csv\` one CSV (RFC 4180, header row) of every refund in \`since\`..\`until\`, at most ${CSV_MAX_ROWS} rows (a larger range is refused with 400: narrow it), without \`limit\` or \`cursor\`.`,
+      parameters: [
+        historyParameter('since', dateTimeSchema),
+        historyParameter('until', dateTimeSchema),
+        limitParameter,
+        historyParameter('cursor', schemaOf(cursorField)),
+      ],
+      responses: {
+        '200': {
+          description:
+            'A page of refunds (JSON), or every refund of the range with `Accept: text/csv` (ranked at least as high as JSON).',
+          content: {
+            'application/json': {
+              schema: page({ $ref: '#/components/schemas/RefundRow' }, 'Refunds, newest first.'),
+            },
+            'text/csv': {
+              schema: { type: 'string' },
+              example: exampleCsv,
+            },
+          },
+        },
+        ...readerProblems,
+      },
+    },
+  },
+});
+
+const destinationSchema = { type: 'string', enum: ['inventory', 'balance', 'none'] };
+const historySchemas = {
+  RefundRow: {
+    type: 'object',
+    required: [...REFUND_COLUMNS],
+    additionalProperties: false,
+    properties: {
+      operationId: { type: 'string', pattern: '^op_[0-9a-f]{32}$' },
+      createdAt: { type: 'string', format: 'date-time' },
+      operation: { type: 'string', enum: ['revoke-bundle', 'revoke-assignment'] },
+      iccid: { type: ['string', 'null'] },
+      bundle: { type: 'string' },
+      assignmentId: { type: ['string', 'null'] },
+      predicted: destinationSchema,
+      confirmed: { type: ['string', 'null'], enum: ['inventory', 'balance', 'none', null] },
+      mismatch: {
+        type: ['boolean', 'null'],
+        description: "true when `confirmed` differs from `predicted`; null until eSIM Go's history confirmed it.",
+      },
+      checkedAt: { type: ['string', 'null'], format: 'date-time' },
+    },
+  },
+  Timeline: {
+    type: 'object',
+    required: ['iccid', 'items', 'sources', 'truncated'],
+    properties: {
+      iccid: { type: 'string' },
+      items: { type: 'array', items: { $ref: '#/components/schemas/TimelineItem' }, description: 'Newest first.' },
+      sources: {
+        type: 'object',
+        required: ['gateway', 'esimGo'],
+        properties: {
+          gateway: { type: 'boolean', enum: [true] },
+          esimGo: {
+            type: 'string',
+            enum: ['included', 'not-an-esim-go-esim', 'unavailable'],
+            description:
+              "`included`: eSIM Go's history is in `items`; `not-an-esim-go-esim`: none of the caller's operations on it is an eSIM Go one, so eSIM Go was not asked; `unavailable`: eSIM Go could not be read (`esimGoDetail` says why).",
+          },
+          esimGoDetail: { type: 'string' },
+        },
+      },
+      truncated: {
+        type: 'boolean',
+        description: `true when the caller has more than ${TIMELINE_MAX_OPERATIONS} operations on the eSIM: only the newest are in.`,
+      },
+    },
+  },
+  TimelineItem: {
+    oneOf: [
+      {
+        type: 'object',
+        description: 'An operation of the caller on the eSIM, at its creation.',
+        required: ['at', 'source', 'kind', 'operationId', 'operation', 'provider', 'target', 'status'],
+        properties: {
+          at: { type: 'string', format: 'date-time' },
+          source: { type: 'string', enum: ['gateway'] },
+          kind: { type: 'string', enum: ['operation'] },
+          operationId: { type: 'string' },
+          operation: { type: 'string' },
+          provider: { type: 'string' },
+          target: { type: 'string' },
+          status: { type: 'string' },
+          httpStatus: { type: 'integer' },
+          attempts: { type: 'integer' },
+          refund: { type: 'object', description: 'As `refund` of the operation record.' },
+        },
+      },
+      {
+        type: 'object',
+        description: 'A follow-up check of an operation (its timeline entry).',
+        required: ['at', 'source', 'kind', 'operationId', 'operation', 'check', 'status', 'observed'],
+        properties: {
+          at: { type: 'string', format: 'date-time' },
+          source: { type: 'string', enum: ['gateway'] },
+          kind: { type: 'string', enum: ['follow-up'] },
+          operationId: { type: 'string' },
+          operation: { type: 'string' },
+          check: { type: 'string' },
+          status: { type: 'string' },
+          observed: { type: 'object' },
+        },
+      },
+      {
+        type: 'object',
+        description: "An entry of eSIM Go's history of the eSIM.",
+        required: ['at', 'source', 'name', 'bundleName'],
+        properties: {
+          at: { type: 'string', format: 'date-time' },
+          source: { type: 'string', enum: ['esim-go'] },
+          name: { type: 'string', description: "eSIM Go's action: `Bundle Applied`, `Bundle Revoked`, ..." },
+          bundleName: { type: ['string', 'null'] },
+        },
+      },
+    ],
+  },
+};
+
 const problemTypesTable = (Object.keys(PROBLEMS) as ProblemKind[])
   .map(
     (kind) =>
@@ -215,6 +446,7 @@ const document = (): JsonObject => {
       },
     },
   };
+  Object.assign(paths, historyPaths());
   paths['/v1/openapi.json'] = {
     get: {
       operationId: 'get-openapi',
@@ -250,7 +482,11 @@ const document = (): JsonObject => {
         description:
           'Cancellations at the providers. Each answers 200 with `operationId`, `operation`, `status` and `upstream`, or a problem.',
       },
-      { name: 'Audit trail', description: 'What happened to an operation, attempt by attempt.' },
+      {
+        name: 'Audit trail',
+        description:
+          "What happened to an operation, attempt by attempt; the caller's history, an eSIM's timeline, the refund ledger.",
+      },
       { name: 'Reference', description: 'This document.' },
       {
         name: 'Problem types',
@@ -289,6 +525,7 @@ const document = (): JsonObject => {
         RetryAfter: { description: 'Seconds to wait before retrying.', schema: { type: 'string', pattern: '^\\d+$' } },
       },
       schemas: {
+        ...historySchemas,
         ProblemDetails: {
           type: 'object',
           required: ['type', 'title', 'status', 'detail'],

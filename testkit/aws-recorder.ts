@@ -15,7 +15,7 @@ export interface AwsCall {
   service: string;
   /** IAM action without the prefix: PutItem, PutEvents, SendMessage, GetSecretValue. */
   action: string;
-  /** What the call names: a table name, a bus name, a queue URL, a secret ARN. */
+  /** What the call names: a table name (`<table>/index/<name>` for an index), a bus name, a queue URL, a secret ARN. */
   resource: string;
 }
 
@@ -52,6 +52,8 @@ const dynamoCalls = (action: string, body: Body): AwsCall[] => {
   }
   if (action === 'BatchGetItem' || action === 'BatchWriteItem')
     return Object.keys((body.RequestItems ?? {}) as Body).map((table) => call(action, table));
+  // A Query or Scan of an index needs the action on the index's ARN (`<table ARN>/index/<name>`), not the table's.
+  if (typeof body.IndexName === 'string') return [call(action, `${String(body.TableName)}/index/${body.IndexName}`)];
   return [call(action, body.TableName ?? '*')];
 };
 

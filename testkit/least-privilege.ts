@@ -59,8 +59,11 @@ export const checkLeastPrivilege = (template: Template, subject: Subject): Verdi
   const used: Array<{ action: string; resource: string }> = [];
   for (const call of subject.calls) {
     const action = `${call.service}:${call.action}`;
-    const variables = Object.keys(subject.environment).filter((name) => subject.environment[name] === call.resource);
-    const resource = variables.length === 1 ? variableResource(template, fn, variables[0] as string) : undefined;
+    // An index of a table (`<table>/index/<name>`): the table is named by a variable, the index is a suffix of its ARN.
+    const [named = call.resource, index] = call.resource.split(/(?=\/index\/)/);
+    const variables = Object.keys(subject.environment).filter((name) => subject.environment[name] === named);
+    const table = variables.length === 1 ? variableResource(template, fn, variables[0] as string) : undefined;
+    const resource = table === undefined ? undefined : `${table}${index ?? ''}`;
     if (resource === undefined) {
       notAllowed.push(`${action} on ${call.resource}: no variable of the environment names it (${variables.join()})`);
       continue;
@@ -92,8 +95,11 @@ export const checkLeastPrivilege = (template: Template, subject: Subject): Verdi
   const managed = managedPolicies(template, fn).map((policy) => `managed policy ${policy}`);
   for (const policy of managedPolicies(template, fn))
     if (!subject.managedPolicies.includes(policy)) unused.push(`managed policy ${policy}`);
-  const variableOf = (resource: string) =>
-    Object.keys(subject.environment).find((name) => subject.environment[name] === resource) ?? resource;
+  const variableOf = (resource: string) => {
+    const [named = resource, index = ''] = resource.split(/(?=\/index\/)/);
+    const variable = Object.keys(subject.environment).find((name) => subject.environment[name] === named);
+    return variable === undefined ? resource : `${variable}${index}`;
+  };
   return {
     notAllowed: unique(notAllowed),
     unused: unique(unused),

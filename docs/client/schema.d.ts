@@ -100,6 +100,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the caller's operations, newest first
+         * @description Only the caller's own operations, newest first by `createdAt`, from an index (never a scan): one eSIM's (`iccid`) or one activation's (`activationId`), or all of them. Each item is the record `GET /v1/operations/{operationId}` answers. See docs/history.md.
+         */
+        get: operations["list-operations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/esims/{iccid}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An eSIM's timeline: the caller's operations on it and eSIM Go's history
+         * @description The caller's operations on the eSIM (the newest 1000) and their follow-up checks, merged newest first with eSIM Go's own history of the eSIM (`GET /esims/{iccid}/history`) when one of those operations is an eSIM Go one. When none is, eSIM Go is not asked (`sources.esimGo: not-an-esim-go-esim`); when eSIM Go cannot answer, the gateway's part still comes (`sources.esimGo: unavailable`).
+         */
+        get: operations["esim-timeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's eSIM Go refunds, predicted and confirmed
+         * @description The caller's eSIM Go revokes (`revoke-bundle`, `revoke-assignment`) with the refund the plan predicted and the one eSIM Go's history confirmed, newest first. JSON pages like `GET /v1/operations`; with `Accept: text/csv` one CSV (RFC 4180, header row) of every refund in `since`..`until`, at most 10000 rows (a larger range is refused with 400: narrow it), without `limit` or `cursor`.
+         */
+        get: operations["refund-report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -121,6 +181,78 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        RefundRow: {
+            operationId: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @enum {string} */
+            operation: "revoke-bundle" | "revoke-assignment";
+            iccid: string | null;
+            bundle: string;
+            assignmentId: string | null;
+            /** @enum {string} */
+            predicted: "inventory" | "balance" | "none";
+            /** @enum {string|null} */
+            confirmed: "inventory" | "balance" | "none" | null;
+            /** @description true when `confirmed` differs from `predicted`; null until eSIM Go's history confirmed it. */
+            mismatch: boolean | null;
+            /** Format: date-time */
+            checkedAt: string | null;
+        };
+        Timeline: {
+            iccid: string;
+            /** @description Newest first. */
+            items: components["schemas"]["TimelineItem"][];
+            sources: {
+                /** @enum {boolean} */
+                gateway: true;
+                /**
+                 * @description `included`: eSIM Go's history is in `items`; `not-an-esim-go-esim`: none of the caller's operations on it is an eSIM Go one, so eSIM Go was not asked; `unavailable`: eSIM Go could not be read (`esimGoDetail` says why).
+                 * @enum {string}
+                 */
+                esimGo: "included" | "not-an-esim-go-esim" | "unavailable";
+                esimGoDetail?: string;
+            };
+            /** @description true when the caller has more than 1000 operations on the eSIM: only the newest are in. */
+            truncated: boolean;
+        };
+        TimelineItem: {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            source: "gateway";
+            /** @enum {string} */
+            kind: "operation";
+            operationId: string;
+            operation: string;
+            provider: string;
+            target: string;
+            status: string;
+            httpStatus?: number;
+            attempts?: number;
+            /** @description As `refund` of the operation record. */
+            refund?: Record<string, never>;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            source: "gateway";
+            /** @enum {string} */
+            kind: "follow-up";
+            operationId: string;
+            operation: string;
+            check: string;
+            status: string;
+            observed: Record<string, never>;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            source: "esim-go";
+            /** @description eSIM Go's action: `Bundle Applied`, `Bundle Revoked`, ... */
+            name: string;
+            bundleName: string | null;
+        };
         ProblemDetails: {
             /**
              * Format: uri
@@ -1070,6 +1202,264 @@ export interface operations {
                      *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "No such route, or no such operation for this caller."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "list-operations": {
+        parameters: {
+            query?: {
+                /** @description Only this eSIM's operations (19 or 20 digits starting 89, Luhn check digit). Not with `activationId`. */
+                iccid?: string;
+                /** @description Only this sTN activation's operations. Not with `iccid`. */
+                activationId?: string;
+                /** @description Only operations with this status. A filter after the index read: a page may then hold fewer than `limit` items (even none) while `nextCursor` is not null. */
+                status?: "succeeded" | "in_progress" | "rejected" | "failed" | "unknown" | "stalled";
+                /** @description Only operations created at or after this instant (ISO 8601 date-time with a time zone; inclusive). */
+                since?: string;
+                /** @description Only operations created at or before this instant (ISO 8601 date-time with a time zone; inclusive). */
+                until?: string;
+                /** @description Items per page, 1-100 (default 25). */
+                limit?: number;
+                /** @description `nextCursor` of the previous page, unchanged. Only valid for the same caller with the same filters (`iccid`, `activationId`, `status`, `since`, `until`); `limit` may change. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of operations, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Operation records, newest first. */
+                        items: components["schemas"]["OperationRecord"][];
+                        /** @description Pass as `cursor` for the next page; null at the end. A page may be short (even empty) and still have one. */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description A query parameter is wrong (`errors` names it), or the cursor is not for this query. Problem types: `invalid-request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "A field is wrong; `errors` names each one (`path`, `message`). Nothing was sent to the provider."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A bug. Problem types: `internal-error`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway. Logged; nothing about it is revealed."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DynamoDB could not be read; retry. Problem types: `dependency-unavailable`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/dependency-unavailable",
+                     *       "title": "A dependency of the gateway is unavailable; nothing was sent",
+                     *       "status": 503,
+                     *       "detail": "DynamoDB could not be used. Fail closed: the provider was not called (or the result could not be recorded). Retry with the same key."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "esim-timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 8943108165015003887 */
+                iccid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The timeline, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Timeline"];
+                };
+            };
+            /** @description A query parameter is wrong (`errors` names it), or the cursor is not for this query. Problem types: `invalid-request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "A field is wrong; `errors` names each one (`path`, `message`). Nothing was sent to the provider."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A bug. Problem types: `internal-error`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway. Logged; nothing about it is revealed."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DynamoDB could not be read; retry. Problem types: `dependency-unavailable`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/dependency-unavailable",
+                     *       "title": "A dependency of the gateway is unavailable; nothing was sent",
+                     *       "status": 503,
+                     *       "detail": "DynamoDB could not be used. Fail closed: the provider was not called (or the result could not be recorded). Retry with the same key."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "refund-report": {
+        parameters: {
+            query?: {
+                /** @description Only operations created at or after this instant (ISO 8601 date-time with a time zone; inclusive). */
+                since?: string;
+                /** @description Only operations created at or before this instant (ISO 8601 date-time with a time zone; inclusive). */
+                until?: string;
+                /** @description Items per page, 1-100 (default 25). */
+                limit?: number;
+                /** @description `nextCursor` of the previous page, unchanged. Only valid for the same caller with the same filters (`iccid`, `activationId`, `status`, `since`, `until`); `limit` may change. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of refunds (JSON), or every refund of the range with `Accept: text/csv` (ranked at least as high as JSON). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Refunds, newest first. */
+                        items: components["schemas"]["RefundRow"][];
+                        /** @description Pass as `cursor` for the next page; null at the end. A page may be short (even empty) and still have one. */
+                        nextCursor: string | null;
+                    };
+                    /**
+                     * @example operationId,createdAt,operation,iccid,bundle,assignmentId,predicted,confirmed,mismatch,checkedAt
+                     *     op_3f6c2d1e9b8a4c7d8e9f0a1b2c3d4e5f,2024-05-01T10:00:00.000Z,revoke-bundle,8943108165015003887,esim_1GB_7D_GB_V2,243,inventory,inventory,false,2024-05-01T10:05:00.000Z
+                     */
+                    "text/csv": string;
+                };
+            };
+            /** @description A query parameter is wrong (`errors` names it), or the cursor is not for this query. Problem types: `invalid-request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "A field is wrong; `errors` names each one (`path`, `message`). Nothing was sent to the provider."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A bug. Problem types: `internal-error`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway. Logged; nothing about it is revealed."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DynamoDB could not be read; retry. Problem types: `dependency-unavailable`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/dependency-unavailable",
+                     *       "title": "A dependency of the gateway is unavailable; nothing was sent",
+                     *       "status": 503,
+                     *       "detail": "DynamoDB could not be used. Fail closed: the provider was not called (or the result could not be recorded). Retry with the same key."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];

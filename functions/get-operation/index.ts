@@ -9,6 +9,7 @@ import { ProblemError, invalidInput } from '../../shared/errors.js';
 import { logProblem } from '../../shared/http/http-answer.js';
 import { callerIdentity } from '../../shared/http/request.js';
 import { countAnswer, jsonResponse, problemResponse } from '../../shared/http/response.js';
+import { visibleOperation } from '../../shared/history/records.js';
 import { withObservability } from '../../shared/lambda.js';
 import { logger } from '../../shared/observability.js';
 
@@ -25,15 +26,7 @@ const read = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>
     const record = await readOperation(operationId);
     if (record === undefined || record.caller !== callerIdentity(event))
       throw new ProblemError('not-found', `No operation ${operationId} for this caller.`);
-    const {
-      expiresAt,
-      lastAttempt: _attempt,
-      callerTarget: _index,
-      ...visible
-    } = record as typeof record & {
-      callerTarget?: string;
-    };
-    return jsonResponse(200, { ...visible, retainedUntil: new Date(expiresAt * 1000).toISOString() });
+    return jsonResponse(200, visibleOperation(record));
   } catch (error) {
     return problemResponse(logProblem(error));
   }

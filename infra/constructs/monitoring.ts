@@ -164,7 +164,8 @@ export class Monitoring extends Construct {
           0,
           `Messages for ${name} that need a person are waiting in its dead-letter queue`,
         );
-        if (followUps !== undefined && followUps.length > 0) widgets.push(this.followUpsWidget(name, dims, followUps, alarm));
+        if (followUps !== undefined && followUps.length > 0)
+          widgets.push(this.followUpsWidget(name, dims, followUps, alarm));
         widgets.push(
           new GraphWidget({
             title: `${name}: provider calls by outcome`,

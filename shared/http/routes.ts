@@ -1,9 +1,15 @@
 /**
- * Every HTTP route of the gateway: one per operation definition, plus the audit trail's read route. The CDK stack
+ * Every HTTP route of the gateway: one per operation definition, plus the audit trail's read routes. The CDK stack
  * and the local runner both build their routing from this list; each entry's `name` is its function folder.
  */
 import { contracts } from '../operations/contracts.js';
-import type { OperationContract } from '../operations/definition.js';
+import type { OperationContract, ProviderName } from '../operations/definition.js';
+
+/**
+ * What a route that is not an operation may do with the operations table, each granted exactly (infra/stack.ts):
+ * `read-operations` GetItem by operation id; `query-by-caller` and `query-by-caller-target` Query on that index alone.
+ */
+export type ReaderGrant = 'read-operations' | 'query-by-caller' | 'query-by-caller-target';
 
 export interface RouteDefinition {
   name: string;
@@ -15,7 +21,12 @@ export interface RouteDefinition {
   /** For routes that are not operations: their required path parameters (an operation's come from its schemas). */
   pathParameters?: readonly string[];
   /** For routes that are not operations: what they may do with the gateway's tables (an operation's come from its service). */
-  grants?: ReadonlyArray<'read-operations'>;
+  grants?: readonly ReaderGrant[];
+  /**
+   * For routes that are not operations: the providers whose read API they call. Each gets that provider's secret
+   * (GetSecretValue), base URL and settings, and one request per second of its rate per container.
+   */
+  providerReads?: readonly ProviderName[];
 }
 
 export const getOperationRoute: RouteDefinition = {
@@ -25,6 +36,32 @@ export const getOperationRoute: RouteDefinition = {
   pathParameters: ['operationId'],
   grants: ['read-operations'],
   summary: "Read an operation's audit record (its owner only)",
+};
+
+export const listOperationsRoute: RouteDefinition = {
+  name: 'list-operations',
+  method: 'GET',
+  path: '/v1/operations',
+  grants: ['query-by-caller', 'query-by-caller-target'],
+  summary: "List the caller's operations, newest first (by eSIM or activation, status and time)",
+};
+
+export const esimTimelineRoute: RouteDefinition = {
+  name: 'esim-timeline',
+  method: 'GET',
+  path: '/v1/esims/{iccid}/timeline',
+  pathParameters: ['iccid'],
+  grants: ['query-by-caller-target'],
+  providerReads: ['esim-go'],
+  summary: "An eSIM's timeline: the caller's operations on it, merged with eSIM Go's history",
+};
+
+export const refundReportRoute: RouteDefinition = {
+  name: 'refund-report',
+  method: 'GET',
+  path: '/v1/reports/refunds',
+  grants: ['query-by-caller'],
+  summary: "The caller's eSIM Go refunds, predicted and confirmed (JSON or CSV)",
 };
 
 export const openApiRoute: RouteDefinition = {
@@ -43,4 +80,11 @@ export const operationRoute = (operation: OperationContract): RouteDefinition =>
   operation,
 });
 
-export const routes: readonly RouteDefinition[] = [...contracts.map(operationRoute), getOperationRoute, openApiRoute];
+export const routes: readonly RouteDefinition[] = [
+  ...contracts.map(operationRoute),
+  getOperationRoute,
+  listOperationsRoute,
+  esimTimelineRoute,
+  refundReportRoute,
+  openApiRoute,
+];

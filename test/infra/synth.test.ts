@@ -12,7 +12,7 @@ import { routes } from '../../shared/http/routes.js';
 import { PROVIDER_MARKERS, providerClientsIn } from '../../testkit/provider-markers.js';
 
 /** Functions that call no provider. */
-const PROVIDERLESS = ['get-operation', 'openapi'];
+const PROVIDERLESS = ['get-operation', 'list-operations', 'refund-report', 'openapi'];
 
 it("synthesizes the stack with one bundled ESM function per operation, each without the other providers' clients", async () => {
   const out = mkdtempSync(join(tmpdir(), 'cdk-out-'));

@@ -162,10 +162,10 @@ const as = <T>(name: string, work: () => Promise<T>): Promise<T> => {
 
 const route = (name: string) => routes.find((candidate) => candidate.name === name) as RouteDefinition;
 /** A GET of a route that is not an operation (the harness's invoke takes operations), as its function. */
-const readRoute = (name: string, path: string) =>
+const readRoute = (name: string, path: string, headers: Record<string, string> = {}) =>
   as(name, () =>
     (handlers[name] as Handler)(
-      apiGatewayEvent({ route: { method: 'GET', path: route(name).path } } as never, { method: 'GET', path }),
+      apiGatewayEvent({ route: { method: 'GET', path: route(name).path } } as never, { method: 'GET', path, headers }),
       lambdaContext(name, 28_000),
     ),
   );
@@ -238,6 +238,7 @@ const driveOperation = async (name: string): Promise<Answer> => {
       operationId: String(succeeded.body.operationId),
       check: 1,
       dueAt: new Date().toISOString(),
+      deadlineAt: new Date(Date.now() + 60_000).toISOString(),
     };
     const senderId = `${FOLLOW_UP_ROLE_ID}:${name}`;
     expect(
@@ -248,6 +249,25 @@ const driveOperation = async (name: string): Promise<Answer> => {
     ).toEqual(done);
   }
   return succeeded;
+};
+
+/** The history routes, through each index they query and (the timeline) eSIM Go's history read with its secret. */
+const driveHistory = async (revokeTarget: string) => {
+  const iccid = /^iccid:(\d+)/.exec(revokeTarget)?.[1] as string;
+  const ok = async (name: string, path: string, headers?: Record<string, string>) => {
+    const answer = await readRoute(name, path, headers);
+    expect(answer.statusCode, `${name} ${path}`).toBe(200);
+    return answer;
+  };
+  const first = JSON.parse((await ok('list-operations', '/v1/operations?limit=2')).body) as { nextCursor: string };
+  await ok('list-operations', `/v1/operations?limit=2&cursor=${first.nextCursor}`);
+  await ok('list-operations', `/v1/operations?iccid=${iccid}&status=succeeded`);
+  await ok('refund-report', '/v1/reports/refunds');
+  await ok('refund-report', '/v1/reports/refunds', { accept: 'text/csv' });
+  const timeline = JSON.parse((await ok('esim-timeline', `/v1/esims/${iccid}/timeline`)).body) as {
+    sources: { esimGo: string };
+  };
+  expect(timeline.sources.esimGo).toBe('included');
 };
 
 const verdicts = new Map<string, Verdict>();
@@ -301,11 +321,16 @@ beforeAll(async () => {
     RECONCILE_AFTER_MS: '300',
     ESIM_GO_REQUESTS_PER_SECOND: '10000',
   });
-  for (const { name, operation } of routes) {
+  for (const { name, operation, providerReads = [] } of routes) {
     const provider = operation === undefined ? undefined : drivers[name]?.provider;
+    // A route that reads a provider (the eSIM timeline) has that provider's secret, as the stack gives it.
+    const reads = providers.filter((candidate) => providerReads.includes(candidate.name));
     environments[name] =
       provider === undefined
-        ? tables
+        ? {
+            ...tables,
+            ...Object.fromEntries(reads.map((read) => [variable(read, 'SECRET_ARN'), secretArn(read)])),
+          }
         : {
             ...tables,
             EVENT_BUS_NAME: 'sim-cancel-gateway',
@@ -326,10 +351,11 @@ beforeAll(async () => {
     if (operation !== undefined) definitions[name] = await loadDefinition(operation);
   }
 
-  const operationIds: string[] = [];
-  for (const name of Object.keys(drivers)) operationIds.push(String((await driveOperation(name)).body.operationId));
-  const read = await readRoute('get-operation', `/v1/operations/${operationIds[0]}`);
+  const answers: Record<string, Answer> = {};
+  for (const name of Object.keys(drivers)) answers[name] = await driveOperation(name);
+  const read = await readRoute('get-operation', `/v1/operations/${String(answers['cancel-esim']?.body.operationId)}`);
   expect(read.statusCode).toBe(200);
+  await driveHistory(String(answers['revoke-bundle']?.body.target));
   expect((await readRoute('openapi', '/v1/openapi.json')).statusCode).toBe(200);
 
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -373,6 +399,19 @@ describe('least privilege', () => {
           'sqs:SendMessage',
         ]),
       );
+  });
+
+  it('reads the audit trail by its indexes only: the history functions call Query, and nothing calls Scan', () => {
+    for (const name of ['list-operations', 'esim-timeline', 'refund-report'])
+      expect(
+        new Set(recorder.callsOf(name).flatMap((call) => (call.service === 'dynamodb' ? [call.action] : []))),
+        name,
+      ).toEqual(new Set(['Query']));
+    for (const { name } of routes)
+      expect(
+        recorder.callsOf(name).filter((call) => call.action === 'Scan'),
+        name,
+      ).toEqual([]);
   });
 
   it.each(routes.map(({ name }) => name))('%s: its role allows every call it made', (name) => {
