@@ -69,5 +69,12 @@ export const bannerLines = (options: {
         lines.push('', example.say, `  ${curlFor(contract, example.input, gatewayUrl, example.idempotencyKey)}`);
     }
   }
+  lines.push(
+    '',
+    `Follow-ups take an answer to its final state (sTN CANCELLING, eSIM Go refunds): first check after ${env.FOLLOW_UP_FIRST_DELAY_SECONDS ?? 60} s here (FOLLOW_UP_FIRST_DELAY_SECONDS).`,
+    'Your operations, newest first, and the refund ledger as CSV:',
+    `  curl -s ${quote(`${gatewayUrl}/v1/operations?limit=5`)}`,
+    `  curl -s -H 'accept: text/csv' ${quote(`${gatewayUrl}/v1/reports/refunds`)}`,
+  );
   return lines;
 };

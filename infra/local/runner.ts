@@ -66,6 +66,9 @@ const prepareEnvironment = (env: NodeJS.ProcessEnv, dynamoEndpoint: string): voi
   env.OPERATIONS_TABLE_NAME ??= 'sim-cancel-gateway-operations';
   env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
+  // Follow-ups locally within seconds, not the minute AWS waits, so a new user sees an operation reach its final state.
+  env.FOLLOW_UP_FIRST_DELAY_SECONDS ??= '2';
+  env.FOLLOW_UP_MAX_DELAY_SECONDS ??= '10';
 };
 
 export const startLocalGateway = async (options: LocalGatewayOptions = {}): Promise<LocalGateway> => {
