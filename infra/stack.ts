@@ -3,7 +3,7 @@
  * operation (routes read from the operation definitions), the idempotency table and one Secrets Manager
  * secret per provider.
  */
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -18,14 +18,14 @@ import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { MAX_BODY_BYTES } from '../shared/http/request.js';
 import { AttributeType, BillingMode, type CfnTable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { ReaderGrant, RouteDefinition } from '../shared/http/routes.js';
 import type { OperationContract } from '../shared/operations/definition.js';
 import { type AnyProvider, variable } from '../shared/providers/provider.js';
 import { providers as registeredProviders } from '../shared/providers/registry.js';
-import { IDEMPOTENCY_TABLE, OPERATIONS_INDEXES, OPERATIONS_TABLE } from '../shared/tables.js';
+import { BATCHES_TABLE, IDEMPOTENCY_TABLE, OPERATIONS_INDEXES, OPERATIONS_TABLE } from '../shared/tables.js';
 import { acknowledgeFindings } from './nag.js';
 import { addProblemResponses, resourcePolicy } from './api-access.js';
 import { type MonitoredOperation, Monitoring } from './constructs/monitoring.js';
@@ -74,6 +74,7 @@ export class GatewayStack extends Stack {
   readonly api: RestApi;
   readonly idempotencyTable: Table;
   readonly operationsTable: Table;
+  readonly batchesTable: Table;
   readonly bus: EventBus;
   readonly monitoring: Monitoring;
   readonly validator: RequestValidator;
@@ -106,6 +107,15 @@ export class GatewayStack extends Stack {
     this.idempotencyTable = table('IdempotencyTable', IDEMPOTENCY_TABLE);
     // The history routes read it by caller and by caller and target, newest first (shared/history/query.ts).
     this.operationsTable = table('OperationsTable', OPERATIONS_TABLE, Object.values(OPERATIONS_INDEXES));
+    this.batchesTable = new Table(this, 'BatchesTable', {
+      partitionKey: { name: BATCHES_TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: BATCHES_TABLE.sortKey, type: AttributeType.STRING },
+      timeToLiveAttribute: BATCHES_TABLE.ttlAttribute,
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     const named = physicalName(props.stage);
     this.bus = new EventBus(this, 'Bus', { eventBusName: named('sim-cancel-gateway') });
 
@@ -154,8 +164,12 @@ export class GatewayStack extends Stack {
     const shared = {
       IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName,
       OPERATIONS_TABLE_NAME: this.operationsTable.tableName,
+      BATCHES_TABLE_NAME: this.batchesTable.tableName,
       OPERATIONS_RETENTION_DAYS: String(props.operationsRetentionDays ?? 400),
     };
+    // Batch items: the functions that start them, and the operations that run them (wired once both exist).
+    const batchStarters: OperationFunction[] = [];
+    const services: OperationService[] = [];
     const providers = props.providers ?? registeredProviders;
     const secrets = new Map<string, Secret>();
     for (const provider of providers) {
@@ -205,6 +219,7 @@ export class GatewayStack extends Stack {
         });
         readers.push(reader);
         for (const grant of route.grants ?? []) this.grantReader(reader, grant);
+        if (route.grants?.includes('start-batch-items') === true) batchStarters.push(reader);
         // GetSecretValue alone, as the operations have it (grantRead adds DescribeSecret, which nothing calls).
         for (const { secret } of reads)
           reader.addToRolePolicy(
@@ -237,6 +252,7 @@ export class GatewayStack extends Stack {
         baseUrl: props.providerBaseUrls?.[provider.name],
         sourceMaps: props.sourceMaps,
       });
+      services.push(service);
       monitored.push({
         name: contract.name,
         provider: provider.name,
@@ -245,6 +261,8 @@ export class GatewayStack extends Stack {
         followUps: contract.followUps ?? [],
       });
     }
+
+    this.wireBatches(batchStarters, services);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       api: this.api,
@@ -269,6 +287,18 @@ export class GatewayStack extends Stack {
    * (shared/history/query.ts). Never Scan, and never `<table>/index/*`.
    */
   private grantReader(reader: OperationFunction, grant: ReaderGrant): void {
+    // Batches: the items' store (one Query reads a batch's items), and their messages to the operations' queues.
+    const batchActions = {
+      'read-batch': 'dynamodb:GetItem',
+      'list-batch-items': 'dynamodb:Query',
+      'create-batch-items': 'dynamodb:BatchWriteItem',
+      'move-batch': 'dynamodb:UpdateItem',
+    } as const;
+    if (grant in batchActions) {
+      this.batchesTable.grant(reader, batchActions[grant as keyof typeof batchActions]);
+      return;
+    }
+    if (grant === 'start-batch-items') return; // per operation queue, in wireBatches
     if (grant === 'read-operations') {
       this.operationsTable.grant(reader, 'dynamodb:GetItem');
       return;
@@ -280,6 +310,27 @@ export class GatewayStack extends Stack {
         resources: [`${this.operationsTable.tableArn}/index/${index.name}`],
       }),
     );
+  }
+
+  /**
+   * The batch functions send items to every operation's queue (BATCH_QUEUE_URLS), and each operation accepts them only
+   * from those functions' roles (BATCH_SENDER_IDS) and reads and moves the items in the batches table.
+   */
+  private wireBatches(starters: readonly OperationFunction[], services: readonly OperationService[]): void {
+    if (starters.length === 0) return;
+    const urls = Object.fromEntries(services.map((service) => [service.contract.name, service.queue.queueUrl]));
+    for (const starter of starters) {
+      starter.addEnvironment('BATCH_QUEUE_URLS', Stack.of(this).toJsonString(urls));
+      for (const service of services) service.queue.grant(starter, 'sqs:SendMessage');
+    }
+    const senders = Fn.join(
+      ',',
+      starters.map((starter) => (starter.role as Role).roleId),
+    );
+    for (const service of services) {
+      service.fn.addEnvironment('BATCH_SENDER_IDS', senders);
+      this.batchesTable.grant(service.fn, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    }
   }
 
   private addWaf(): void {

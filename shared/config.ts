@@ -20,6 +20,8 @@ export const commonSettings = {
   IDEMPOTENCY_TABLE_NAME: z.string().min(1).default('sim-cancel-gateway-idempotency'),
   ICCID_CHECKSUM: onOff.default('on'),
   OPERATIONS_TABLE_NAME: z.string().min(1).default('sim-cancel-gateway-operations'),
+  /** Bulk cancellations: each batch and its items. */
+  BATCHES_TABLE_NAME: z.string().min(1).default('sim-cancel-gateway-batches'),
   /** How long the audit trail keeps an operation; longer than any idempotency window. */
   OPERATIONS_RETENTION_DAYS: positiveInt.default(400),
   /** The bus outcome events go to; without it (locally) they are kept in memory and served by the runner. */
@@ -47,6 +49,10 @@ export const commonSettings = {
    * nobody else can make up one (its check number decides when a refund is taken as absent).
    */
   FOLLOW_UP_SENDER_ID: z.string().min(1).optional(),
+  /** The unique ids of the roles that start batch items (comma-separated, set by the stack): only they may. */
+  BATCH_SENDER_IDS: z.string().min(1).optional(),
+  /** `{"<operation>": "<queue url>"}`: where the batch functions send items (set by the stack). */
+  BATCH_QUEUE_URLS: z.string().min(1).optional(),
 };
 const configSchema = z.object(commonSettings);
 

@@ -24,6 +24,7 @@ export const PROBLEMS = {
     title: 'The outcome of an earlier attempt cannot be established; nothing was sent again',
   },
   'target-busy': { status: 409, title: 'Another request is working on this eSIM or activation; nothing was sent' },
+  'batch-not-ready': { status: 409, title: 'The batch cannot do that in its current status' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be application/json' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency-Key was already used with a different request' },

@@ -24,6 +24,8 @@ export interface OutcomeEventDetail {
   upstream: { status: number | null; message: string | null };
   reconciled: boolean;
   occurredAt: string;
+  /** A batch's own event (`Batch Completed`): the batch and its counts by item status. */
+  batch?: { batchId: string; total: number; counts: Record<string, number> };
 }
 
 export interface OutcomeEvent {

@@ -18,6 +18,7 @@ import {
   timelinePathSchema,
 } from './history/schemas.js';
 import { routes } from './http/routes.js';
+import { batchPaths, batchSchema } from './batches/openapi.js';
 import type { OperationContract } from './operations/definition.js';
 
 type JsonObject = Record<string, unknown>;
@@ -37,6 +38,8 @@ const PROBLEM_DESCRIPTIONS: Record<ProblemKind, string> = {
   'target-busy':
     'Another key is working on the same eSIM (whatever the bundle) or activation, or left an attempt there whose outcome is not known yet. Nothing was sent. ' +
     'Retry after `Retry-After` (with the same key); once the provider can no longer be applying that attempt, the gateway reconciles it and proceeds.',
+  'batch-not-ready':
+    'The batch cannot do that now: confirm waits for `previewed`; a completed or cancelled batch cannot be confirmed or cancelled. `status` says where it is.',
   'reconciliation-needed':
     "An earlier attempt's answer was lost and the provider's state neither proves nor rules out its effect. Nothing was sent again; `observed` shows why. Needs a person.",
   'payload-too-large': 'The body is over 16 KiB.',
@@ -446,7 +449,11 @@ const document = (): JsonObject => {
       },
     },
   };
-  Object.assign(paths, historyPaths());
+  Object.assign(
+    paths,
+    historyPaths(),
+    batchPaths(problemResponse as (description: string, kinds: string[]) => JsonObject),
+  );
   paths['/v1/openapi.json'] = {
     get: {
       operationId: 'get-openapi',
@@ -587,6 +594,7 @@ const document = (): JsonObject => {
             },
           },
         },
+        Batch: batchSchema,
         OperationRecord: {
           type: 'object',
           required: [

@@ -21,3 +21,13 @@ export const OPERATIONS_INDEXES = {
   byCaller: { name: 'byCaller', partitionKey: 'caller', sortKey: 'createdAt' },
   byCallerTarget: { name: 'byCallerTarget', partitionKey: 'callerTarget', sortKey: 'createdAt' },
 } as const;
+
+/**
+ * Bulk cancellations: one item per batch (`sk` = `meta`: its caller, operation, status and counts) and one per batch
+ * item (`sk` = `item#000042`: its input, preview, status and operation id), so a batch's items are one Query away.
+ */
+export const BATCHES_TABLE = {
+  partitionKey: 'batchId',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+} as const;

@@ -87,6 +87,8 @@ const readBody = async (request: IncomingMessage): Promise<Buffer> => {
 export const startAwsRecorder = async (options: AwsRecorderOptions) => {
   const calls = new Map<string, AwsCall[]>();
   const unattributed: AwsCall[] = [];
+  /** Messages sent with SendMessageBatch, in order (a test delivers them on as the queue would). */
+  const sent: Array<{ queueUrl: string; body: string }> = [];
   let active: string | undefined;
   let inFlight = 0;
 
@@ -109,7 +111,14 @@ export const startAwsRecorder = async (options: AwsRecorderOptions) => {
               resource: entry.EventBusName ?? 'default',
             }))
           : prefix === 'AmazonSQS'
-            ? [{ service: 'sqs', action, resource: String(body.QueueUrl) }]
+            ? // SendMessageBatch needs sqs:SendMessage (IAM has no action of its own for it).
+              [
+                {
+                  service: 'sqs',
+                  action: action === 'SendMessageBatch' ? 'SendMessage' : action,
+                  resource: String(body.QueueUrl),
+                },
+              ]
             : prefix === 'secretsmanager'
               ? [{ service: 'secretsmanager', action, resource: String(body.SecretId) }]
               : [{ service: prefix, action, resource: '?' }];
@@ -136,6 +145,18 @@ export const startAwsRecorder = async (options: AwsRecorderOptions) => {
         MessageId: randomUUID(),
         MD5OfMessageBody: createHash('md5').update(String(body.MessageBody)).digest('hex'),
         ...(attributes === undefined ? {} : { MD5OfMessageAttributes: md5OfAttributes(attributes) }),
+      });
+    }
+    if (prefix === 'AmazonSQS' && action === 'SendMessageBatch') {
+      const entries = (body.Entries ?? []) as Array<{ Id: string; MessageBody: string }>;
+      for (const entry of entries) sent.push({ queueUrl: String(body.QueueUrl), body: entry.MessageBody });
+      return answer(response, 200, '1.0', {
+        Successful: entries.map((entry) => ({
+          Id: entry.Id,
+          MessageId: randomUUID(),
+          MD5OfMessageBody: createHash('md5').update(entry.MessageBody).digest('hex'),
+        })),
+        Failed: [],
       });
     }
     const secret = options.secrets[String(body.SecretId)];
@@ -188,6 +209,7 @@ export const startAwsRecorder = async (options: AwsRecorderOptions) => {
     callsOf: (functionName: string): AwsCall[] => calls.get(functionName) ?? [],
     /** Calls that arrived while no function was active. */
     unattributed,
+    sent,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 };

@@ -48,11 +48,15 @@ export interface Answer {
 /** Fresh idempotency and operations tables; sets OPERATIONS_TABLE_NAME and returns the idempotency table's name. */
 export const newTable = async (endpoint: string): Promise<string> => {
   const suffix = randomUUID();
-  const names = { idempotency: `idempotency-${suffix}`, operations: `operations-${suffix}` };
+  const names = {
+    idempotency: `idempotency-${suffix}`,
+    operations: `operations-${suffix}`,
+    batches: `batches-${suffix}`,
+  };
   const client = dynamoClient(endpoint);
   await ensureTables(client, names);
   client.destroy();
-  configureEnvironment({ OPERATIONS_TABLE_NAME: names.operations });
+  configureEnvironment({ OPERATIONS_TABLE_NAME: names.operations, BATCHES_TABLE_NAME: names.batches });
   return names.idempotency;
 };
 

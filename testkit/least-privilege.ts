@@ -62,7 +62,22 @@ export const checkLeastPrivilege = (template: Template, subject: Subject): Verdi
     // An index of a table (`<table>/index/<name>`): the table is named by a variable, the index is a suffix of its ARN.
     const [named = call.resource, index] = call.resource.split(/(?=\/index\/)/);
     const variables = Object.keys(subject.environment).filter((name) => subject.environment[name] === named);
-    const table = variables.length === 1 ? variableResource(template, fn, variables[0] as string) : undefined;
+    // Or a variable holding a JSON object of names (BATCH_QUEUE_URLS: one queue per operation), by its key.
+    const inObject = Object.entries(subject.environment).flatMap(([name, value]) => {
+      try {
+        const parsed = JSON.parse(value) as unknown;
+        if (typeof parsed !== 'object' || parsed === null) return [];
+        return Object.entries(parsed).flatMap(([key, entry]) => (entry === named ? [{ name, key }] : []));
+      } catch {
+        return [];
+      }
+    });
+    const table =
+      variables.length === 1
+        ? variableResource(template, fn, variables[0] as string)
+        : inObject.length === 1
+          ? variableResource(template, fn, inObject[0]?.name as string, inObject[0]?.key)
+          : undefined;
     const resource = table === undefined ? undefined : `${table}${index ?? ''}`;
     if (resource === undefined) {
       notAllowed.push(`${action} on ${call.resource}: no variable of the environment names it (${variables.join()})`);

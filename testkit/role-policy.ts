@@ -78,9 +78,22 @@ export const managedPolicies = (template: Template, fn: string): string[] =>
   );
 
 /** The stack resource an environment variable of the function names (`arn:<LogicalId>`), or undefined for a literal. */
-export const variableResource = (template: Template, fn: string, variable: string): string | undefined => {
+export const variableResource = (
+  template: Template,
+  fn: string,
+  variable: string,
+  /** For a JSON object variable (`{"<key>": <Ref>}`, CDK's toJsonString): the key whose value names the resource. */
+  key?: string,
+): string | undefined => {
   const variables = (template.Resources[fn]?.Properties?.Environment as { Variables: Json }).Variables;
-  const value = variables[variable] as Json | string | undefined;
+  let value = variables[variable] as Json | string | undefined;
+  if (key !== undefined && value !== undefined && typeof value !== 'string') {
+    const parts = ((value['Fn::Join'] as [string, Array<Json | string>] | undefined)?.[1] ?? []) as Array<
+      Json | string
+    >;
+    const at = parts.findIndex((part) => typeof part === 'string' && part.endsWith(`"${key}":"`));
+    value = at < 0 ? undefined : parts[at + 1];
+  }
   if (value === undefined || typeof value === 'string') return undefined;
   const id = (value.Ref as string | undefined) ?? (value['Fn::GetAtt'] as [string, string] | undefined)?.[0];
   return id === undefined ? undefined : `arn:${id}`;

@@ -160,6 +160,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a batch: one operation over many items, each validated at once and previewed
+         * @description Body `{"operation": "<name>", "items": [<input>, ...]}`, or a CSV (`Content-Type: text/csv`, a header row of the operation's input fields) with `?operation=<name>`. Up to 10000 items. Invalid items are marked `invalid` with their field errors and never sent; a batch with no valid item is a 400. The same Idempotency-Key from the same caller answers the same batch. The preview runs every valid item's dry run, paced to the provider's limit; confirm when `status` is `previewed`.
+         */
+        post: operations["create-batch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches/{batchId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A batch's status, counts by item status, preview summary and time left */
+        get: operations["get-batch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches/{batchId}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a previewed batch: each item once, as an ordinary operation keyed by the batch and the item */
+        post: operations["confirm-batch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches/{batchId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop the items that have not started (they end `cancelled`) */
+        post: operations["cancel-batch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches/{batchId}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A batch's items with their status, operation id and problem; as CSV with Accept: text/csv */
+        get: operations["batch-items"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -258,7 +346,7 @@ export interface components {
              * Format: uri
              * @enum {string}
              */
-            type: "https://sim-cancel-gateway.dev/problems/invalid-request" | "https://sim-cancel-gateway.dev/problems/idempotency-key-missing" | "https://sim-cancel-gateway.dev/problems/not-found" | "https://sim-cancel-gateway.dev/problems/idempotency-key-in-flight" | "https://sim-cancel-gateway.dev/problems/reconciliation-needed" | "https://sim-cancel-gateway.dev/problems/target-busy" | "https://sim-cancel-gateway.dev/problems/payload-too-large" | "https://sim-cancel-gateway.dev/problems/unsupported-media-type" | "https://sim-cancel-gateway.dev/problems/idempotency-key-reused" | "https://sim-cancel-gateway.dev/problems/upstream-rejected" | "https://sim-cancel-gateway.dev/problems/esim-return-risk" | "https://sim-cancel-gateway.dev/problems/internal-error" | "https://sim-cancel-gateway.dev/problems/upstream-failed" | "https://sim-cancel-gateway.dev/problems/upstream-unreachable" | "https://sim-cancel-gateway.dev/problems/upstream-auth-failed" | "https://sim-cancel-gateway.dev/problems/upstream-throttled" | "https://sim-cancel-gateway.dev/problems/dependency-unavailable" | "https://sim-cancel-gateway.dev/problems/outcome-pending" | "https://sim-cancel-gateway.dev/problems/time-budget-exhausted" | "https://sim-cancel-gateway.dev/problems/upstream-timeout";
+            type: "https://sim-cancel-gateway.dev/problems/invalid-request" | "https://sim-cancel-gateway.dev/problems/idempotency-key-missing" | "https://sim-cancel-gateway.dev/problems/not-found" | "https://sim-cancel-gateway.dev/problems/idempotency-key-in-flight" | "https://sim-cancel-gateway.dev/problems/reconciliation-needed" | "https://sim-cancel-gateway.dev/problems/target-busy" | "https://sim-cancel-gateway.dev/problems/batch-not-ready" | "https://sim-cancel-gateway.dev/problems/payload-too-large" | "https://sim-cancel-gateway.dev/problems/unsupported-media-type" | "https://sim-cancel-gateway.dev/problems/idempotency-key-reused" | "https://sim-cancel-gateway.dev/problems/upstream-rejected" | "https://sim-cancel-gateway.dev/problems/esim-return-risk" | "https://sim-cancel-gateway.dev/problems/internal-error" | "https://sim-cancel-gateway.dev/problems/upstream-failed" | "https://sim-cancel-gateway.dev/problems/upstream-unreachable" | "https://sim-cancel-gateway.dev/problems/upstream-auth-failed" | "https://sim-cancel-gateway.dev/problems/upstream-throttled" | "https://sim-cancel-gateway.dev/problems/dependency-unavailable" | "https://sim-cancel-gateway.dev/problems/outcome-pending" | "https://sim-cancel-gateway.dev/problems/time-budget-exhausted" | "https://sim-cancel-gateway.dev/problems/upstream-timeout";
             title: string;
             status: number;
             detail: string;
@@ -291,6 +379,43 @@ export interface components {
             preview?: Record<string, never>;
             /** @description eSIM Go: which assignment was revoked, the refund prediction, bundles left. */
             plan?: Record<string, never>;
+        };
+        Batch: {
+            batchId: string;
+            operation: string;
+            /** @enum {string} */
+            status: "previewing" | "previewed" | "running" | "completed" | "cancelled";
+            total: number;
+            /** @description Items by status. */
+            counts: {
+                pending?: number;
+                succeeded?: number;
+                in_progress?: number;
+                rejected?: number;
+                failed?: number;
+                invalid?: number;
+                cancelled?: number;
+            };
+            /** @description Once previewed: what the items' dry runs said. */
+            preview?: {
+                summary?: {
+                    wouldSucceed?: number;
+                    wouldBeRejected?: number;
+                    wouldBeRefusedByGuard?: number;
+                    wouldBeRefunded?: number;
+                    invalid?: number;
+                    unreadable?: number;
+                };
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            previewedAt?: string | null;
+            /** Format: date-time */
+            confirmedAt?: string | null;
+            /** Format: date-time */
+            completedAt?: string | null;
+            estimatedSecondsLeft?: number | null;
         };
         OperationRecord: {
             operationId: string;
@@ -1460,6 +1585,289 @@ export interface operations {
                      *       "title": "A dependency of the gateway is unavailable; nothing was sent",
                      *       "status": 503,
                      *       "detail": "DynamoDB could not be used. Fail closed: the provider was not called (or the result could not be recorded). Retry with the same key."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "create-batch": {
+        parameters: {
+            query?: {
+                /** @description With a CSV body. */
+                operation?: string;
+            };
+            header?: {
+                /** @description Required on every request that can change provider state (not on dry runs). 1-255 printable ASCII; `"abc"` is the same key as `abc`. Scoped by caller and operation, kept `IDEMPOTENCY_TTL_SECONDS` (24 h). Same key + same payload: the saved answer again; different payload: 422; while running: 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    operation: string;
+                    items: Record<string, never>[];
+                };
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Created (or the same batch again): previewing. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /** @description No valid item, too many, or a wrong field (`errors` names each). Problem types: `invalid-request`, `idempotency-key-missing`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/invalid-request",
+                     *       "title": "The request is not valid",
+                     *       "status": 400,
+                     *       "detail": "A field is wrong; `errors` names each one (`path`, `message`). Nothing was sent to the provider."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not JSON or CSV. Problem types: `unsupported-media-type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/unsupported-media-type",
+                     *       "title": "The request body must be application/json",
+                     *       "status": 415,
+                     *       "detail": "The body is not `application/json`."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The key already created a batch with other items. Problem types: `idempotency-key-reused`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/idempotency-key-reused",
+                     *       "title": "Idempotency-Key was already used with a different request",
+                     *       "status": 422,
+                     *       "detail": "This key was used for a different request; use a new key."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "get-batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batchId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The batch. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /** @description No such batch. Problem types: `not-found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "No such route, or no such operation for this caller."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "confirm-batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batchId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Running (confirming again sends nothing twice). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /** @description No such batch. Problem types: `not-found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "No such route, or no such operation for this caller."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not previewed yet, or over. Problem types: `batch-not-ready`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/batch-not-ready",
+                     *       "title": "The batch cannot do that in its current status",
+                     *       "status": 409,
+                     *       "detail": "The batch cannot do that now: confirm waits for `previewed`; a completed or cancelled batch cannot be confirmed or cancelled. `status` says where it is."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "cancel-batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batchId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /** @description No such batch. Problem types: `not-found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "No such route, or no such operation for this caller."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Already completed. Problem types: `batch-not-ready`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/batch-not-ready",
+                     *       "title": "The batch cannot do that in its current status",
+                     *       "status": 409,
+                     *       "detail": "The batch cannot do that now: confirm waits for `previewed`; a completed or cancelled batch cannot be confirmed or cancelled. `status` says where it is."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "batch-items": {
+        parameters: {
+            query?: {
+                status?: "pending" | "succeeded" | "in_progress" | "rejected" | "failed" | "invalid" | "cancelled";
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                batchId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of items in order, or the whole report as CSV. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: Record<string, never>[];
+                        nextCursor: string | null;
+                    };
+                    "text/csv": string;
+                };
+            };
+            /** @description No such batch. Problem types: `not-found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://sim-cancel-gateway.dev/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "No such route, or no such operation for this caller."
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDetails"];

@@ -43,12 +43,16 @@ export const baseUrlContextKey = (provider: Pick<AnyProvider, 'name'>): string =
   `${provider.name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase())}BaseUrl`;
 
 export class OperationService extends Construct {
+  readonly contract: OperationContract;
   readonly fn: OperationFunction;
   readonly deadLetters: Queue;
+  /** The operation's own queue: direct messages, its follow-ups, and batch items. */
+  readonly queue: Queue;
 
   constructor(scope: Construct, id: string, props: OperationServiceProps) {
     super(scope, id);
     const { contract, provider, secret } = props;
+    this.contract = contract;
     const stack = scope;
     const name = pascal(contract.name);
     // Logical ids stay as they were before this construct existed (resources are created in the stack's scope), so an
@@ -68,6 +72,7 @@ export class OperationService extends Construct {
       });
     // Messages sent straight to the operation: scoped by their SQS sender.
     const queue = consumedQueue(`${name}Queue`);
+    this.queue = queue;
     // Events from the operation's rule only (its policy below): the one queue whose records are read as bus events.
     const eventsQueue = consumedQueue(`${name}EventsQueue`);
     const limits = provider.limits;

@@ -12,7 +12,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { IDEMPOTENCY_TABLE, OPERATIONS_INDEXES, OPERATIONS_TABLE } from '../../shared/tables.js';
+import { BATCHES_TABLE, IDEMPOTENCY_TABLE, OPERATIONS_INDEXES, OPERATIONS_TABLE } from '../../shared/tables.js';
 
 interface IndexSchema {
   name: string;
@@ -44,9 +44,10 @@ export const startDynamo = async (endpoint: string | undefined): Promise<LocalDy
 /** Creates the gateway's tables if they do not exist. */
 export const ensureTables = async (
   client: DynamoDBClient,
-  names: { idempotency: string; operations: string },
+  names: { idempotency: string; operations: string; batches?: string },
 ): Promise<void> => {
   await ensureTable(client, names.idempotency, IDEMPOTENCY_TABLE);
+  if (names.batches !== undefined) await ensureTable(client, names.batches, BATCHES_TABLE);
   // The history routes' indexes, as the stack deploys them (infra/stack.ts addIndexes): string keys, ALL projected.
   await ensureTable(client, names.operations, OPERATIONS_TABLE, Object.values(OPERATIONS_INDEXES));
 };
@@ -82,7 +83,7 @@ const globalIndex = (index: IndexSchema): GlobalSecondaryIndex => ({
 const ensureTable = async (
   client: DynamoDBClient,
   tableName: string,
-  schema: { partitionKey: string; ttlAttribute: string },
+  schema: { partitionKey: string; sortKey?: string; ttlAttribute: string },
   indexes: readonly IndexSchema[] = [],
 ): Promise<void> => {
   let existing: TableDescription | undefined;
@@ -113,9 +114,13 @@ const ensureTable = async (
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: attributes([
         schema.partitionKey,
+        ...(schema.sortKey === undefined ? [] : [schema.sortKey]),
         ...indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
       ]),
-      KeySchema: [{ AttributeName: schema.partitionKey, KeyType: 'HASH' }],
+      KeySchema: [
+        { AttributeName: schema.partitionKey, KeyType: 'HASH' },
+        ...(schema.sortKey === undefined ? [] : [{ AttributeName: schema.sortKey, KeyType: 'RANGE' as const }]),
+      ],
       ...(indexes.length === 0 ? {} : { GlobalSecondaryIndexes: indexes.map(globalIndex) }),
     }),
   );

@@ -16,6 +16,7 @@ import { lambdaContext, toApiGatewayEvent, writeResult } from './apigw-event.js'
 import { type LocalDynamo, dynamoClient, ensureTables, startDynamo } from './dynamodb.js';
 import { serveDocs } from './docs.js';
 import { LOCAL_EVENTS_PREFIX, createLocalEventBus } from './events.js';
+import { installLocalBatchItems } from './batch-items.js';
 import { installLocalFollowUps } from './follow-ups.js';
 import type { AnyProvider } from '../../shared/providers/provider.js';
 import { providers as registeredProviders } from '../../shared/providers/registry.js';
@@ -64,6 +65,7 @@ const prepareEnvironment = (env: NodeJS.ProcessEnv, dynamoEndpoint: string): voi
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   env.IDEMPOTENCY_TABLE_NAME ??= 'sim-cancel-gateway-idempotency';
   env.OPERATIONS_TABLE_NAME ??= 'sim-cancel-gateway-operations';
+  env.BATCHES_TABLE_NAME ??= 'sim-cancel-gateway-batches';
   env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
   // Follow-ups locally within seconds, not the minute AWS waits, so a new user sees an operation reach its final state.
@@ -80,6 +82,7 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
   await ensureTables(client, {
     idempotency: env.IDEMPOTENCY_TABLE_NAME as string,
     operations: env.OPERATIONS_TABLE_NAME as string,
+    batches: env.BATCHES_TABLE_NAME as string,
   });
   client.destroy();
 
@@ -95,13 +98,14 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
   }
   const localEvents = createLocalEventBus(routes);
   // Follow-ups (sTN CANCELLING, refunds) come back to their operation's handler when due, as from its SQS queue.
-  const followUps = installLocalFollowUps(
-    new Map(
-      routes.flatMap(({ route, handler }) =>
-        route.operation === undefined ? [] : [[route.operation.name, handler as unknown as QueueHandler] as const],
-      ),
+  const queueHandlers = new Map(
+    routes.flatMap(({ route, handler }) =>
+      route.operation === undefined ? [] : [[route.operation.name, handler as unknown as QueueHandler] as const],
     ),
   );
+  const followUps = installLocalFollowUps(queueHandlers);
+  // Batch items go to their operation's handler as from its queue, a few at a time.
+  const batchItems = installLocalBatchItems(queueHandlers);
   const gateway = createApiGateway(routes);
 
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -148,6 +152,7 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
     providers,
     stop: async () => {
       followUps.stop();
+      batchItems.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all([dynamo.stop(), ...sandboxes.map((sandbox) => sandbox.stop())]);

@@ -9,7 +9,20 @@ import type { OperationContract, ProviderName } from '../operations/definition.j
  * What a route that is not an operation may do with the operations table, each granted exactly (infra/stack.ts):
  * `read-operations` GetItem by operation id; `query-by-caller` and `query-by-caller-target` Query on that index alone.
  */
-export type ReaderGrant = 'read-operations' | 'query-by-caller' | 'query-by-caller-target';
+export type ReaderGrant =
+  | 'read-operations'
+  | 'query-by-caller'
+  | 'query-by-caller-target'
+  /** GetItem of a batch (its meta item) on the batches table. */
+  | 'read-batch'
+  /** Query of a batch's items. */
+  | 'list-batch-items'
+  /** Writing a new batch's items (BatchWriteItem). */
+  | 'create-batch-items'
+  /** Creating and moving a batch's meta item (UpdateItem). */
+  | 'move-batch'
+  /** SendMessage to every operation's queue: starts batch items (and makes the operations accept them from it). */
+  | 'start-batch-items';
 
 export interface RouteDefinition {
   name: string;
@@ -64,6 +77,54 @@ export const refundReportRoute: RouteDefinition = {
   summary: "The caller's eSIM Go refunds, predicted and confirmed (JSON or CSV)",
 };
 
+const batchRoute = (
+  name: string,
+  method: 'GET' | 'POST',
+  path: string,
+  grants: readonly ReaderGrant[],
+  summary: string,
+): RouteDefinition => ({
+  name,
+  method,
+  path,
+  ...(path.includes('{batchId}') ? { pathParameters: ['batchId'] } : {}),
+  grants,
+  summary,
+});
+
+/** Bulk cancellations (shared/batches/): create and preview, read, confirm, cancel, the per-item report. */
+export const batchRoutes: readonly RouteDefinition[] = [
+  batchRoute(
+    'create-batch',
+    'POST',
+    '/v1/batches',
+    ['read-batch', 'list-batch-items', 'create-batch-items', 'move-batch', 'start-batch-items'],
+    'Create a batch of one operation over many items (JSON or CSV); every item is validated and previewed',
+  ),
+  batchRoute('get-batch', 'GET', '/v1/batches/{batchId}', ['read-batch'], "A batch's status, counts and preview"),
+  batchRoute(
+    'confirm-batch',
+    'POST',
+    '/v1/batches/{batchId}/confirm',
+    ['read-batch', 'list-batch-items', 'move-batch', 'start-batch-items'],
+    'Run a previewed batch: each item once, as an ordinary operation',
+  ),
+  batchRoute(
+    'cancel-batch',
+    'POST',
+    '/v1/batches/{batchId}/cancel',
+    ['read-batch', 'move-batch'],
+    'Stop the items of a batch that have not started',
+  ),
+  batchRoute(
+    'batch-items',
+    'GET',
+    '/v1/batches/{batchId}/items',
+    ['read-batch', 'list-batch-items'],
+    "A batch's items with their status and operation id (JSON pages, or the whole report as CSV)",
+  ),
+];
+
 export const openApiRoute: RouteDefinition = {
   name: 'openapi',
   method: 'GET',
@@ -86,5 +147,6 @@ export const routes: readonly RouteDefinition[] = [
   listOperationsRoute,
   esimTimelineRoute,
   refundReportRoute,
+  ...batchRoutes,
   openApiRoute,
 ];

@@ -20,6 +20,8 @@ import { type IdempotentRunner, keyHash } from '../idempotency.js';
 import { logger, metrics } from '../observability.js';
 import type { OperationDefinition } from '../operations/definition.js';
 import { type Recorder, createRecorder } from '../operations/pipeline/recorder.js';
+import { batchItemMessageSchema } from '../batches/messages.js';
+import { processBatchItem } from '../batches/run-item.js';
 import { processFollowUp } from '../follow-ups/run.js';
 import { type FollowUpMessage, followUpMessageSchema } from '../follow-ups/schedule.js';
 
@@ -75,13 +77,24 @@ const fromOwnRole = (record: SQSRecord): boolean => {
   return sender === roleId || sender.startsWith(`${roleId}:`);
 };
 
-const looksLikeFollowUp = (record: SQSRecord): boolean => {
+/** Whether the record's body is a JSON object with this field (a follow-up's or a batch item's). */
+const hasField = (record: SQSRecord, field: 'followUp' | 'batchItem'): boolean => {
   try {
     const body = JSON.parse(record.body) as unknown;
-    return typeof body === 'object' && body !== null && 'followUp' in body;
+    return typeof body === 'object' && body !== null && field in body;
   } catch {
     return false;
   }
+};
+
+/** Who starts batch items locally (`npm start`, tests): the local runner's stand-in for the batch functions' roles. */
+export const LOCAL_BATCH_SENDER_ID = 'AROALOCALBATCHES0000';
+
+/** A batch item is accepted only from the roles of the functions that start them (create and confirm). */
+const fromBatchFunctions = (record: SQSRecord): boolean => {
+  const roleIds = (config().BATCH_SENDER_IDS ?? LOCAL_BATCH_SENDER_ID).split(',');
+  const sender = record.attributes?.SenderId ?? '';
+  return roleIds.some((roleId) => sender === roleId || sender.startsWith(`${roleId}:`));
 };
 
 /**
@@ -131,8 +144,19 @@ export const createQueueConsumer = <Input extends Record<string, unknown>>(
   const limit = limiter(config().BATCH_CONCURRENCY);
 
   const processRecord = async (record: SQSRecord, context: Context, recorder: Recorder): Promise<void> => {
-    if (record.eventSourceARN !== eventsQueueArn(definition.name) && looksLikeFollowUp(record) && fromOwnRole(record))
+    const direct = record.eventSourceARN !== eventsQueueArn(definition.name);
+    if (direct && hasField(record, 'followUp') && fromOwnRole(record))
       return processFollowUpRecord(record, context, recorder);
+    if (direct && hasField(record, 'batchItem') && fromBatchFunctions(record)) {
+      const message = batchItemMessageSchema.parse(JSON.parse(record.body));
+      return processBatchItem(
+        definition as OperationDefinition,
+        message,
+        runIdempotently as IdempotentRunner<Record<string, unknown>>,
+        context,
+        recorder,
+      );
+    }
     try {
       const { message, caller, source, defaultKey } = readMessage(record, definition.name);
       const parsed = messageSchema.safeParse(message);

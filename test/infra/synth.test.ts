@@ -8,11 +8,17 @@ import { build } from 'esbuild';
 import { expect, it } from 'vitest';
 import { esbuildOptions } from '../../infra/bundling.js';
 import { functionEntry } from '../../infra/functions.js';
-import { routes } from '../../shared/http/routes.js';
+import { batchRoutes, routes } from '../../shared/http/routes.js';
 import { PROVIDER_MARKERS, providerClientsIn } from '../../testkit/provider-markers.js';
 
 /** Functions that call no provider. */
-const PROVIDERLESS = ['get-operation', 'list-operations', 'refund-report', 'openapi'];
+const PROVIDERLESS = [
+  'get-operation',
+  'list-operations',
+  'refund-report',
+  'openapi',
+  ...batchRoutes.map((route) => route.name),
+];
 
 it("synthesizes the stack with one bundled ESM function per operation, each without the other providers' clients", async () => {
   const out = mkdtempSync(join(tmpdir(), 'cdk-out-'));

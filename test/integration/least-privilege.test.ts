@@ -85,6 +85,9 @@ const MANAGED_POLICIES = ['AWSLambdaBasicExecutionRole'];
 const ACCOUNT = '123456789012';
 /** The function role's unique id, whose sessions send its follow-ups. */
 const FOLLOW_UP_ROLE_ID = 'AROALEASTPRIVILEGE01';
+/** The batch functions' role id, whose sessions start batch items. */
+const BATCH_ROLE_ID = 'AROALEASTPRIVILEGE02';
+const queueUrl = (operation: string) => `${recorder.endpoint}/${ACCOUNT}/sim-cancel-gateway-${operation}`;
 const secretArn = (provider: AnyProvider) =>
   `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:sim-cancel-gateway-${provider.name}-AbCdEf`;
 const camel = (setting: string) => setting.toLowerCase().replace(/_(\w)/g, (_, letter: string) => letter.toUpperCase());
@@ -270,6 +273,62 @@ const driveHistory = async (revokeTarget: string) => {
   expect(timeline.sources.esimGo).toBe('included');
 };
 
+/** Any route as its function, with a method, a body and headers. */
+const callRoute = (name: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  as(name, async () => {
+    const result = await (handlers[name] as Handler)(
+      apiGatewayEvent({ route: { method: route(name).method, path: route(name).path } } as never, {
+        method: route(name).method,
+        path,
+        headers,
+        body,
+      }),
+      lambdaContext(name, 28_000),
+    );
+    return { status: result.statusCode, body: JSON.parse(result.body) as Record<string, unknown> };
+  });
+
+/** The batch items sent to an operation's queue since `from`, delivered to it as from the batch functions' role. */
+const deliverBatchItems = async (name: string, from: number) => {
+  const handler = handlers[name] as Handler & QueueHandler;
+  for (const { queueUrl: url, body } of recorder.sent.slice(from)) {
+    if (url !== queueUrl(name)) continue;
+    const record = toSqsRecord(body, name, { senderId: `${BATCH_ROLE_ID}:create-batch` });
+    expect(
+      await as(name, () => handler({ Records: [record] }, lambdaContext(name, 28_000))),
+      `${name} batch item`,
+    ).toEqual({ batchItemFailures: [] });
+  }
+};
+
+/** A one-item batch of the operation: created, previewed, read, confirmed, run, reported; and one cancelled. */
+const driveBatch = async (name: string) => {
+  const driver = drivers[name] as Driver;
+  let from = recorder.sent.length;
+  const created = await callRoute(
+    'create-batch',
+    '/v1/batches',
+    { operation: name, items: [driver.target()] },
+    { 'Idempotency-Key': `lp-batch-${unique()}` },
+  );
+  expect(created.status, JSON.stringify(created.body)).toBe(202);
+  const batchId = String(created.body.batchId);
+  await deliverBatchItems(name, from);
+  expect((await callRoute('get-batch', `/v1/batches/${batchId}`)).body.status).toBe('previewed');
+  from = recorder.sent.length;
+  expect((await callRoute('confirm-batch', `/v1/batches/${batchId}/confirm`)).status).toBe(202);
+  await deliverBatchItems(name, from);
+  expect((await callRoute('get-batch', `/v1/batches/${batchId}`)).body.status, `${name} batch`).toBe('completed');
+  expect((await callRoute('batch-items', `/v1/batches/${batchId}/items`)).status).toBe(200);
+  const other = await callRoute(
+    'create-batch',
+    '/v1/batches',
+    { operation: name, items: [driver.target()] },
+    { 'Idempotency-Key': `lp-batch-${unique()}` },
+  );
+  expect((await callRoute('cancel-batch', `/v1/batches/${String(other.body.batchId)}/cancel`)).status).toBe(200);
+};
+
 const verdicts = new Map<string, Verdict>();
 const verdictOf = (name: string): Verdict => {
   let verdict = verdicts.get(name);
@@ -309,6 +368,7 @@ beforeAll(async () => {
   const tables = {
     IDEMPOTENCY_TABLE_NAME: await newTable(dynamoEndpoint),
     OPERATIONS_TABLE_NAME: process.env.OPERATIONS_TABLE_NAME as string,
+    BATCHES_TABLE_NAME: process.env.BATCHES_TABLE_NAME as string,
   };
   configureEnvironment({
     ...tables,
@@ -330,6 +390,13 @@ beforeAll(async () => {
         ? {
             ...tables,
             ...Object.fromEntries(reads.map((read) => [variable(read, 'SECRET_ARN'), secretArn(read)])),
+            ...(routes.find((route) => route.name === name)?.grants?.includes('start-batch-items') === true
+              ? {
+                  BATCH_QUEUE_URLS: JSON.stringify(
+                    Object.fromEntries(Object.keys(drivers).map((op) => [op, queueUrl(op)])),
+                  ),
+                }
+              : {}),
           }
         : {
             ...tables,
@@ -337,6 +404,7 @@ beforeAll(async () => {
             // Each function has its own dead-letter queue; on the recorder's host, where the SDK sends (QueueUrl).
             DEAD_LETTER_QUEUE_URL: `${recorder.endpoint}/${ACCOUNT}/sim-cancel-gateway-${name}-dead-letters`,
             [variable(provider, 'SECRET_ARN')]: secretArn(provider),
+            BATCH_SENDER_IDS: BATCH_ROLE_ID,
             ...((operation?.followUps ?? []).length === 0
               ? {}
               : {
@@ -356,6 +424,7 @@ beforeAll(async () => {
   const read = await readRoute('get-operation', `/v1/operations/${String(answers['cancel-esim']?.body.operationId)}`);
   expect(read.statusCode).toBe(200);
   await driveHistory(String(answers['revoke-bundle']?.body.target));
+  for (const name of Object.keys(drivers)) await driveBatch(name);
   expect((await readRoute('openapi', '/v1/openapi.json')).statusCode).toBe(200);
 
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });

@@ -1,0 +1,73 @@
+/**
+ * The batch items' way to their operations, locally: what SQS and the event source mappings do in AWS, in-process.
+ * An item message the batch functions send (no BATCH_QUEUE_URLS) is delivered to its operation's handler as a record
+ * of the operation's queue sent by the batch functions' role, a few at a time (as a mapping's maximum concurrency
+ * would), and a record the handler reports failed (a throttled provider, a busy eSIM) comes back after `retryAfterMs`.
+ */
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type BatchItemMessage, setBatchItemSink } from '../../shared/batches/messages.js';
+import { LOCAL_BATCH_SENDER_ID } from '../../shared/queue/consumer.js';
+import { lambdaContext } from './apigw-event.js';
+import { toSqsRecord } from './events.js';
+
+type QueueHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+export interface LocalBatchItems {
+  /** Resolves once nothing is waiting or being delivered. */
+  drained: () => Promise<void>;
+  stop: () => void;
+}
+
+export const installLocalBatchItems = (
+  handlers: ReadonlyMap<string, QueueHandler>,
+  options: { concurrency?: number; retryAfterMs?: number } = {},
+): LocalBatchItems => {
+  const waiting: Array<{ operation: string; message: BatchItemMessage }> = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let active = 0;
+  let stopped = false;
+  const deliver = async (operation: string, message: BatchItemMessage) => {
+    const handler = handlers.get(operation);
+    if (handler === undefined) throw new Error(`no handler for batch items of ${operation}`);
+    const record = toSqsRecord(JSON.stringify(message), operation, { senderId: `${LOCAL_BATCH_SENDER_ID}:batches` });
+    return handler({ Records: [record] }, lambdaContext(operation, 28_000));
+  };
+  const pump = () => {
+    while (!stopped && active < (options.concurrency ?? 4) && waiting.length > 0) {
+      const next = waiting.shift() as (typeof waiting)[number];
+      active += 1;
+      deliver(next.operation, next.message)
+        .then((response) => {
+          if (response.batchItemFailures.length === 0) return;
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            waiting.push(next);
+            pump();
+          }, options.retryAfterMs ?? 1000);
+          timer.unref();
+          timers.add(timer);
+        })
+        .catch((error: unknown) => console.error('local batch queue: delivery failed', error))
+        .finally(() => {
+          active -= 1;
+          pump();
+        });
+    }
+  };
+  setBatchItemSink((operation, message) => {
+    waiting.push({ operation, message });
+    pump();
+  });
+  return {
+    drained: async () => {
+      while (active > 0 || waiting.length > 0 || timers.size > 0)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    },
+    stop: () => {
+      stopped = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      setBatchItemSink(undefined);
+    },
+  };
+};

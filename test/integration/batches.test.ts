@@ -1,0 +1,106 @@
+/**
+ * Bulk cancellations end to end in-process: the batch routes' handlers, the operations' real handlers receiving the
+ * items as from their queues (infra/local/batch-items.ts), DynamoDB Local and the simulators over HTTP.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { type LocalBatchItems, installLocalBatchItems } from '../../infra/local/batch-items.js';
+import { lambdaContext } from '../../infra/local/apigw-event.js';
+import { routes } from '../../shared/http/routes.js';
+import { type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
+import { type Handler, apiGatewayEvent, loadOperation, startStn } from '../../testkit/harness.js';
+
+let stn: StnSimulator;
+let batchItems: LocalBatchItems;
+const handlers: Record<string, Handler> = {};
+let serial = 0;
+
+beforeAll(async () => {
+  stn = await startStn({ seed: false, requestsPerSecond: 1000 });
+  const { handler } = await loadOperation(inject('dynamoEndpoint'), 'cancel-activation', 'cancelActivation', {
+    UPSTREAM_TIMEOUT_MS: '1000',
+    RECONCILE_AFTER_MS: '1',
+  });
+  for (const name of ['create-batch', 'get-batch', 'confirm-batch', 'cancel-batch', 'batch-items'])
+    handlers[name] = ((await import(`../../functions/${name}/index.ts`)) as { handler: Handler }).handler;
+  batchItems = installLocalBatchItems(new Map([['cancel-activation', handler as never]]), { retryAfterMs: 200 });
+});
+afterAll(async () => {
+  batchItems.stop();
+  await stn.server.stop();
+});
+
+const call = async (name: string, path: string, options: { body?: string; headers?: Record<string, string> } = {}) => {
+  const route = routes.find((candidate) => candidate.name === name);
+  if (route === undefined) throw new Error(name);
+  const result = (await handlers[name]?.(
+    apiGatewayEvent({ route: { method: route.method, path: route.path } } as never, {
+      method: route.method,
+      path,
+      headers: options.headers,
+      body: options.body,
+    }),
+    lambdaContext(name, 28_000),
+  )) as APIGatewayProxyResult;
+  const json = result.headers?.['content-type']?.toString().includes('json') === true;
+  return { status: result.statusCode, body: json ? (JSON.parse(result.body) as Record<string, unknown>) : result.body };
+};
+const id = () => `batch${(serial += 1)}x${Math.random().toString(36).slice(2, 8)}`;
+const until = async (batchId: string, status: string) => {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const read = await call('get-batch', `/v1/batches/${batchId}`);
+    if (read.body && (read.body as { status: string }).status === status) return read.body as Record<string, never>;
+    if (Date.now() > deadline) throw new Error(`batch not ${status}: ${JSON.stringify(read.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+
+describe('a batch of sTN cancellations', () => {
+  it('previews, confirms and runs a mixed batch: one effect per succeeded item, the invalid never sent', async () => {
+    const busy = [id(), id(), id()];
+    const done = id();
+    for (const activationId of busy) stn.addActivation(activation(activationId, 'BUSY'));
+    stn.addActivation(activation(done, 'DONE'));
+    const csv = [
+      'activationId,note',
+      ...busy.map((activationId) => `${activationId},closing`),
+      `${done},`,
+      'bad id,',
+    ].join('\n');
+    const created = await call('create-batch', '/v1/batches?operation=cancel-activation', {
+      body: csv,
+      headers: { 'content-type': 'text/csv', 'Idempotency-Key': `batch-${busy[0]}` },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(202);
+    const batchId = (created.body as { batchId: string }).batchId;
+    const previewed = await until(batchId, 'previewed');
+    expect(previewed).toMatchObject({
+      total: 5,
+      counts: { pending: 4, invalid: 1 },
+      preview: { summary: { wouldSucceed: 3, invalid: 1, unreadable: 0 } },
+    });
+    expect(stn.cancellations()).toHaveLength(0);
+
+    const confirmed = await call('confirm-batch', `/v1/batches/${batchId}/confirm`);
+    expect(confirmed.status).toBe(202);
+    // Confirming twice sends nothing twice.
+    expect((await call('confirm-batch', `/v1/batches/${batchId}/confirm`)).status).toBe(202);
+    const completed = await until(batchId, 'completed');
+    expect(completed.counts).toMatchObject({ pending: 0, in_progress: 3, rejected: 1, invalid: 1 });
+    for (const activationId of busy)
+      expect(stn.cancellations().filter((cancelled) => cancelled.activationId === activationId)).toHaveLength(1);
+    expect(stn.cancellations().filter((cancelled) => cancelled.activationId === done)).toHaveLength(0);
+
+    const report = await call('batch-items', `/v1/batches/${batchId}/items`, { headers: { accept: 'text/csv' } });
+    const rows = String(report.body).trim().split(/\r?\n/);
+    expect(rows[0]).toBe('index,status,operationId,problem,preview,input,errors');
+    expect(rows.slice(1).map((row) => row.split(',')[1])).toEqual([
+      'in_progress',
+      'in_progress',
+      'in_progress',
+      'rejected',
+      'invalid',
+    ]);
+  });
+});
