@@ -1,0 +1,210 @@
+/**
+ * A batch of eSIM Go revokes, the way it breaks: a mixed batch (valid, refused by the returns-process guard, invalid,
+ * rejected by eSIM Go), a 429 that slows an item down without failing it, a cancel while it runs, and a container that
+ * dies mid-item (its message comes back, as SQS redelivers it): exactly one revoke per succeeded item, none twice.
+ */
+import type { APIGatewayProxyResult, SQSBatchResponse } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { installLocalBatchItems, type LocalBatchItems } from '../../infra/local/batch-items.js';
+import { lambdaContext } from '../../infra/local/apigw-event.js';
+import { toSqsRecord } from '../../infra/local/events.js';
+import { withLuhnCheckDigit } from '../../shared/iccid.js';
+import { routes } from '../../shared/http/routes.js';
+import { LOCAL_BATCH_SENDER_ID } from '../../shared/queue/consumer.js';
+import { type EsimGoSimulator, assignment } from '../../sandbox/esim-go/simulator.js';
+import { type Handler, apiGatewayEvent, loadOperation, startEsimGo } from '../../testkit/harness.js';
+
+let esimGo: EsimGoSimulator;
+let revokeHandler: Handler;
+let batchItems: LocalBatchItems;
+const handlers: Record<string, Handler> = {};
+let serial = 0;
+
+beforeAll(async () => {
+  esimGo = await startEsimGo({ seed: false, requestsPerSecond: 1000 });
+  ({ handler: revokeHandler } = await loadOperation(inject('dynamoEndpoint'), 'revoke-bundle', 'revokeBundle', {
+    UPSTREAM_TIMEOUT_MS: '1000',
+    RECONCILE_AFTER_MS: '300',
+    ESIM_GO_REQUESTS_PER_SECOND: '1000',
+  }));
+  for (const name of ['create-batch', 'get-batch', 'confirm-batch', 'cancel-batch', 'batch-items'])
+    handlers[name] = ((await import(`../../functions/${name}/index.ts`)) as { handler: Handler }).handler;
+  batchItems = installLocalBatchItems(new Map([['revoke-bundle', revokeHandler as never]]), {
+    concurrency: 2,
+    retryAfterMs: 300,
+  });
+});
+afterAll(async () => {
+  batchItems.stop();
+  await esimGo.server.stop();
+});
+
+interface BatchBody {
+  batchId: string;
+  status: string;
+  counts: Record<string, number>;
+  preview?: unknown;
+  items?: Array<{ status: string }>;
+}
+
+const call = async (name: string, path: string, body?: unknown) => {
+  const route = routes.find((candidate) => candidate.name === name);
+  if (route === undefined) throw new Error(name);
+  const result = (await handlers[name]?.(
+    apiGatewayEvent({ route: { method: route.method, path: route.path } } as never, {
+      method: route.method,
+      path,
+      headers: body === undefined ? {} : { 'Idempotency-Key': `batch-${(serial += 1)}-${Date.now()}` },
+      body,
+    }),
+    lambdaContext(name, 28_000),
+  )) as APIGatewayProxyResult;
+  return { status: result.statusCode, body: JSON.parse(result.body) as BatchBody };
+};
+const until = async (batchId: string, statuses: string[], timeoutMs = 30_000) => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const read = await call('get-batch', `/v1/batches/${batchId}`);
+    if (statuses.includes(read.body.status)) return read.body;
+    if (Date.now() > deadline) throw new Error(`batch not ${statuses.join('/')}: ${JSON.stringify(read.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+/** An eSIM with `bundles` unused assignments of b1; installed unless said otherwise. */
+const esim = (options: { installed?: boolean; bundles?: number } = {}) => {
+  const iccid = withLuhnCheckDigit(
+    `8944${String(Date.now() % 1e8).padStart(8, '0')}${String((serial += 1)).padStart(6, '0')}`,
+  );
+  esimGo.addEsim({
+    iccid,
+    profileStatus: options.installed === false ? 'Released' : 'Installed',
+    inAccount: true,
+    bundles: [
+      {
+        name: 'b1',
+        description: 'batch',
+        assignments: Array.from({ length: options.bundles ?? 2 }, (_, index) =>
+          assignment(String(index + 1), 'queued', 1),
+        ),
+      },
+    ],
+  });
+  return iccid;
+};
+const revocationsOf = (iccid: string) => esimGo.revocations().filter((revocation) => revocation.iccid === iccid);
+const statuses = async (batchId: string) =>
+  ((await call('batch-items', `/v1/batches/${batchId}/items?limit=1000`)).body.items ?? []).map((item) => item.status);
+
+describe('a batch of eSIM Go revokes', () => {
+  it('previews and runs a mixed batch: one revoke per succeeded item, the guard-refused and invalid never sent', async () => {
+    const valid = [esim(), esim()];
+    const guarded = esim({ installed: false, bundles: 1 });
+    const unknown = withLuhnCheckDigit('894400000000000001');
+    const items = [
+      ...valid.map((iccid) => ({ iccid, name: 'b1' })),
+      { iccid: guarded, name: 'b1' },
+      { iccid: '1234', name: 'b1' },
+      { iccid: unknown, name: 'b1' },
+    ];
+    const created = await call('create-batch', '/v1/batches', { operation: 'revoke-bundle', items });
+    expect(created.status, JSON.stringify(created.body)).toBe(202);
+    const previewed = await until(created.body.batchId, ['previewed']);
+    expect(previewed.preview).toMatchObject({
+      summary: { wouldSucceed: 2, wouldBeRefusedByGuard: 1, wouldBeRefunded: 2, invalid: 1 },
+    });
+    expect(esimGo.revocations()).toHaveLength(0);
+    expect((await call('confirm-batch', `/v1/batches/${created.body.batchId}/confirm`)).status).toBe(202);
+    const completed = await until(created.body.batchId, ['completed']);
+    expect(completed.counts).toMatchObject({ pending: 0, succeeded: 2, rejected: 2, invalid: 1 });
+    expect(await statuses(created.body.batchId)).toEqual(['succeeded', 'succeeded', 'rejected', 'invalid', 'rejected']);
+    for (const iccid of valid) expect(revocationsOf(iccid)).toHaveLength(1);
+    expect(revocationsOf(guarded)).toHaveLength(0);
+  });
+
+  it('a 429 slows an item down: it comes back and succeeds, no item fails', async () => {
+    const iccids = [esim(), esim(), esim()];
+    const created = await call('create-batch', '/v1/batches', {
+      operation: 'revoke-bundle',
+      items: iccids.map((iccid) => ({ iccid, name: 'b1' })),
+    });
+    await until(created.body.batchId, ['previewed']);
+    esimGo.server.injectFault({
+      kind: 'status',
+      status: 429,
+      retryAfterSeconds: 1,
+      method: 'DELETE',
+      path: `/esims/${iccids[1]}/bundles/b1`,
+    });
+    await call('confirm-batch', `/v1/batches/${created.body.batchId}/confirm`);
+    const completed = await until(created.body.batchId, ['completed']);
+    expect(completed.counts).toMatchObject({ succeeded: 3, failed: 0 });
+    for (const iccid of iccids) expect(revocationsOf(iccid)).toHaveLength(1);
+  });
+
+  it('a cancel while it runs stops the items not yet started: they end cancelled and are never sent', async () => {
+    const iccids = Array.from({ length: 8 }, () => esim());
+    const created = await call('create-batch', '/v1/batches', {
+      operation: 'revoke-bundle',
+      items: iccids.map((iccid) => ({ iccid, name: 'b1' })),
+    });
+    await until(created.body.batchId, ['previewed']);
+    // Each revoke takes a while, so the cancel lands with items still waiting in the queue.
+    for (const iccid of iccids)
+      esimGo.server.injectFault({
+        kind: 'delay',
+        latencyMs: 300,
+        method: 'DELETE',
+        path: `/esims/${iccid}/bundles/b1`,
+      });
+    await call('confirm-batch', `/v1/batches/${created.body.batchId}/confirm`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await call('cancel-batch', `/v1/batches/${created.body.batchId}/cancel`)).status).toBe(200);
+    await batchItems.drained();
+    const cancelled = await call('get-batch', `/v1/batches/${created.body.batchId}`);
+    expect(cancelled.body.status).toBe('cancelled');
+    const counts = cancelled.body.counts;
+    expect(counts.cancelled).toBeGreaterThan(0);
+    expect((counts.succeeded ?? 0) + (counts.cancelled ?? 0)).toBe(8);
+    const done = (await statuses(created.body.batchId)).map(
+      (status, index) => [status, iccids[index] as string] as const,
+    );
+    for (const [status, iccid] of done)
+      expect(revocationsOf(iccid), status).toHaveLength(status === 'succeeded' ? 1 : 0);
+  });
+
+  it('a container that dies mid-item: the message comes back and the item is revoked once', async () => {
+    const iccid = esim();
+    const created = await call('create-batch', '/v1/batches', {
+      operation: 'revoke-bundle',
+      items: [{ iccid, name: 'b1' }],
+    });
+    const batchId = created.body.batchId;
+    await until(batchId, ['previewed']);
+    // The batch's own queue is left out: this test delivers the run message itself, twice.
+    batchItems.stop();
+    const sent: string[] = [];
+    const { setBatchItemSink } = await import('../../shared/batches/messages.js');
+    setBatchItemSink((_operation, message) => void sent.push(JSON.stringify(message)));
+    await call('confirm-batch', `/v1/batches/${batchId}/confirm`);
+    expect(sent).toHaveLength(1);
+    const deliver = (budgetMs: number) =>
+      (revokeHandler as unknown as (event: unknown, context: unknown) => Promise<SQSBatchResponse>)(
+        {
+          Records: [toSqsRecord(sent[0] as string, 'revoke-bundle', { senderId: `${LOCAL_BATCH_SENDER_ID}:batches` })],
+        },
+        lambdaContext('revoke-bundle', budgetMs),
+      );
+    // The revoke is applied but its answer never comes: the invocation runs out of time, as a dying container would.
+    esimGo.server.injectFault({ kind: 'apply-then-hang', method: 'DELETE', path: `/esims/${iccid}/bundles/b1` });
+    const first = await deliver(1500).catch(() => ({ batchItemFailures: [{ itemIdentifier: 'died' }] }));
+    expect(first.batchItemFailures).toHaveLength(1);
+    expect(revocationsOf(iccid)).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // SQS redelivers it: the retry reconciles with eSIM Go instead of revoking again.
+    expect((await deliver(28_000)).batchItemFailures).toEqual([]);
+    expect(revocationsOf(iccid)).toHaveLength(1);
+    expect(await statuses(batchId)).toEqual(['succeeded']);
+    expect((await call('get-batch', `/v1/batches/${batchId}`)).body.status).toBe('completed');
+    batchItems = installLocalBatchItems(new Map([['revoke-bundle', revokeHandler as never]]));
+  });
+});
