@@ -79,7 +79,8 @@ export class OperationService extends Construct {
     const perContainerRate =
       limits.requestsPerSecond === undefined
         ? undefined
-        : Math.max(Math.floor(limits.requestsPerSecond / limits.containers), 1);
+        : // A fraction for a limit under one a second per container (Monogoto: 60 a minute over 5 containers).
+          Math.round((limits.requestsPerSecond / limits.containers) * 1000) / 1000;
     this.fn = new OperationFunction(stack, `${name}Function`, {
       entry: functionEntry(contract.name),
       description: contract.summary,

@@ -1,5 +1,6 @@
 /**
- * Spaces request starts so that at most `perSecond` begin in any rolling second within this process.
+ * Spaces request starts so that at most `perSecond` begin in any rolling second within this process; below one per
+ * second (Monogoto's 60 a minute shared by five containers), at most one per `1 / perSecond` seconds.
  * Hand-written because it is a dozen lines and the well-known limiters (bottleneck, p-throttle) would add a
  * dependency to every bundle for it; the fleet-wide limit comes from the functions' reserved concurrency.
  */
@@ -14,14 +15,16 @@ export class RateLimiter {
   ) {}
 
   async acquire(): Promise<void> {
+    const windowMs = this.perSecond >= 1 ? 1000 : 1000 / this.perSecond;
+    const allowed = Math.max(Math.floor(this.perSecond), 1);
     for (;;) {
       const now = this.now();
-      while ((this.#starts[0] ?? Number.POSITIVE_INFINITY) <= now - 1000) this.#starts.shift();
-      if (this.#starts.length < this.perSecond) {
+      while ((this.#starts[0] ?? Number.POSITIVE_INFINITY) <= now - windowMs) this.#starts.shift();
+      if (this.#starts.length < allowed) {
         this.#starts.push(now);
         return;
       }
-      await sleep((this.#starts[0] ?? now) + 1000 - now);
+      await sleep((this.#starts[0] ?? now) + windowMs - now);
     }
   }
 }

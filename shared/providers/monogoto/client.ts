@@ -17,6 +17,7 @@ import {
   sendHttp,
   upstreamOf,
 } from '../http.js';
+import type { RateLimiter } from '../rate-limit.js';
 import type { ProviderOutcome } from '../outcome.js';
 import {
   EXECUTED_STATUSES,
@@ -36,6 +37,8 @@ export interface MonogotoClientOptions {
   timeoutMs: number;
   /** Called on each login; may read a secret store (it caches on its own). */
   credentials: () => Promise<MonogotoCredentials>;
+  /** Paces this container's requests, logins included, to its share of Monogoto's limit. */
+  limiter?: RateLimiter;
   now?: () => number;
 }
 
@@ -83,6 +86,7 @@ export class MonogotoClient {
     for (let attempt = 1; ; attempt += 1) {
       const token = await this.#currentToken(options);
       if (!token.ok) return token.outcome;
+      await this.#options.limiter?.acquire();
       await options.beforeSend?.();
       const result = await sendHttp({
         method: 'POST',
@@ -120,6 +124,7 @@ export class MonogotoClient {
 
   async #logIn(options: CallOptions): Promise<TokenResult> {
     const { username, password } = await this.#options.credentials();
+    await this.#options.limiter?.acquire();
     const issuedAt = this.#now();
     const result = await sendHttp({
       method: 'POST',

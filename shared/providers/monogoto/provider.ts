@@ -2,6 +2,7 @@
 import type * as sandbox from '../../../sandbox/monogoto/index.js';
 import * as z from '../../zod.js';
 import { defineProvider, sandboxAt } from '../provider.js';
+import { RateLimiter } from '../rate-limit.js';
 
 export const monogoto = defineProvider({
   name: 'monogoto',
@@ -12,6 +13,8 @@ export const monogoto = defineProvider({
     SECRET_ARN: z.string().optional(),
     USERNAME: z.string().optional(),
     PASSWORD: z.string().optional(),
+    /** This container's share of Monogoto's limit (the stack sets it: 60 a minute over 5 containers); unset, none. */
+    REQUESTS_PER_SECOND: z.coerce.number().positive().optional(),
   },
   secret: {
     schema: z.object({ username: z.string().min(1), password: z.string().min(1) }),
@@ -24,9 +27,14 @@ export const monogoto = defineProvider({
     plainSettings: ['USERNAME', 'PASSWORD'],
   },
   // The portal API allows 60 requests/min on the Standard plan, 300 on Business; a 429 is answered 503 with Retry-After.
-  limits: { containers: 5, queueConcurrency: 2, recordsPerBatch: 5 },
+  limits: { containers: 5, queueConcurrency: 2, recordsPerBatch: 5, requestsPerSecond: 1 },
   clientMarker: '/v1/auth/token',
   createClient: async ({ settings, timeoutMs, credentials }) =>
-    new (await import('./client.js')).MonogotoClient({ baseUrl: settings.BASE_URL, timeoutMs, credentials }),
+    new (await import('./client.js')).MonogotoClient({
+      baseUrl: settings.BASE_URL,
+      timeoutMs,
+      credentials,
+      ...(settings.REQUESTS_PER_SECOND === undefined ? {} : { limiter: new RateLimiter(settings.REQUESTS_PER_SECOND) }),
+    }),
   sandbox: sandboxAt<typeof sandbox>(new URL('../../../sandbox/monogoto/index.ts', import.meta.url)),
 });
