@@ -2,7 +2,8 @@
  * `npm run smoke -- --url <api-url> [--region <region>]`: after a deploy, a dry run of every operation against the
  * deployed API, signed with SigV4 from the standard AWS credential chain. A dry run changes nothing anywhere. Then
  * the routes that are not operations (the OpenAPI document; an operation id nobody has: 404; the history, an eSIM's
- * timeline and the refund ledger: 200 pages) and an unknown route,
+ * timeline and the refund ledger: 200 pages; a one-item batch created, read, listed, cancelled and refused a confirm,
+ * so nothing runs) and an unknown route,
  * which API Gateway answers itself: exact statuses, and bodies that parse as JSON.
  * Passes when each answer comes from the gateway and, where the dry run reads the provider, from the provider too
  * (200 validated, or 422 upstream-rejected: the provider answered, e.g. that the example eSIM is not yours).
@@ -151,6 +152,51 @@ export const runSmoke = async (options: {
       status: answer.status,
       type: answer.body?.type?.split('/').pop() ?? (answer.body === undefined ? 'not JSON' : ''),
       passed: passed(answer),
+    });
+  }
+  // The batch routes, without running anything: a one-item batch of the first operation's example is created (its
+  // preview is a dry run), read, listed, cancelled, and then refused a confirm.
+  const signedCall = async (method: string, path: string, body?: unknown) => {
+    const url = new URL(`${base}${path}`);
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const headers = await signRequest(
+      {
+        method,
+        url,
+        headers: {
+          ...(text === undefined ? {} : { 'content-type': 'application/json' }),
+          'idempotency-key': `smoke-${Date.now()}`,
+        },
+        body: text,
+      },
+      options,
+    );
+    const response = await fetch(url, { method, headers, body: text });
+    return { status: response.status, body: (await response.json().catch(() => undefined)) as Record<string, unknown> };
+  };
+  const [first] = operations;
+  const created = await signedCall('POST', '/v1/batches', {
+    operation: first?.name,
+    items: [{ ...first?.example, ...options.inputs?.[first?.name ?? ''] }],
+  });
+  const batchId = String(created.body?.batchId ?? 'b_none');
+  const batchChecks: Array<[string, () => Promise<{ status: number; body: Record<string, unknown> }>, number]> = [
+    ['create-batch', async () => created, 202],
+    ['get-batch', () => signedCall('GET', `/v1/batches/${batchId}`), 200],
+    ['batch-items', () => signedCall('GET', `/v1/batches/${batchId}/items`), 200],
+    ['cancel-batch', () => signedCall('POST', `/v1/batches/${batchId}/cancel`), 200],
+    ['confirm-batch', () => signedCall('POST', `/v1/batches/${batchId}/confirm`), 409],
+  ];
+  for (const [name, call, expected] of batchChecks) {
+    const answer = await call();
+    results.push({
+      operation: name,
+      status: answer.status,
+      type:
+        String(answer.body?.type ?? answer.body?.status ?? '')
+          .split('/')
+          .pop() ?? '',
+      passed: answer.status === expected && answer.body !== undefined,
     });
   }
   return results;

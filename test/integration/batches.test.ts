@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { type LocalBatchItems, installLocalBatchItems } from '../../infra/local/batch-items.js';
 import { lambdaContext } from '../../infra/local/apigw-event.js';
+import { localOutcomeEvents } from '../../infra/local/sinks.js';
 import { routes } from '../../shared/http/routes.js';
 import { type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
 import { type Handler, apiGatewayEvent, loadOperation, startStn } from '../../testkit/harness.js';
@@ -91,6 +92,11 @@ describe('a batch of sTN cancellations', () => {
     for (const activationId of busy)
       expect(stn.cancellations().filter((cancelled) => cancelled.activationId === activationId)).toHaveLength(1);
     expect(stn.cancellations().filter((cancelled) => cancelled.activationId === done)).toHaveLength(0);
+
+    // Once, with its counts, for whoever listens on the bus.
+    const events = localOutcomeEvents.filter((event) => event.detail.batch?.batchId === batchId);
+    expect(events.map((event) => event.detailType)).toEqual(['Batch Completed']);
+    expect(events[0]?.detail.batch?.counts).toMatchObject({ in_progress: 3, rejected: 1, invalid: 1 });
 
     const report = await call('batch-items', `/v1/batches/${batchId}/items`, { headers: { accept: 'text/csv' } });
     const rows = String(report.body).trim().split(/\r?\n/);
