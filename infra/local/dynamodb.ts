@@ -37,7 +37,12 @@ export const startDynamo = async (endpoint: string | undefined): Promise<LocalDy
   return {
     endpoint: `http://127.0.0.1:${port}`,
     embedded: true,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // Keep-alive sockets of clients still open (a follow-up in flight) would hold close() forever.
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
   };
 };
 
