@@ -90,11 +90,12 @@ export class GatewayStack extends Stack {
 
     const table = (
       name: string,
-      schema: { partitionKey: string; ttlAttribute: string },
+      schema: { partitionKey: string; sortKey?: string; ttlAttribute: string },
       indexes: ReadonlyArray<(typeof OPERATIONS_INDEXES)[keyof typeof OPERATIONS_INDEXES]> = [],
     ) => {
       const created = new Table(this, name, {
         partitionKey: { name: schema.partitionKey, type: AttributeType.STRING },
+        ...(schema.sortKey === undefined ? {} : { sortKey: { name: schema.sortKey, type: AttributeType.STRING } }),
         timeToLiveAttribute: schema.ttlAttribute,
         billingMode: BillingMode.PAY_PER_REQUEST,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -107,15 +108,7 @@ export class GatewayStack extends Stack {
     this.idempotencyTable = table('IdempotencyTable', IDEMPOTENCY_TABLE);
     // The history routes read it by caller and by caller and target, newest first (shared/history/query.ts).
     this.operationsTable = table('OperationsTable', OPERATIONS_TABLE, Object.values(OPERATIONS_INDEXES));
-    this.batchesTable = new Table(this, 'BatchesTable', {
-      partitionKey: { name: BATCHES_TABLE.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: BATCHES_TABLE.sortKey, type: AttributeType.STRING },
-      timeToLiveAttribute: BATCHES_TABLE.ttlAttribute,
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: TableEncryption.AWS_MANAGED,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.batchesTable = table('BatchesTable', BATCHES_TABLE);
     const named = physicalName(props.stage);
     this.bus = new EventBus(this, 'Bus', { eventBusName: named('sim-cancel-gateway') });
 

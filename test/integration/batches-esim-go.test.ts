@@ -3,21 +3,21 @@
  * rejected by eSIM Go), a 429 that slows an item down without failing it, a cancel while it runs, and a container that
  * dies mid-item (its message comes back, as SQS redelivers it): exactly one revoke per succeeded item, none twice.
  */
-import type { APIGatewayProxyResult, SQSBatchResponse } from 'aws-lambda';
+import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { installLocalBatchItems, type LocalBatchItems } from '../../infra/local/batch-items.js';
 import { lambdaContext } from '../../infra/local/apigw-event.js';
 import { toSqsRecord } from '../../infra/local/events.js';
 import { withLuhnCheckDigit } from '../../shared/iccid.js';
-import { routes } from '../../shared/http/routes.js';
 import { LOCAL_BATCH_SENDER_ID } from '../../shared/queue/consumer.js';
 import { type EsimGoSimulator, assignment } from '../../sandbox/esim-go/simulator.js';
-import { type Handler, apiGatewayEvent, loadOperation, startEsimGo } from '../../testkit/harness.js';
+import { type BatchBody, batchRouteCaller } from '../../testkit/batch-routes.js';
+import { type Handler, loadOperation, startEsimGo } from '../../testkit/harness.js';
 
 let esimGo: EsimGoSimulator;
 let revokeHandler: Handler;
 let batchItems: LocalBatchItems;
-const handlers: Record<string, Handler> = {};
+let routes: Awaited<ReturnType<typeof batchRouteCaller>>;
 let serial = 0;
 
 beforeAll(async () => {
@@ -27,8 +27,7 @@ beforeAll(async () => {
     RECONCILE_AFTER_MS: '300',
     ESIM_GO_REQUESTS_PER_SECOND: '1000',
   }));
-  for (const name of ['create-batch', 'get-batch', 'confirm-batch', 'cancel-batch', 'batch-items'])
-    handlers[name] = ((await import(`../../functions/${name}/index.ts`)) as { handler: Handler }).handler;
+  routes = await batchRouteCaller();
   batchItems = installLocalBatchItems(new Map([['revoke-bundle', revokeHandler as never]]), {
     concurrency: 2,
     retryAfterMs: 300,
@@ -39,37 +38,14 @@ afterAll(async () => {
   await esimGo.server.stop();
 });
 
-interface BatchBody {
-  batchId: string;
-  status: string;
-  counts: Record<string, number>;
-  preview?: unknown;
-  items?: Array<{ status: string }>;
-}
-
-const call = async (name: string, path: string, body?: unknown) => {
-  const route = routes.find((candidate) => candidate.name === name);
-  if (route === undefined) throw new Error(name);
-  const result = (await handlers[name]?.(
-    apiGatewayEvent({ route: { method: route.method, path: route.path } } as never, {
-      method: route.method,
-      path,
-      headers: body === undefined ? {} : { 'Idempotency-Key': `batch-${(serial += 1)}-${Date.now()}` },
+const call = (name: string, path: string, body?: unknown) =>
+  routes
+    .call(name, path, {
       body,
-    }),
-    lambdaContext(name, 28_000),
-  )) as APIGatewayProxyResult;
-  return { status: result.statusCode, body: JSON.parse(result.body) as BatchBody };
-};
-const until = async (batchId: string, statuses: string[], timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const read = await call('get-batch', `/v1/batches/${batchId}`);
-    if (statuses.includes(read.body.status)) return read.body;
-    if (Date.now() > deadline) throw new Error(`batch not ${statuses.join('/')}: ${JSON.stringify(read.body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-};
+      headers: body === undefined ? {} : { 'Idempotency-Key': `batch-${(serial += 1)}-${Date.now()}` },
+    })
+    .then((answer) => ({ status: answer.status, body: answer.body as BatchBody }));
+const until = (batchId: string, statuses: string[]) => routes.until(batchId, statuses);
 /** An eSIM with `bundles` unused assignments of b1; installed unless said otherwise. */
 const esim = (options: { installed?: boolean; bundles?: number } = {}) => {
   const iccid = withLuhnCheckDigit(

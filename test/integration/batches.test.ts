@@ -3,17 +3,15 @@
  * items as from their queues (infra/local/batch-items.ts), DynamoDB Local and the simulators over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { APIGatewayProxyResult } from 'aws-lambda';
 import { type LocalBatchItems, installLocalBatchItems } from '../../infra/local/batch-items.js';
-import { lambdaContext } from '../../infra/local/apigw-event.js';
 import { localOutcomeEvents } from '../../infra/local/sinks.js';
-import { routes } from '../../shared/http/routes.js';
 import { type StnSimulator, activation } from '../../sandbox/stn/simulator.js';
-import { type Handler, apiGatewayEvent, loadOperation, startStn } from '../../testkit/harness.js';
+import { batchRouteCaller } from '../../testkit/batch-routes.js';
+import { loadOperation, startStn } from '../../testkit/harness.js';
 
 let stn: StnSimulator;
 let batchItems: LocalBatchItems;
-const handlers: Record<string, Handler> = {};
+let routes: Awaited<ReturnType<typeof batchRouteCaller>>;
 let serial = 0;
 
 beforeAll(async () => {
@@ -22,8 +20,7 @@ beforeAll(async () => {
     UPSTREAM_TIMEOUT_MS: '1000',
     RECONCILE_AFTER_MS: '1',
   });
-  for (const name of ['create-batch', 'get-batch', 'confirm-batch', 'cancel-batch', 'batch-items'])
-    handlers[name] = ((await import(`../../functions/${name}/index.ts`)) as { handler: Handler }).handler;
+  routes = await batchRouteCaller();
   batchItems = installLocalBatchItems(new Map([['cancel-activation', handler as never]]), { retryAfterMs: 200 });
 });
 afterAll(async () => {
@@ -31,31 +28,10 @@ afterAll(async () => {
   await stn.server.stop();
 });
 
-const call = async (name: string, path: string, options: { body?: string; headers?: Record<string, string> } = {}) => {
-  const route = routes.find((candidate) => candidate.name === name);
-  if (route === undefined) throw new Error(name);
-  const result = (await handlers[name]?.(
-    apiGatewayEvent({ route: { method: route.method, path: route.path } } as never, {
-      method: route.method,
-      path,
-      headers: options.headers,
-      body: options.body,
-    }),
-    lambdaContext(name, 28_000),
-  )) as APIGatewayProxyResult;
-  const json = result.headers?.['content-type']?.toString().includes('json') === true;
-  return { status: result.statusCode, body: json ? (JSON.parse(result.body) as Record<string, unknown>) : result.body };
-};
+const call = (name: string, path: string, options: { body?: string; headers?: Record<string, string> } = {}) =>
+  routes.call(name, path, options);
 const id = () => `batch${(serial += 1)}x${Math.random().toString(36).slice(2, 8)}`;
-const until = async (batchId: string, status: string) => {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const read = await call('get-batch', `/v1/batches/${batchId}`);
-    if (read.body && (read.body as { status: string }).status === status) return read.body as Record<string, never>;
-    if (Date.now() > deadline) throw new Error(`batch not ${status}: ${JSON.stringify(read.body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-};
+const until = (batchId: string, status: string) => routes.until(batchId, [status]);
 
 describe('a batch of sTN cancellations', () => {
   it('previews, confirms and runs a mixed batch: one effect per succeeded item, the invalid never sent', async () => {
