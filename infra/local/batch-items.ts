@@ -15,7 +15,8 @@ type QueueHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchRespo
 export interface LocalBatchItems {
   /** Resolves once nothing is waiting or being delivered. */
   drained: () => Promise<void>;
-  stop: () => void;
+  /** Stops delivering and waits for the deliveries in flight. */
+  stop: () => Promise<void>;
 }
 
 export const installLocalBatchItems = (
@@ -63,11 +64,12 @@ export const installLocalBatchItems = (
       while (active > 0 || waiting.length > 0 || timers.size > 0)
         await new Promise((resolve) => setTimeout(resolve, 50));
     },
-    stop: () => {
+    stop: async () => {
       stopped = true;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       setBatchItemSink(undefined);
+      while (active > 0) await new Promise((resolve) => setTimeout(resolve, 20));
     },
   };
 };

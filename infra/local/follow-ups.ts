@@ -17,7 +17,8 @@ export interface LocalFollowUps {
   sent: Array<{ message: FollowUpMessage; dueAtMs: number }>;
   /** Delivers a message now, as a redelivery would (tests). */
   deliver: (message: FollowUpMessage) => Promise<SQSBatchResponse>;
-  stop: () => void;
+  /** Stops delivering and waits for the deliveries in flight (their writes must land before DynamoDB stops). */
+  stop: () => Promise<void>;
 }
 
 export const installLocalFollowUps = (
@@ -46,13 +47,18 @@ export const installLocalFollowUps = (
     };
     return handler(event, lambdaContext(message.operation, 28_000));
   };
+  const inFlight = new Set<Promise<unknown>>();
+  let stopped = false;
   const deliverWithRetries = (message: FollowUpMessage) => {
-    deliver(message)
+    if (stopped) return;
+    const delivery = deliver(message)
       .then((response) => {
         if (response.batchItemFailures.length > 0)
           after(options.retryAfterMs ?? 1000, () => deliverWithRetries(message));
       })
-      .catch((error: unknown) => console.error('local follow-up queue: delivery failed', error));
+      .catch((error: unknown) => console.error('local follow-up queue: delivery failed', error))
+      .finally(() => inFlight.delete(delivery));
+    inFlight.add(delivery);
   };
   setFollowUpSink((message, delaySeconds) => {
     sent.push({ message, dueAtMs: Date.now() + delaySeconds * 1000 });
@@ -61,10 +67,12 @@ export const installLocalFollowUps = (
   return {
     sent,
     deliver,
-    stop: () => {
+    stop: async () => {
+      stopped = true;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       setFollowUpSink(undefined);
+      await Promise.all(inFlight);
     },
   };
 };

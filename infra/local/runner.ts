@@ -151,8 +151,7 @@ export const startLocalGateway = async (options: LocalGatewayOptions = {}): Prom
     sandboxes,
     providers,
     stop: async () => {
-      followUps.stop();
-      batchItems.stop();
+      await Promise.all([followUps.stop(), batchItems.stop()]);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all([dynamo.stop(), ...sandboxes.map((sandbox) => sandbox.stop())]);

@@ -34,7 +34,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  batchItems.stop();
+  await batchItems.stop();
   await esimGo.server.stop();
 });
 
@@ -157,7 +157,7 @@ describe('a batch of eSIM Go revokes', () => {
     const batchId = created.body.batchId;
     await until(batchId, ['previewed']);
     // The batch's own queue is left out: this test delivers the run message itself, twice.
-    batchItems.stop();
+    await batchItems.stop();
     const sent: string[] = [];
     const { setBatchItemSink } = await import('../../shared/batches/messages.js');
     setBatchItemSink((_operation, message) => void sent.push(JSON.stringify(message)));

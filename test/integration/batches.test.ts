@@ -24,7 +24,7 @@ beforeAll(async () => {
   batchItems = installLocalBatchItems(new Map([['cancel-activation', handler as never]]), { retryAfterMs: 200 });
 });
 afterAll(async () => {
-  batchItems.stop();
+  await batchItems.stop();
   await stn.server.stop();
 });
 

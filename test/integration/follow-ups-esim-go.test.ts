@@ -32,7 +32,7 @@ beforeAll(async () => {
   followUps = installLocalFollowUps(new Map([['revoke-bundle', handler as never]]), { retryAfterMs: 300 });
 });
 afterAll(async () => {
-  followUps.stop();
+  await followUps.stop();
   await simulator.server.stop();
 });
 beforeEach(() => simulator.setRefundsEnabled(true));

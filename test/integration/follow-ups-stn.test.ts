@@ -30,7 +30,7 @@ beforeAll(async () => {
   followUps = installLocalFollowUps(new Map([['cancel-activation', handler as never]]), { retryAfterMs: 300 });
 });
 afterAll(async () => {
-  followUps.stop();
+  await followUps.stop();
   await simulator.server.stop();
 });
 

@@ -603,34 +603,22 @@ describe('GET /v1/esims/{iccid}/timeline', () => {
 });
 
 describe('the local tables (infra/local/dynamodb.ts)', () => {
-  it(
-    'creates the indexes, and adds them to an operations table kept from before they existed',
-    { timeout: 120_000 },
-    async () => {
-      const { CreateTableCommand, DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
-      const { dynamoClient, ensureTables } = await import('../../infra/local/dynamodb.js');
-      const client = dynamoClient(inject('dynamoEndpoint'));
-      const suffix = Math.random().toString(36).slice(2);
-      const old = `operations-old-${suffix}`;
-      await client.send(
-        new CreateTableCommand({
-          TableName: old,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [{ AttributeName: 'operationId', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'operationId', KeyType: 'HASH' }],
-        }),
-      );
-      await ensureTables(client, { idempotency: `idempotency-old-${suffix}`, operations: old });
-      const indexes = async (table: string) =>
-        ((await client.send(new DescribeTableCommand({ TableName: table }))).Table?.GlobalSecondaryIndexes ?? [])
-          .map((index) => index.IndexName)
-          .sort();
-      expect(await indexes(old)).toEqual(['byCaller', 'byCallerTarget']);
-      expect(await indexes(String(process.env.OPERATIONS_TABLE_NAME))).toEqual(['byCaller', 'byCallerTarget']);
-      expect(await indexes(`idempotency-old-${suffix}`)).toEqual([]);
-      // Run again, nothing to do.
-      await ensureTables(client, { idempotency: `idempotency-old-${suffix}`, operations: old });
-      client.destroy();
-    },
-  );
+  it('creates the operations table with both indexes, and leaves one that has them alone', async () => {
+    const { DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
+    const { dynamoClient, ensureTables } = await import('../../infra/local/dynamodb.js');
+    const client = dynamoClient(inject('dynamoEndpoint'));
+    const suffix = Math.random().toString(36).slice(2);
+    const names = { idempotency: `idempotency-new-${suffix}`, operations: `operations-new-${suffix}` };
+    await ensureTables(client, names);
+    const indexes = async (table: string) =>
+      ((await client.send(new DescribeTableCommand({ TableName: table }))).Table?.GlobalSecondaryIndexes ?? [])
+        .map((index) => index.IndexName)
+        .sort();
+    expect(await indexes(names.operations)).toEqual(['byCaller', 'byCallerTarget']);
+    expect(await indexes(names.idempotency)).toEqual([]);
+    // Run again: nothing to do.
+    await ensureTables(client, names);
+    expect(await indexes(names.operations)).toEqual(['byCaller', 'byCallerTarget']);
+    client.destroy();
+  });
 });
