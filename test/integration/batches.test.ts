@@ -12,6 +12,7 @@ import { loadOperation, startStn } from '../../testkit/harness.js';
 let stn: StnSimulator;
 let batchItems: LocalBatchItems;
 let routes: Awaited<ReturnType<typeof batchRouteCaller>>;
+let activationHandler: unknown;
 let serial = 0;
 
 beforeAll(async () => {
@@ -21,6 +22,7 @@ beforeAll(async () => {
     RECONCILE_AFTER_MS: '1',
   });
   routes = await batchRouteCaller();
+  activationHandler = handler;
   batchItems = installLocalBatchItems(new Map([['cancel-activation', handler as never]]), { retryAfterMs: 200 });
 });
 afterAll(async () => {
@@ -84,5 +86,33 @@ describe('a batch of sTN cancellations', () => {
       'rejected',
       'invalid',
     ]);
+  });
+
+  it('a confirm cut short (its container died while sending the items) is finished by confirming again: each item once', async () => {
+    const ids = Array.from({ length: 6 }, () => id());
+    for (const activationId of ids) stn.addActivation(activation(activationId, 'BUSY'));
+    const created = await call('create-batch', '/v1/batches', {
+      body: JSON.stringify({ operation: 'cancel-activation', items: ids.map((activationId) => ({ activationId })) }),
+      headers: { 'content-type': 'application/json', 'Idempotency-Key': `batch-cut-${ids[0]}` },
+    });
+    const batchId = (created.body as { batchId: string }).batchId;
+    await until(batchId, 'previewed');
+    // The queue takes two item messages, then the confirm's container dies (the send throws).
+    await batchItems.stop();
+    const { setBatchItemSink } = await import('../../shared/batches/messages.js');
+    let taken = 0;
+    setBatchItemSink(() => {
+      if ((taken += 1) > 2) throw new Error('the container died');
+    });
+    expect((await call('confirm-batch', `/v1/batches/${batchId}/confirm`)).status).toBe(500);
+    // A new container: the same confirm again sends what is left; the queue delivers every message it got.
+    batchItems = installLocalBatchItems(new Map([['cancel-activation', activationHandler as never]]), {
+      retryAfterMs: 200,
+    });
+    expect((await call('confirm-batch', `/v1/batches/${batchId}/confirm`)).status).toBe(202);
+    const completed = await until(batchId, 'completed');
+    expect((completed as { counts: Record<string, number> }).counts).toMatchObject({ pending: 0, in_progress: 6 });
+    for (const activationId of ids)
+      expect(stn.cancellations().filter((cancelled) => cancelled.activationId === activationId)).toHaveLength(1);
   });
 });
