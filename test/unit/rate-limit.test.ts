@@ -14,15 +14,15 @@ const starts = async (limiter: RateLimiter, count: number) => {
 };
 
 describe('RateLimiter', () => {
-  it('lets `perSecond` start in any second, the next one a second after the first', async () => {
+  it('lets `perSecond` start in any window of a second and a twentieth, the next one a window after the first', async () => {
     vi.useFakeTimers({ now: 0 });
-    expect(await starts(new RateLimiter(2), 5)).toEqual([0, 0, 1000, 1000, 2000]);
+    expect(await starts(new RateLimiter(2), 5)).toEqual([0, 0, 1050, 1050, 2100]);
     vi.useRealTimers();
   });
 
-  it('spaces starts 1 / perSecond seconds apart below one a second', async () => {
+  it('spaces starts 1 / perSecond seconds (and a twentieth) apart below one a second', async () => {
     vi.useFakeTimers({ now: 0 });
-    expect(await starts(new RateLimiter(0.2), 3)).toEqual([0, 5000, 10_000]);
+    expect(await starts(new RateLimiter(0.2), 3)).toEqual([0, 5250, 10_500]);
     vi.useRealTimers();
   });
 });
