@@ -133,7 +133,10 @@ export const measureBatch = async (
     const [first, throttledBefore, redeliveredBefore] = [simulator.server.calls.length, throttled, redeliveries];
     const meta = await work();
     const calls = simulator.server.calls.slice(first);
-    const lags = calls.map((recorded) => recorded.at - (sent.get(`${recorded.method} ${recorded.path}`)?.shift() ?? 0));
+    const lags = calls.flatMap((recorded) => {
+      const sentAt = sent.get(`${recorded.method} ${recorded.path}`)?.shift();
+      return sentAt === undefined ? [] : [recorded.at - sentAt];
+    });
     const refused = throttled - throttledBefore;
     const elapsedMs = Date.parse(String(meta[to])) - Date.parse(String(meta[from]));
     const minimumMs = ((calls.length - refused) / limit) * 1000;
