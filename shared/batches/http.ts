@@ -183,7 +183,8 @@ export const confirmBatchAnswer = async (event: APIGatewayProxyEvent): Promise<A
   const meta = await ownBatch(event);
   if (meta.status === 'previewed') await moveBatch(meta.batchId, ['previewed'], 'running', 'confirmedAt');
   const now = (await readMeta(meta.batchId)) as BatchMeta;
-  if (now.status !== 'running' && !(now.status === 'completed' && meta.status !== 'previewing'))
+  // Running (this confirm or an earlier one) or already completed: a confirm again is answered as it stands.
+  if (now.status !== 'running' && now.status !== 'completed')
     throw new ProblemError('batch-not-ready', `The batch is ${now.status}: it can be confirmed once previewed.`, {
       extensions: { batchStatus: now.status },
     });

@@ -71,10 +71,13 @@ export const LOCAL_FOLLOW_UP_SENDER_ID = 'AROALOCALFOLLOWUPS00';
  * A follow-up is a message on the operation's own queue sent by the function's own role (SenderId
  * `<role id>:<session>`): told by who sent it, never by its body alone.
  */
-const fromOwnRole = (record: SQSRecord): boolean => {
-  const roleId = config().FOLLOW_UP_SENDER_ID ?? LOCAL_FOLLOW_UP_SENDER_ID;
+const fromOwnRole = (record: SQSRecord): boolean =>
+  sentByRole(record, [config().FOLLOW_UP_SENDER_ID ?? LOCAL_FOLLOW_UP_SENDER_ID]);
+
+/** Whether a role's session sent the record: SQS's SenderId for one is `<role id>:<session name>`. */
+const sentByRole = (record: SQSRecord, roleIds: readonly string[]): boolean => {
   const sender = record.attributes?.SenderId ?? '';
-  return sender === roleId || sender.startsWith(`${roleId}:`);
+  return roleIds.some((roleId) => sender === roleId || sender.startsWith(`${roleId}:`));
 };
 
 /** Whether the record's body is a JSON object with this field (a follow-up's or a batch item's). */
@@ -91,11 +94,8 @@ const hasField = (record: SQSRecord, field: 'followUp' | 'batchItem'): boolean =
 export const LOCAL_BATCH_SENDER_ID = 'AROALOCALBATCHES0000';
 
 /** A batch item is accepted only from the roles of the functions that start them (create and confirm). */
-const fromBatchFunctions = (record: SQSRecord): boolean => {
-  const roleIds = (config().BATCH_SENDER_IDS ?? LOCAL_BATCH_SENDER_ID).split(',');
-  const sender = record.attributes?.SenderId ?? '';
-  return roleIds.some((roleId) => sender === roleId || sender.startsWith(`${roleId}:`));
-};
+const fromBatchFunctions = (record: SQSRecord): boolean =>
+  sentByRole(record, (config().BATCH_SENDER_IDS ?? LOCAL_BATCH_SENDER_ID).split(','));
 
 /**
  * A record of the events queue is a whole EventBridge event (rules deliver the event) and is scoped by its account

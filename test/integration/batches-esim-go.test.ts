@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { installLocalBatchItems, type LocalBatchItems } from '../../infra/local/batch-items.js';
 import { lambdaContext } from '../../infra/local/apigw-event.js';
 import { toSqsRecord } from '../../infra/local/events.js';
+import { randomUUID } from 'node:crypto';
+import { createOperationHandler } from '../../shared/handler.js';
 import { withLuhnCheckDigit } from '../../shared/iccid.js';
+import type { OperationDefinition } from '../../shared/operations/definition.js';
 import { LOCAL_BATCH_SENDER_ID } from '../../shared/queue/consumer.js';
 import { type EsimGoSimulator, assignment } from '../../sandbox/esim-go/simulator.js';
 import { type BatchBody, batchRouteCaller } from '../../testkit/batch-routes.js';
@@ -16,17 +19,23 @@ import { type Handler, loadOperation, startEsimGo } from '../../testkit/harness.
 
 let esimGo: EsimGoSimulator;
 let revokeHandler: Handler;
+let revokeDefinition: OperationDefinition;
 let batchItems: LocalBatchItems;
 let routes: Awaited<ReturnType<typeof batchRouteCaller>>;
 let serial = 0;
 
 beforeAll(async () => {
   esimGo = await startEsimGo({ seed: false, requestsPerSecond: 1000 });
-  ({ handler: revokeHandler } = await loadOperation(inject('dynamoEndpoint'), 'revoke-bundle', 'revokeBundle', {
-    UPSTREAM_TIMEOUT_MS: '1000',
-    RECONCILE_AFTER_MS: '300',
-    ESIM_GO_REQUESTS_PER_SECOND: '1000',
-  }));
+  ({ handler: revokeHandler, definition: revokeDefinition } = await loadOperation(
+    inject('dynamoEndpoint'),
+    'revoke-bundle',
+    'revokeBundle',
+    {
+      UPSTREAM_TIMEOUT_MS: '1000',
+      RECONCILE_AFTER_MS: '300',
+      ESIM_GO_REQUESTS_PER_SECOND: '1000',
+    },
+  ));
   routes = await batchRouteCaller();
   batchItems = installLocalBatchItems(new Map([['revoke-bundle', revokeHandler as never]]), {
     concurrency: 2,
@@ -182,5 +191,63 @@ describe('a batch of eSIM Go revokes', () => {
     expect(await statuses(batchId)).toEqual(['succeeded']);
     expect((await call('get-batch', `/v1/batches/${batchId}`)).body.status).toBe('completed');
     batchItems = installLocalBatchItems(new Map([['revoke-bundle', revokeHandler as never]]));
+  });
+
+  /** A released eSIM with two bundles of one assignment each: revoking both would hand it back to eSIM Go. */
+  const lastTwoBundles = () => {
+    const iccid = esim({ installed: false, bundles: 1 });
+    const found = esimGo.esim(iccid);
+    found?.bundles.push({ name: 'b2', description: 'batch', assignments: [assignment('1', 'queued', 1)] });
+    return iccid;
+  };
+  /** A batch revoking both bundles of the eSIM, run by `handler` two items at a time. */
+  const revokeBoth = async (iccid: string, handler: unknown) => {
+    const created = await call('create-batch', '/v1/batches', {
+      operation: 'revoke-bundle',
+      items: [
+        { iccid, name: 'b1', allowEsimReturn: 'false' },
+        { iccid, name: 'b2', allowEsimReturn: 'false' },
+      ],
+    });
+    await until(created.body.batchId, ['previewed']);
+    await batchItems.stop();
+    batchItems = installLocalBatchItems(new Map([['revoke-bundle', handler as never]]), {
+      concurrency: 2,
+      retryAfterMs: 300,
+    });
+    await call('confirm-batch', `/v1/batches/${created.body.batchId}/confirm`);
+    return until(created.body.batchId, ['completed']);
+  };
+
+  it('two items of one batch on one eSIM run one at a time: one revokes, the guard refuses the other, the eSIM stays', async () => {
+    const iccid = lastTwoBundles();
+    // Both items' reads are in flight together unless the lease keeps them apart.
+    esimGo.server.injectFault({
+      kind: 'stale-answer',
+      method: 'GET',
+      path: `/esims/${iccid}/bundles`,
+      latencyMs: 400,
+      times: 2,
+    });
+    const completed = await revokeBoth(iccid, revokeHandler);
+    expect(completed.counts).toMatchObject({ succeeded: 1, rejected: 1, pending: 0 });
+    expect(revocationsOf(iccid)).toHaveLength(1);
+    expect(esimGo.esim(iccid)?.inAccount).toBe(true);
+  });
+
+  it('the same batch with the target lease switched off revokes both and hands the eSIM back (what the lease prevents)', async () => {
+    const iccid = lastTwoBundles();
+    esimGo.server.injectFault({
+      kind: 'stale-answer',
+      method: 'GET',
+      path: `/esims/${iccid}/bundles`,
+      latencyMs: 400,
+      times: 2,
+    });
+    const unleased = createOperationHandler({ ...revokeDefinition, lease: () => randomUUID() } as OperationDefinition);
+    const completed = await revokeBoth(iccid, unleased);
+    expect(completed.counts).toMatchObject({ succeeded: 2, pending: 0 });
+    expect(revocationsOf(iccid)).toHaveLength(2);
+    expect(esimGo.esim(iccid)?.inAccount).toBe(false);
   });
 });
