@@ -30,7 +30,7 @@ import { acknowledgeFindings } from './nag.js';
 import { addProblemResponses, resourcePolicy } from './api-access.js';
 import { type MonitoredOperation, Monitoring } from './constructs/monitoring.js';
 import { OperationFunction } from './constructs/operation-function.js';
-import { OperationService, pascal } from './constructs/operation-service.js';
+import { OperationService, pascal, rateLimitEnvironment } from './constructs/operation-service.js';
 import { functionEntry } from './functions.js';
 import { REQUEST_VALIDATOR, methodRequest } from './gateway/method-requests.js';
 import { timeBudgetProblem } from './time-budget.js';
@@ -200,10 +200,8 @@ export class GatewayStack extends Stack {
                 return [
                   [variable(provider, 'SECRET_ARN'), secret.secretArn],
                   ...(baseUrl === undefined ? [] : [[variable(provider, 'BASE_URL'), baseUrl]]),
-                  // One request per second per container, on top of the operations' share (docs/history.md).
-                  ...(provider.limits.requestsPerSecond === undefined
-                    ? []
-                    : [[variable(provider, 'REQUESTS_PER_SECOND'), '1']]),
+                  // The provider's limit, shared with its operations (docs/history.md).
+                  ...Object.entries(rateLimitEnvironment(provider)),
                 ];
               }),
             ),
@@ -213,6 +211,9 @@ export class GatewayStack extends Stack {
         readers.push(reader);
         for (const grant of route.grants ?? []) this.grantReader(reader, grant);
         if (route.grants?.includes('start-batch-items') === true) batchStarters.push(reader);
+        // The providers' rate-limit windows (shared/rate-windows.ts): one UpdateItem per call, on `rate#` items only.
+        if (reads.some(({ provider }) => provider.limits.requestsPerSecond !== undefined))
+          this.idempotencyTable.grant(reader, 'dynamodb:UpdateItem');
         // GetSecretValue alone, as the operations have it (grantRead adds DescribeSecret, which nothing calls).
         for (const { secret } of reads)
           reader.addToRolePolicy(

@@ -30,6 +30,11 @@ export const commonSettings = {
   DEAD_LETTER_QUEUE_URL: z.string().min(1).optional(),
   /** Records of one SQS batch processed at once by one container (kept under the provider's rate limit). */
   BATCH_CONCURRENCY: positiveInt.default(5),
+  /**
+   * Where the providers' rate-limit windows are counted: `process` (one process is the whole fleet: `npm start`, the
+   * tests) or `fleet` (DynamoDB, shared by every container; the stack sets it).
+   */
+  RATE_LIMIT_SCOPE: z.enum(['process', 'fleet']).default('process'),
   SECRETS_MAX_AGE_SECONDS: positiveInt.default(300),
   /** Who owns a key: `principal` makes every session of a role one caller (a retry from another task or SSO session finds its key); `session` keeps each session apart. */
   CALLER_SCOPE: z.enum(['principal', 'session']).default('principal'),

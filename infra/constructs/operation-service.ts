@@ -76,11 +76,6 @@ export class OperationService extends Construct {
     // Events from the operation's rule only (its policy below): the one queue whose records are read as bus events.
     const eventsQueue = consumedQueue(`${name}EventsQueue`);
     const limits = provider.limits;
-    const perContainerRate =
-      limits.requestsPerSecond === undefined
-        ? undefined
-        : // A fraction for a limit under one a second per container (Monogoto: 60 a minute over 5 containers).
-          Math.round((limits.requestsPerSecond / limits.containers) * 1000) / 1000;
     this.fn = new OperationFunction(stack, `${name}Function`, {
       entry: functionEntry(contract.name),
       description: contract.summary,
@@ -92,9 +87,7 @@ export class OperationService extends Construct {
         DEAD_LETTER_QUEUE_URL: this.deadLetters.queueUrl,
         EVENTS_QUEUE_ARN: eventsQueue.queueArn,
         BATCH_CONCURRENCY: String(limits.recordsPerBatch),
-        ...(perContainerRate === undefined
-          ? {}
-          : { [variable(provider, 'REQUESTS_PER_SECOND')]: String(perContainerRate) }),
+        ...rateLimitEnvironment(provider),
         [variable(provider, 'SECRET_ARN')]: secret.secretArn,
         ...(props.baseUrl === undefined ? {} : { [variable(provider, 'BASE_URL')]: props.baseUrl }),
       },
@@ -136,7 +129,9 @@ export class OperationService extends Construct {
     for (const source of [queue, eventsQueue]) {
       this.fn.addEventSource(
         new SqsEventSource(source, {
-          batchSize: 10,
+          // No more records than run at once (BATCH_CONCURRENCY): none waits behind another, so every record has a
+          // whole execution's time budget and the invocation ends inside its timeout.
+          batchSize: limits.recordsPerBatch,
           maxBatchingWindow: Duration.seconds(1),
           reportBatchItemFailures: true,
           maxConcurrency: limits.queueConcurrency,
@@ -176,3 +171,15 @@ const validation = (validator: RequestValidator, contract: OperationContract) =>
   requestValidator: validator,
   requestParameters: methodRequest(operationRoute(contract)).parameters,
 });
+
+/**
+ * The provider's limit for the whole fleet, counted in DynamoDB (shared/rate-windows.ts) by every container of every
+ * function that calls the provider; none for a provider without a published limit.
+ */
+export const rateLimitEnvironment = (provider: AnyProvider): Record<string, string> =>
+  provider.limits.requestsPerSecond === undefined
+    ? {}
+    : {
+        [variable(provider, 'REQUESTS_PER_SECOND')]: String(provider.limits.requestsPerSecond),
+        RATE_LIMIT_SCOPE: 'fleet',
+      };

@@ -9,6 +9,7 @@ import { ConfigurationError, assertConfigured, config } from '../config.js';
 import { ProblemError, describeFieldErrors, fieldErrorsFromIssues } from '../errors.js';
 import type { SimulatorServer } from '../../sandbox/server.js';
 import * as z from '../zod.js';
+import { RateLimiter } from './rate-limit.js';
 
 /** Settings by their name without the provider's prefix (`BASE_URL` is read as `ESIM_GO_BASE_URL`). */
 export type SettingsShape = {
@@ -25,9 +26,12 @@ export interface ProviderLimits {
   containers: number;
   /** Each SQS event source mapping's maximum concurrency (Lambda's minimum is 2). */
   queueConcurrency: number;
-  /** Records of one SQS batch processed at once in one container. */
+  /**
+   * Records of one SQS batch, all processed at once in one container: no record waits for another, so each has the
+   * whole of one execution's time budget (infra/time-budget.ts) and an invocation never outlives its timeout.
+   */
   recordsPerBatch: number;
-  /** Requests per second the provider allows the whole fleet; each container gets its share. Undefined: no published limit. */
+  /** Requests per second the provider allows the whole fleet, counted across containers. Undefined: no published limit. */
   requestsPerSecond?: number;
 }
 
@@ -101,6 +105,8 @@ export interface ProviderDescriptor<
     settings: z.infer<z.ZodObject<Settings>>;
     timeoutMs: number;
     credentials: () => Promise<Credentials>;
+    /** Paces the client's requests to `REQUESTS_PER_SECOND` (when the provider has it set) for the whole fleet. */
+    limiter: RateLimiter | undefined;
   }): Promise<Client>;
   /** Loads the sandbox module (tooling only: never called in Lambda). */
   sandbox(): Promise<Sandbox>;
@@ -197,6 +203,22 @@ export const readCredentials = async <Credentials>(
   return parsed.data;
 };
 
+/**
+ * The provider's limiter: its REQUESTS_PER_SECOND for the whole fleet, counted in this process or, deployed
+ * (RATE_LIMIT_SCOPE=fleet), in DynamoDB for every container of every function that calls the provider.
+ */
+const limiterOf = async (
+  provider: AnyProvider,
+  settings: Record<string, unknown>,
+): Promise<RateLimiter | undefined> => {
+  const perSecond = settings.REQUESTS_PER_SECOND;
+  if (typeof perSecond !== 'number') return undefined;
+  if (config().RATE_LIMIT_SCOPE === 'process') return new RateLimiter(perSecond);
+  // Imported here so that tooling reading descriptors (CDK, the configuration schema) loads no DynamoDB client.
+  const { fleetWindows } = await import('../rate-windows.js');
+  return new RateLimiter(perSecond, { counter: fleetWindows(provider.name) });
+};
+
 // One client per provider and process: warm invocations reuse its connections, token and rate limiter.
 const clients = new WeakMap<object, Promise<unknown>>();
 
@@ -214,6 +236,7 @@ export const clientOf = <Client>(
         settings,
         timeoutMs: config().UPSTREAM_TIMEOUT_MS,
         credentials: () => readCredentials(provider, settings),
+        limiter: await limiterOf(provider as AnyProvider, settings),
       });
     })();
     // A configuration error is not kept: the next invocation reads the settings again.

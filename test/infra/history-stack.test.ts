@@ -70,13 +70,16 @@ describe('the history routes in the stack', () => {
       `dynamodb:Query on ${table}/index/byCallerTarget`,
     ]);
     expect(grants(template, refundReportRoute.summary)).toEqual([`dynamodb:Query on ${table}/index/byCaller`]);
+    // UpdateItem on the idempotency table: eSIM Go's rate-limit windows, which the timeline shares with the operations.
     expect(grants(template, esimTimelineRoute.summary)).toEqual([
       `dynamodb:Query on ${table}/index/byCallerTarget`,
+      `dynamodb:UpdateItem on arn:${tableId(template, 'IdempotencyTable')}`,
       `secretsmanager:GetSecretValue on arn:${secret}`,
     ]);
     expect(environment(template, esimTimelineRoute.summary)).toMatchObject({
       ESIM_GO_SECRET_ARN: { Ref: secret },
-      ESIM_GO_REQUESTS_PER_SECOND: '1',
+      ESIM_GO_REQUESTS_PER_SECOND: '10',
+      RATE_LIMIT_SCOPE: 'fleet',
       UPSTREAM_TIMEOUT_MS: '8000',
     });
   });

@@ -68,16 +68,18 @@ describe('GatewayStack', () => {
     }
   });
 
-  it('consumes each queue with partial batch responses and a maximum concurrency per provider', () => {
+  it('consumes each queue with partial batch responses, a maximum concurrency per provider and no record waiting for another', () => {
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
     expect(mappings).toHaveLength(2 * operations.length);
+    const functions = template.findResources('AWS::Lambda::Function');
     for (const mapping of mappings) {
       expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
       expect(mapping.Properties.ScalingConfig.MaximumConcurrency).toBeGreaterThanOrEqual(2);
-      expect(mapping.Properties.BatchSize).toBe(10);
+      // A batch holds no more records than the function runs at once: each has a whole execution's time budget.
+      const fn = functions[mapping.Properties.FunctionName.Ref as string];
+      expect(String(mapping.Properties.BatchSize)).toBe(fn?.Properties.Environment.Variables.BATCH_CONCURRENCY);
     }
     // Both mappings of a function together stay under its reserved concurrency: queues leave room for HTTP callers.
-    const functions = template.findResources('AWS::Lambda::Function');
     for (const [logicalId, fn] of Object.entries(functions).filter(
       ([, fn]) => fn.Properties.ReservedConcurrentExecutions !== undefined,
     )) {

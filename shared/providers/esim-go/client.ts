@@ -13,11 +13,10 @@ import {
   classifyStatus,
   classifyWrite,
   retryAfterSeconds,
-  sendHttp,
   upstreamOf,
 } from '../http.js';
 import type { ProviderOutcome, UpstreamAnswer } from '../outcome.js';
-import type { RateLimiter } from '../rate-limit.js';
+import { type RateLimiter, sendPaced } from '../rate-limit.js';
 import {
   type BundlesList,
   type EsimDetails,
@@ -33,7 +32,8 @@ export interface EsimGoClientOptions {
   baseUrl: string;
   timeoutMs: number;
   apiKey: () => Promise<string>;
-  limiter: RateLimiter;
+  /** Paces the requests to eSIM Go's limit; none, and they go as they come. */
+  limiter?: RateLimiter | undefined;
   now?: () => number;
 }
 
@@ -118,15 +118,17 @@ export class EsimGoClient {
 
   async #send(method: 'GET' | 'DELETE', path: string, timeoutMs: number, options: CallOptions): Promise<HttpResult> {
     const apiKey = await this.#options.apiKey();
-    await this.#options.limiter.acquire();
-    await options.beforeSend?.();
-    return sendHttp({
-      method,
-      url: `${this.#options.baseUrl}${path}`,
-      headers: { 'x-api-key': apiKey },
-      timeoutMs,
-      signal: options.signal,
-    });
+    return sendPaced(
+      this.#options.limiter,
+      {
+        method,
+        url: `${this.#options.baseUrl}${path}`,
+        headers: { 'x-api-key': apiKey },
+        timeoutMs,
+        signal: options.signal,
+      },
+      options.beforeSend,
+    );
   }
 
   async #read<T>(path: string, schema: ZodType<T>, options: CallOptions): Promise<ReadResult<T>> {

@@ -14,10 +14,9 @@ import {
   type HttpResult,
   classifyWrite,
   retryAfterSeconds,
-  sendHttp,
   upstreamOf,
 } from '../http.js';
-import type { RateLimiter } from '../rate-limit.js';
+import { type RateLimiter, sendPaced } from '../rate-limit.js';
 import type { ProviderOutcome } from '../outcome.js';
 import {
   EXECUTED_STATUSES,
@@ -38,7 +37,7 @@ export interface MonogotoClientOptions {
   /** Called on each login; may read a secret store (it caches on its own). */
   credentials: () => Promise<MonogotoCredentials>;
   /** Paces this container's requests, logins included, to its share of Monogoto's limit. */
-  limiter?: RateLimiter;
+  limiter?: RateLimiter | undefined;
   now?: () => number;
 }
 
@@ -86,16 +85,18 @@ export class MonogotoClient {
     for (let attempt = 1; ; attempt += 1) {
       const token = await this.#currentToken(options);
       if (!token.ok) return token.outcome;
-      await this.#options.limiter?.acquire();
-      await options.beforeSend?.();
-      const result = await sendHttp({
-        method: 'POST',
-        url: `${this.#options.baseUrl}${path}`,
-        headers: { authorization: `Bearer ${token.token}` },
-        json,
-        timeoutMs: this.#options.timeoutMs,
-        signal: options.signal,
-      });
+      const result = await sendPaced(
+        this.#options.limiter,
+        {
+          method: 'POST',
+          url: `${this.#options.baseUrl}${path}`,
+          headers: { authorization: `Bearer ${token.token}` },
+          json,
+          timeoutMs: this.#options.timeoutMs,
+          signal: options.signal,
+        },
+        options.beforeSend,
+      );
       if (result.kind === 'answered' && result.status === 401) {
         this.#token = undefined;
         if (attempt === 1 && !token.fresh) continue;
@@ -124,9 +125,8 @@ export class MonogotoClient {
 
   async #logIn(options: CallOptions): Promise<TokenResult> {
     const { username, password } = await this.#options.credentials();
-    await this.#options.limiter?.acquire();
     const issuedAt = this.#now();
-    const result = await sendHttp({
+    const result = await sendPaced(this.#options.limiter, {
       method: 'POST',
       url: `${this.#options.baseUrl}/v1/auth/token`,
       json: { username, password },

@@ -2,7 +2,6 @@
 import type * as sandbox from '../../../sandbox/monogoto/index.js';
 import * as z from '../../zod.js';
 import { defineProvider, sandboxAt } from '../provider.js';
-import { RateLimiter } from '../rate-limit.js';
 
 export const monogoto = defineProvider({
   name: 'monogoto',
@@ -13,7 +12,7 @@ export const monogoto = defineProvider({
     SECRET_ARN: z.string().optional(),
     USERNAME: z.string().optional(),
     PASSWORD: z.string().optional(),
-    /** This container's share of Monogoto's limit (the stack sets it: 60 a minute over 5 containers); unset, none. */
+    /** Monogoto's limit for everything that calls it (the stack sets 1: 60 a minute, the Standard plan); unset, none. */
     REQUESTS_PER_SECOND: z.coerce.number().positive().optional(),
   },
   secret: {
@@ -27,14 +26,10 @@ export const monogoto = defineProvider({
     plainSettings: ['USERNAME', 'PASSWORD'],
   },
   // The portal API allows 60 requests/min on the Standard plan, 300 on Business; a 429 is answered 503 with Retry-After.
-  limits: { containers: 5, queueConcurrency: 2, recordsPerBatch: 5, requestsPerSecond: 1 },
+  // One record per invocation: at 1 request/s for the fleet, more at once would wait past half a call's timeout.
+  limits: { containers: 5, queueConcurrency: 2, recordsPerBatch: 1, requestsPerSecond: 1 },
   clientMarker: '/v1/auth/token',
-  createClient: async ({ settings, timeoutMs, credentials }) =>
-    new (await import('./client.js')).MonogotoClient({
-      baseUrl: settings.BASE_URL,
-      timeoutMs,
-      credentials,
-      ...(settings.REQUESTS_PER_SECOND === undefined ? {} : { limiter: new RateLimiter(settings.REQUESTS_PER_SECOND) }),
-    }),
+  createClient: async ({ settings, timeoutMs, credentials, limiter }) =>
+    new (await import('./client.js')).MonogotoClient({ baseUrl: settings.BASE_URL, timeoutMs, credentials, limiter }),
   sandbox: sandboxAt<typeof sandbox>(new URL('../../../sandbox/monogoto/index.ts', import.meta.url)),
 });
