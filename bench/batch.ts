@@ -6,6 +6,7 @@
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { lambdaContext } from '../infra/local/apigw-event.js';
+import { resetConfigCache } from '../shared/config.js';
 import { installLocalBatchItems } from '../infra/local/batch-items.js';
 import { assignment } from '../sandbox/esim-go/simulator.js';
 import type { BatchMeta, BatchStatus } from '../shared/batches/model.js';
@@ -30,7 +31,7 @@ export interface BatchPhase {
   /** Answered calls per second, and that as a share of the limit (= minimumMs / elapsedMs). */
   rate: number;
   share: number;
-  /** Records the handler reported failed (a 429 among them), which the queue delivers again a second later. */
+  /** Records the handler reported failed, which the queue delivers again a second later (a 429 puts the item back instead). */
   redeliveries: number;
   /** From the client's fetch to the simulator counting the call: what the limiter's clock cannot see. */
   lagMs: { p99: number; max: number };
@@ -43,10 +44,13 @@ export const measureBatch = async (
   options: { items?: number; concurrency?: number; requestsPerSecond?: number } = {},
 ) => {
   const items = options.items ?? 300;
-  const concurrency = options.concurrency ?? 4;
+  // As deployed: the item queue's mapping runs two invocations at once, each with eSIM Go's records per batch.
+  const concurrency = options.concurrency ?? esimGo.limits.queueConcurrency * esimGo.limits.recordsPerBatch;
   const limit = options.requestsPerSecond ?? 10;
-  // One process is one container, so its limiter gets the whole fleet's rate (the stack splits it between containers).
+  // As deployed: the limit for the whole fleet, its windows counted in DynamoDB (here the bench's DynamoDB Local).
   process.env.ESIM_GO_REQUESTS_PER_SECOND = String(limit);
+  process.env.RATE_LIMIT_SCOPE = 'fleet';
+  resetConfigCache();
   const simulator = await startEsimGo({ seed: false, requestsPerSecond: limit });
   // The client is built once per process: forget any built earlier, so it reads this simulator and this rate.
   forgetClient(esimGo);
@@ -185,7 +189,10 @@ export const measureBatch = async (
       revocations: simulator.revocations().length,
     };
   } finally {
-    queue.stop();
+    await queue.stop();
+    delete process.env.RATE_LIMIT_SCOPE;
+    resetConfigCache();
+    forgetClient(esimGo);
     globalThis.fetch = original;
     await simulator.server.stop();
   }
@@ -206,7 +213,7 @@ export const batchSection = (figure: BatchFigure): string[] => {
   return [
     `${BATCH_HEADING}: ${figure.items} eSIM Go bundle revokes against the simulator enforcing ${figure.requestsPerSecond} requests/s`,
     '',
-    `One batch of revoke-bundle items, each on its own installed eSIM with two unused assignments (so the guard allows every revoke): create-batch, then the preview (each item's dry run: the eSIM and bundle reads and eSIM Go's \`type=validate\`), confirm-batch, then the run (the two reads and the revoke). The items reach the revoke-bundle handler through the local queue (infra/local/batch-items.ts), ${figure.concurrency} at a time; a record that fails (a 429) comes back a second later. ESIM_GO_REQUESTS_PER_SECOND=${figure.requestsPerSecond}: this process is one container, so its limiter gets the provider's whole rate (deployed, the stack gives each container its share of it). Times are the batch's own (createdAt to previewedAt, confirmedAt to completedAt); the minimum is one second per ${figure.requestsPerSecond} answered calls (the first second's go at once, so a phase may beat it by up to a second). The lag runs from the client's fetch to the simulator counting the call, whose window is a fixed second.`,
+    `One batch of revoke-bundle items, each on its own installed eSIM with two unused assignments (so the guard allows every revoke): create-batch, then the preview (each item's dry run: the eSIM and bundle reads and eSIM Go's \`type=validate\`), confirm-batch, then the run (the two reads and the revoke). The items reach the revoke-bundle handler through the local queue (infra/local/batch-items.ts), ${figure.concurrency} at a time (as deployed: the mapping's two invocations of eSIM Go's ${esimGo.limits.recordsPerBatch} records each); an item that meets a 429 is put back for later. ESIM_GO_REQUESTS_PER_SECOND=${figure.requestsPerSecond} with RATE_LIMIT_SCOPE=fleet, as the stack sets them: every call takes its start from the fleet's windows in DynamoDB (the bench's DynamoDB Local), which count in the provider's fixed seconds and start nothing in a second's last 200 ms. Times are the batch's own (createdAt to previewedAt, confirmedAt to completedAt); the minimum is one second per ${figure.requestsPerSecond} answered calls (the first second's go at once, so a phase may beat it by up to a second). The lag runs from the client's fetch to the simulator counting the call, whose window is a fixed second.`,
     '',
     '| phase | calls | 429s | elapsed (s) | minimum at the limit (s) | answered calls/s | share of the limit | redelivered records | lag p99 / max (ms) |',
     '|---|---|---|---|---|---|---|---|---|',

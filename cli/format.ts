@@ -47,9 +47,15 @@ export const progressLine = (batch: Batch, secondsLeft: number | null): string =
   );
 };
 
+/** Said once, when only rows the provider completes later are left (the batch runs until their follow-ups end). */
+export const waitingLine = (batch: Batch): string =>
+  `all rows sent; waiting for ${rows(batch.counts.in_progress)} the provider completes later (in progress); ` +
+  'Ctrl-C leaves them to finish at the server, and the same command resumes';
+
 /**
  * The last line: how the batch ended and where the report is. Stable, for scripts and tests to match; rows without
- * an outcome yet (a provider still settling) are named only when there are any, since the counts then fall short.
+ * an outcome yet (a cancelled batch's rows still settling at the provider) are named only when there are any, since
+ * the counts then fall short.
  */
 export const finalLine = (batch: Batch, reportPath: string): string => {
   const { succeeded, rejected, failed, invalid, cancelled } = batch.counts;

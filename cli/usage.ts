@@ -13,11 +13,14 @@ Runs one operation for every row of a CSV file, as one batch at the gateway, exa
      or are invalid or unreadable.
   3. Asks "Run <operation> for <n> rows? [y/N]" (skipped with --yes) and confirms the batch.
   4. Shows progress until the batch is done: counts and time left (one redrawn line on a terminal, a line
-     every 10 s otherwise), then writes the per-row report (the API's CSV: index, status, operationId,
+     every 10 s otherwise). A row the provider completes later (sTN CANCELLING) is "in progress" until the
+     gateway's follow-ups find its final state, and the batch is done only then: when those rows are all that
+     is left, a line says so ("all rows sent; waiting for <n> rows the provider completes later"). Then it
+     writes the per-row report (the API's CSV: index, status, operationId,
      problem and the input fields) next to the input: orders.csv gives orders.report.csv (any other name
      gets .report.csv appended). The last line is always of this form:
        completed: 3 succeeded, 1 rejected, 0 failed, 0 invalid, 0 cancelled of 4; report: orders.report.csv
-     (with ", <n> still in progress" before "of" while a provider has not settled some rows yet).
+     (with ", <n> still in progress" before "of" when a cancelled batch has rows still settling).
 
 Progress and results go to stdout, errors and warnings to stderr.
 

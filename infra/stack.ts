@@ -308,7 +308,8 @@ export class GatewayStack extends Stack {
 
   /**
    * The batch functions send items to every operation's queue (BATCH_QUEUE_URLS), and each operation accepts them only
-   * from those functions' roles (BATCH_SENDER_IDS) and reads and moves the items in the batches table.
+   * from those functions' roles and its own (BATCH_SENDER_IDS: it puts items back for later, BATCH_RETRY_QUEUE_URL),
+   * and reads and moves the items in the batches table.
    */
   private wireBatches(starters: readonly OperationFunction[], services: readonly OperationService[]): void {
     if (starters.length === 0) return;
@@ -317,12 +318,12 @@ export class GatewayStack extends Stack {
       starter.addEnvironment('BATCH_QUEUE_URLS', Stack.of(this).toJsonString(urls));
       for (const service of services) service.queue.grant(starter, 'sqs:SendMessage');
     }
-    const senders = Fn.join(
-      ',',
-      starters.map((starter) => (starter.role as Role).roleId),
-    );
+    const starterIds = starters.map((starter) => (starter.role as Role).roleId);
     for (const service of services) {
-      service.fn.addEnvironment('BATCH_SENDER_IDS', senders);
+      // The operation's own role too: it puts an item back on its own queue for later (shared/batches/put-back.ts).
+      service.fn.addEnvironment('BATCH_SENDER_IDS', Fn.join(',', [...starterIds, (service.fn.role as Role).roleId]));
+      service.fn.addEnvironment('BATCH_RETRY_QUEUE_URL', service.queue.queueUrl);
+      service.queue.grant(service.fn, 'sqs:SendMessage');
       this.batchesTable.grant(service.fn, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     }
   }

@@ -56,6 +56,8 @@ export const commonSettings = {
   FOLLOW_UP_SENDER_ID: z.string().min(1).optional(),
   /** The unique ids of the roles that start batch items (comma-separated, set by the stack): only they may. */
   BATCH_SENDER_IDS: z.string().min(1).optional(),
+  /** The operation's own queue, where it puts a batch item back for later (set by the stack); locally the runner's sink. */
+  BATCH_RETRY_QUEUE_URL: z.string().min(1).optional(),
   /** `{"<operation>": "<queue url>"}`: where the batch functions send items (set by the stack). */
   BATCH_QUEUE_URLS: z.string().min(1).optional(),
 };

@@ -87,8 +87,11 @@ const readBody = async (request: IncomingMessage): Promise<Buffer> => {
 export const startAwsRecorder = async (options: AwsRecorderOptions) => {
   const calls = new Map<string, AwsCall[]>();
   const unattributed: AwsCall[] = [];
-  /** Messages sent with SendMessageBatch, in order (a test delivers them on as the queue would). */
+  /** Messages sent with SendMessage or SendMessageBatch, in order (a test delivers them on as the queue would). */
   const sent: Array<{ queueUrl: string; body: string }> = [];
+  /** Picks the SendMessageBatch calls (numbered from 1) answered with every entry failed (failSendMessageBatch). */
+  let failBatch: ((call: number) => boolean) | undefined;
+  let batchCalls = 0;
   let active: string | undefined;
   let inFlight = 0;
 
@@ -139,6 +142,7 @@ export const startAwsRecorder = async (options: AwsRecorderOptions) => {
         Entries: recorded.map(() => ({ EventId: randomUUID() })),
       });
     if (prefix === 'AmazonSQS' && action === 'SendMessage') {
+      sent.push({ queueUrl: String(body.QueueUrl), body: String(body.MessageBody) });
       const attributes = body.MessageAttributes as Parameters<typeof md5OfAttributes>[0] | undefined;
       // The SDK checks MD5OfMessageBody (middleware-sdk-sqs); the attributes' digest is what SQS would send too.
       return answer(response, 200, '1.0', {
@@ -149,6 +153,18 @@ export const startAwsRecorder = async (options: AwsRecorderOptions) => {
     }
     if (prefix === 'AmazonSQS' && action === 'SendMessageBatch') {
       const entries = (body.Entries ?? []) as Array<{ Id: string; MessageBody: string }>;
+      batchCalls += 1;
+      if (failBatch?.(batchCalls) === true)
+        // As SQS answers entries it did not take: a 200 listing them as failed (the SDK does not retry those).
+        return answer(response, 200, '1.0', {
+          Successful: [],
+          Failed: entries.map((entry) => ({
+            Id: entry.Id,
+            SenderFault: false,
+            Code: 'InternalError',
+            Message: 'aws-recorder: failed as the test asked',
+          })),
+        });
       for (const entry of entries) sent.push({ queueUrl: String(body.QueueUrl), body: entry.MessageBody });
       return answer(response, 200, '1.0', {
         Successful: entries.map((entry) => ({
@@ -210,6 +226,14 @@ export const startAwsRecorder = async (options: AwsRecorderOptions) => {
     /** Calls that arrived while no function was active. */
     unattributed,
     sent,
+    /**
+     * From now on, answers the SendMessageBatch calls `fail` picks (numbered from 1 in arrival order) with every entry
+     * failed, none taken (nor in `sent`); `undefined` takes every call again.
+     */
+    failSendMessageBatch: (fail: ((call: number) => boolean) | undefined): void => {
+      failBatch = fail;
+      batchCalls = 0;
+    },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 };

@@ -72,9 +72,11 @@ export const checkLeastPrivilege = (template: Template, subject: Subject): Verdi
         return [];
       }
     });
+    // Two variables may name one resource (the operation's own queue, for its follow-ups and its batch items).
+    const byVariables = [...new Set(variables.map((name) => variableResource(template, fn, name)))];
     const table =
-      variables.length === 1
-        ? variableResource(template, fn, variables[0] as string)
+      variables.length > 0 && byVariables.length === 1
+        ? byVariables[0]
         : inObject.length === 1
           ? variableResource(template, fn, inObject[0]?.name as string, inObject[0]?.key)
           : undefined;

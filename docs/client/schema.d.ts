@@ -223,7 +223,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Stop the items that have not started (they end `cancelled`) */
+        /**
+         * Stop the items that have not started (they end `cancelled`)
+         * @description Items already sent finish as they would have; `in_progress` ones still settle when their follow-ups find them final. A cancelled batch publishes no `Batch Completed`.
+         */
         post: operations["cancel-batch"];
         delete?: never;
         options?: never;
@@ -383,10 +386,13 @@ export interface components {
         Batch: {
             batchId: string;
             operation: string;
-            /** @enum {string} */
+            /**
+             * @description `running` from the confirm while any item is `pending` or `in_progress`; `completed` once none is (then `Batch Completed` is published, once).
+             * @enum {string}
+             */
             status: "previewing" | "previewed" | "running" | "completed" | "cancelled";
             total: number;
-            /** @description Items by status. */
+            /** @description Items by status; they add up to `total`. `in_progress`: the provider completes it later (sTN `CANCELLING`); its operation's follow-up moves it to `succeeded` or `failed` (a `stalled` operation: `failed` with problem `stalled`, 504). */
             counts: {
                 pending?: number;
                 succeeded?: number;

@@ -14,6 +14,7 @@ import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { requestedDetailType } from '../../shared/events.js';
+import { MAX_RECEIVE_COUNT } from '../../shared/sqs.js';
 import { operationRoute } from '../../shared/http/routes.js';
 import type { OperationContract } from '../../shared/operations/definition.js';
 import { type AnyProvider, requiredSettings, variable } from '../../shared/providers/provider.js';
@@ -66,7 +67,7 @@ export class OperationService extends Construct {
       new Queue(stack, queueId, {
         // At least six times the function timeout, as Lambda recommends for SQS event sources.
         visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6 + 12),
-        deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: 5 },
+        deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: MAX_RECEIVE_COUNT },
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
       });

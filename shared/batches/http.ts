@@ -12,7 +12,7 @@ import { callerIdentity, parseIdempotencyKey } from '../http/request.js';
 import { jsonResponse } from '../http/response.js';
 import { contracts } from '../operations/contracts.js';
 import { config } from '../config.js';
-import { type BatchItemMessage, sendBatchItems } from './messages.js';
+import { type BatchItemMessage, BatchItemsNotSent, sendBatchItems } from './messages.js';
 import { type BatchItem, type BatchMeta, MAX_ITEMS, batchIdOf, emptyCounts, itemKey } from './model.js';
 import { createBatch, moveBatch, readItems, readMeta, recordEnqueued } from './store.js';
 
@@ -74,19 +74,33 @@ const visibleBatch = (meta: BatchMeta) => {
   };
 };
 
-/** Sends the phase's messages for the runnable items from where an earlier call stopped, recording progress. */
+/** Items read back per page: a page's messages go out together (sendBatchItems), then the progress is recorded. */
+const ENQUEUE_PAGE = 1000;
+
+/**
+ * Sends the phase's messages for the runnable items from where an earlier call stopped, recording progress: only ever
+ * a prefix of the items whose messages all went out, so a call again never skips an item (it may send some again).
+ */
 const enqueue = async (meta: BatchMeta, phase: 'preview' | 'run') => {
   const field = phase === 'preview' ? 'previewEnqueued' : 'runEnqueued';
   let next = meta[field];
   while (next < meta.total) {
     const { items, last } = await readItems(meta.batchId, {
       after: next === 0 ? undefined : itemKey(next - 1),
-      limit: 100,
+      limit: ENQUEUE_PAGE,
     });
     const messages: BatchItemMessage[] = items
       .filter((item) => item.status !== 'invalid')
       .map((item) => ({ batchItem: { batchId: meta.batchId, index: item.index, phase } }));
-    await sendBatchItems(meta.operation, messages);
+    try {
+      await sendBatchItems(meta.operation, messages);
+    } catch (error) {
+      // Up to the item of the first message not known taken (the invalid items before it need none).
+      const taken = error instanceof BatchItemsNotSent ? error.sent : 0;
+      const upTo = messages[taken]?.batchItem.index ?? next;
+      if (upTo > next) await recordEnqueued(meta.batchId, field, upTo).catch(() => undefined);
+      throw error;
+    }
     next = (items.at(-1)?.index ?? meta.total - 1) + 1;
     await recordEnqueued(meta.batchId, field, next);
     if (last === null) break;

@@ -68,6 +68,23 @@ export interface BatchItem {
   updatedAt: string;
 }
 
+/**
+ * Which batch item an operation runs, kept on the operation's record (`batch`): when the operation's follow-up makes it
+ * final, the item (left `in_progress` by its answer) takes its final status from it.
+ */
+export interface BatchItemRef {
+  batchId: string;
+  index: number;
+}
+
+/** The batch item an operation record names, if it was run by a batch. */
+export const batchItemOf = (record: object): BatchItemRef | undefined => {
+  const ref = (record as { batch?: Partial<BatchItemRef> }).batch;
+  return typeof ref?.batchId === 'string' && typeof ref.index === 'number'
+    ? { batchId: ref.batchId, index: ref.index }
+    : undefined;
+};
+
 export const MAX_ITEMS = 10_000;
 
 export const itemKey = (index: number): string => `item#${String(index).padStart(6, '0')}`;

@@ -18,11 +18,17 @@ export const batchSchema: JsonObject = {
   properties: {
     batchId: { type: 'string' },
     operation: { type: 'string' },
-    status: { type: 'string', enum: ['previewing', 'previewed', 'running', 'completed', 'cancelled'] },
+    status: {
+      type: 'string',
+      enum: ['previewing', 'previewed', 'running', 'completed', 'cancelled'],
+      description:
+        '`running` from the confirm while any item is `pending` or `in_progress`; `completed` once none is (then `Batch Completed` is published, once).',
+    },
     total: { type: 'integer' },
     counts: {
       type: 'object',
-      description: 'Items by status.',
+      description:
+        "Items by status; they add up to `total`. `in_progress`: the provider completes it later (sTN `CANCELLING`); its operation's follow-up moves it to `succeeded` or `failed` (a `stalled` operation: `failed` with problem `stalled`, 504).",
       properties: Object.fromEntries(ITEM_STATUSES.map((status) => [status, { type: 'integer' }])),
     },
     preview: {
@@ -122,6 +128,8 @@ export const batchPaths = (problem: ProblemResponse): Record<string, JsonObject>
     post: {
       operationId: 'cancel-batch',
       summary: 'Stop the items that have not started (they end `cancelled`)',
+      description:
+        'Items already sent finish as they would have; `in_progress` ones still settle when their follow-ups find them final. A cancelled batch publishes no `Batch Completed`.',
       tags: ['Batches'],
       parameters: [batchIdParameter],
       responses: {

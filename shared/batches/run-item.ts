@@ -1,11 +1,14 @@
 /**
  * One batch item's message, in its operation's own function: the preview phase runs the item's dry run and counts it
  * in the batch's summary; the run phase runs the item as an ordinary operation (same idempotency, target lease, guard
- * and reconciliation), keyed by the batch and the item, then records its status. Every write is conditional on the
- * item's status before, so a redelivered message changes nothing twice. A throttled provider or a busy target throws:
- * SQS brings the message back later, which slows the batch down instead of failing the item.
+ * and reconciliation), keyed by the batch and the item, then records its status. An item the provider completes later
+ * (sTN CANCELLING) is `in_progress` until its operation's follow-up makes the operation final and settles the item
+ * (settleBatchItem); the batch is completed when no item is pending or in progress. Every write is conditional on the
+ * item's status before, so a redelivered message changes nothing twice. A throttled provider or a busy target puts the
+ * item back on its queue with a delay (put-back.ts), which slows the batch down instead of failing the item.
  */
 import type { Context } from 'aws-lambda';
+import { type OperationRecord, readOperation } from '../audit.js';
 import { EVENT_SOURCE, publishOutcome, stableEventId } from '../events.js';
 import { type ProblemError, toProblemError } from '../errors.js';
 import { type IdempotentRunner, keyHash } from '../idempotency.js';
@@ -14,10 +17,19 @@ import type { DryRunAnswer, OperationDefinition } from '../operations/definition
 import { count } from '../operations/pipeline/record.js';
 import type { Recorder } from '../operations/pipeline/recorder.js';
 import type { BatchItemMessage } from './messages.js';
-import { type BatchMeta, type ItemPreview, type ItemStatus, itemIdempotencyKey } from './model.js';
-import { finishItem, moveBatch, readItem, readMeta, recordPreview } from './store.js';
+import { MAX_PUT_BACKS, putBack } from './put-back.js';
+import {
+  type BatchItem,
+  type BatchItemRef,
+  type BatchMeta,
+  type ItemPreview,
+  type ItemStatus,
+  batchItemOf,
+  itemIdempotencyKey,
+} from './model.js';
+import { finishItem, moveBatch, readItem, readMeta, recordPreview, settleItem } from './store.js';
 
-/** Statuses that say "not now": the message comes back, the item stays pending. */
+/** Statuses that say "not now": the item is put back for later (put-back.ts) and stays pending. */
 const RETRYABLE = new Set([409, 429, 500, 502, 503, 504]);
 
 /**
@@ -37,10 +49,14 @@ export const judgePreview = (answer: DryRunAnswer): ItemPreview => {
 
 const problemOf = (problem: ProblemError) => ({ type: problem.kind, status: problem.status, detail: problem.detail });
 
-/** Once every item is done, the batch is completed (once) and says so on the bus. */
+/**
+ * Once every item is done (none pending, none in progress at its provider), the batch is completed (once: whoever
+ * moves it publishes) and says so on the bus. Each caller reads the counts after its own write, so the last item to
+ * finish or settle sees them all.
+ */
 const completeIfDone = async (definition: OperationDefinition, batchId: string): Promise<void> => {
   const meta = await readMeta(batchId);
-  if (meta === undefined || meta.counts.pending > 0 || meta.status !== 'running') return;
+  if (meta === undefined || meta.counts.pending > 0 || meta.counts.in_progress > 0 || meta.status !== 'running') return;
   if (!(await moveBatch(batchId, ['running'], 'completed', 'completedAt'))) return;
   await publishBatchCompleted(definition, meta).catch((error: unknown) => {
     logger.error('batch event not published', { error: error as Error, batchId });
@@ -68,6 +84,85 @@ const publishBatchCompleted = (definition: OperationDefinition, meta: BatchMeta)
     },
   });
 
+/** `activationStatus ERROR`: what the follow-up saw when it made the operation final (its last timeline entry). */
+const lastObserved = (record: OperationRecord): string => {
+  const { check: _check, outcome: _outcome, ...observed } = record.timeline?.at(-1)?.observed ?? {};
+  return Object.entries(observed)
+    .map(([name, value]) => `${name} ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(', ');
+};
+
+/**
+ * What an `in_progress` item becomes once its operation is final: `succeeded`, `failed` (the provider failed it after
+ * accepting it: 502 `upstream-failed`, with what the follow-up observed), or `failed` for a `stalled` operation (504
+ * `stalled`: no final state by the follow-up deadline, a person must look). Undefined while not final.
+ */
+const settledItem = (
+  record: OperationRecord,
+): { status: 'succeeded' | 'failed'; problem: BatchItem['problem'] } | undefined => {
+  const see = `see GET /v1/operations/${record.operationId}`;
+  switch (record.status) {
+    case 'succeeded':
+      return { status: 'succeeded', problem: null };
+    case 'failed': {
+      const observed = lastObserved(record);
+      return {
+        status: 'failed',
+        problem: {
+          type: 'upstream-failed',
+          status: 502,
+          detail: `The provider accepted the request, then reported it failed${observed === '' ? '' : ` (${observed})`}; ${see}`,
+        },
+      };
+    }
+    case 'stalled':
+      return {
+        status: 'failed',
+        problem: {
+          type: 'stalled',
+          status: 504,
+          detail: `Still not final at the follow-up deadline: the provider never gave a final state; ${see}`,
+        },
+      };
+    default:
+      return undefined;
+  }
+};
+
+/**
+ * Settles the batch item an operation runs once the operation is final: from its follow-up (the record names the
+ * item), or from the batch run when the follow-up was first (the item was still pending then). Conditional on the item
+ * being `in_progress` with this operation, so whichever comes second (or a redelivery) changes nothing.
+ */
+export const settleBatchItem = async (
+  definition: OperationDefinition,
+  record: OperationRecord,
+  item: BatchItemRef | undefined = batchItemOf(record),
+): Promise<void> => {
+  const settled = item === undefined ? undefined : settledItem(record);
+  if (item === undefined || settled === undefined) return;
+  if (await settleItem(item.batchId, item.index, record.operationId, settled.status, settled.problem))
+    logger.info('batch item settled', { ...item, operationId: record.operationId, status: settled.status });
+  // Also when it was settled already: a delivery cut short between the settle and the completion completes it now.
+  await completeIfDone(definition, item.batchId);
+};
+
+/**
+ * What follows an item's write (again, on a redelivery): an `in_progress` item is settled if its operation is final
+ * already (its follow-up came first, while the item was still pending, and could not settle it); any other item may
+ * have been the batch's last.
+ */
+const afterWrite = async (
+  definition: OperationDefinition,
+  batchId: string,
+  index: number,
+  item: Pick<BatchItem, 'status' | 'operationId'>,
+): Promise<void> => {
+  if (item.status !== 'in_progress' || typeof item.operationId !== 'string') return completeIfDone(definition, batchId);
+  const record = await readOperation(item.operationId, { consistent: true });
+  if (record !== undefined) await settleBatchItem(definition, record, { batchId, index });
+};
+
 const preview = async (definition: OperationDefinition, meta: BatchMeta, index: number) => {
   let judged: ItemPreview;
   try {
@@ -77,10 +172,15 @@ const preview = async (definition: OperationDefinition, meta: BatchMeta, index: 
     if (problem.status === 429 || problem.status === 503) throw problem;
     judged = { outcome: 'unreadable', refund: false, detail: problemOf(problem) };
   }
-  if (!(await recordPreview(meta.batchId, index, judged))) return;
-  const after = await readMeta(meta.batchId);
+  await recordJudgedPreview(meta.batchId, index, judged);
+};
+
+/** Counts the item's preview (once); the last one makes the batch `previewed`. */
+const recordJudgedPreview = async (batchId: string, index: number, judged: ItemPreview): Promise<void> => {
+  if (!(await recordPreview(batchId, index, judged))) return;
+  const after = await readMeta(batchId);
   if (after !== undefined && after.previewed >= after.runnable)
-    await moveBatch(meta.batchId, ['previewing'], 'previewed', 'previewedAt');
+    await moveBatch(batchId, ['previewing'], 'previewed', 'previewedAt');
 };
 
 const run = async (
@@ -92,7 +192,9 @@ const run = async (
   recorder: Recorder,
 ) => {
   const item = await readItem(meta.batchId, index);
-  if (item === undefined || item.status !== 'pending') return;
+  if (item === undefined) return;
+  // A redelivery after the item was written (the container died before finishing): what follows the write.
+  if (item.status !== 'pending') return afterWrite(definition, meta.batchId, index, item);
   if (meta.status === 'cancelled') {
     await finishItem(meta.batchId, index, 'cancelled', {});
     return;
@@ -102,7 +204,11 @@ const run = async (
   let result: { operationId?: string; problem?: { type: string; status: number; detail: string } | null };
   try {
     const answer = await runIdempotently(
-      { scope: { caller: meta.caller, key }, input: item.input, meta: { source: 'batch', keyHash: keyHash(key) } },
+      {
+        scope: { caller: meta.caller, key },
+        input: item.input,
+        meta: { source: 'batch', keyHash: keyHash(key), batch: { batchId: meta.batchId, index } },
+      },
       context,
       recorder,
     );
@@ -128,7 +234,11 @@ const run = async (
     status = problem.status === 422 ? 'rejected' : 'failed';
     result = { problem: problemOf(problem) };
   }
-  if (await finishItem(meta.batchId, index, status, result)) await completeIfDone(definition, meta.batchId);
+  if (await finishItem(meta.batchId, index, status, result))
+    return afterWrite(definition, meta.batchId, index, { status, operationId: result.operationId });
+  // Written by a concurrent delivery of this message: what follows too, in case that delivery goes no further.
+  const written = await readItem(meta.batchId, index);
+  if (written !== undefined) await afterWrite(definition, meta.batchId, index, written);
 };
 
 export const processBatchItem = async (
@@ -144,7 +254,19 @@ export const processBatchItem = async (
     logger.warn('batch item for no batch of this operation: dropped', { batchId, index });
     return;
   }
-  if (phase === 'preview') return preview(definition, meta, index);
-  await run(definition, meta, index, runIdempotently, context, recorder);
+  try {
+    if (phase === 'preview') return await preview(definition, meta, index);
+    await run(definition, meta, index, runIdempotently, context, recorder);
+  } catch (error) {
+    const problem = toProblemError(error);
+    if (!RETRYABLE.has(problem.status)) throw error;
+    if (await putBack(definition.name, message, problem)) return;
+    // Put back too often: the item ends with the last answer instead of waiting for ever.
+    const gaveUp = { ...problemOf(problem), detail: `Gave up after ${MAX_PUT_BACKS} tries: ${problem.detail}` };
+    if (phase === 'preview')
+      return recordJudgedPreview(batchId, index, { outcome: 'unreadable', refund: false, detail: gaveUp });
+    if (await finishItem(batchId, index, 'failed', { problem: gaveUp })) await completeIfDone(definition, batchId);
+    return;
+  }
   if (meta.status === 'cancelled') await completeIfDone(definition, batchId);
 };

@@ -14,6 +14,7 @@ import { config } from '../config.js';
 import { documentClient } from '../dynamodb.js';
 import type { BatchItem, BatchMeta, BatchStatus, ItemPreview, ItemStatus } from './model.js';
 import { itemKey } from './model.js';
+import { eachInFlight } from './in-flight.js';
 
 const table = () => config().BATCHES_TABLE_NAME;
 
@@ -38,43 +39,94 @@ const transact = async (updates: TransactUpdate[]): Promise<void> => {
   }
 };
 
-/** Writes a new batch (meta first, conditional on the id being new) and its items; false if it existed. */
+/** BatchWriteItem calls (25 items each) in flight at once while a batch's items are written. */
+const ITEM_WRITES_IN_FLIGHT = 8;
+const UNPROCESSED_ROUNDS = 10;
+const THROTTLED = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+
+/** An UpdateItem that sets every attribute of a record but its key. */
+const setEvery = (record: object) => {
+  const fields = Object.entries(record).filter(([name]) => name !== 'batchId' && name !== 'sk');
+  return {
+    UpdateExpression: `SET ${fields.map((_, index) => `#f${index} = :f${index}`).join(', ')}`,
+    ExpressionAttributeNames: Object.fromEntries(fields.map(([name], index) => [`#f${index}`, name])),
+    ExpressionAttributeValues: Object.fromEntries(fields.map(([, value], index) => [`:f${index}`, value])),
+  };
+};
+
+/**
+ * A create again (the same key and items) while the batch is new: the items an earlier create did not get to write
+ * (it failed or was cut short before sending any message) are written now, each only if it is still absent, so an item
+ * a concurrent create wrote (and its preview may have moved since) is never overwritten. Once a message went out
+ * (previewEnqueued > 0) every item was there: a create sends only after all its items are written.
+ */
+const writeMissingItems = async (meta: BatchMeta, items: readonly BatchItem[]): Promise<void> => {
+  const stored = await readMeta(meta.batchId);
+  if (stored?.payloadHash !== meta.payloadHash || stored.status !== 'previewing' || stored.previewEnqueued > 0) return;
+  const present = new Set<number>();
+  let after: string | undefined;
+  do {
+    const page = await readItems(meta.batchId, { after, limit: 1000 });
+    for (const item of page.items) present.add(item.index);
+    after = page.last ?? undefined;
+  } while (after !== undefined);
+  const missing = items.filter((item) => !present.has(item.index));
+  await eachInFlight(missing, ITEM_WRITES_IN_FLIGHT * 2, async (item) => {
+    try {
+      await documentClient.send(
+        new UpdateCommand({
+          TableName: table(),
+          Key: { batchId: item.batchId, sk: item.sk },
+          ...setEvery(item),
+          ConditionExpression: 'attribute_not_exists(batchId)',
+        }),
+      );
+    } catch (error) {
+      if (!conditionFailed(error)) throw error;
+    }
+  });
+};
+
+/**
+ * Writes a new batch (meta first, conditional on the id being new) and its items, ITEM_WRITES_IN_FLIGHT BatchWriteItem
+ * calls at a time; false if it existed (then the items a cut-short create left out are written).
+ */
 export const createBatch = async (meta: BatchMeta, items: BatchItem[]): Promise<boolean> => {
   try {
     await documentClient.send(
       new UpdateCommand({
         TableName: table(),
         Key: { batchId: meta.batchId, sk: 'meta' },
-        UpdateExpression: `SET ${Object.keys(meta)
-          .filter((name) => name !== 'batchId' && name !== 'sk')
-          .map((name) => `#${name} = :${name}`)
-          .join(', ')}`,
+        ...setEvery(meta),
         ConditionExpression: 'attribute_not_exists(batchId)',
-        ExpressionAttributeNames: Object.fromEntries(
-          Object.keys(meta)
-            .filter((name) => name !== 'batchId' && name !== 'sk')
-            .map((name) => [`#${name}`, name]),
-        ),
-        ExpressionAttributeValues: Object.fromEntries(
-          Object.entries(meta)
-            .filter(([name]) => name !== 'batchId' && name !== 'sk')
-            .map(([name, value]) => [`:${name}`, value]),
-        ),
       }),
     );
   } catch (error) {
-    if (conditionFailed(error)) return false;
-    throw error;
+    if (!conditionFailed(error)) throw error;
+    await writeMissingItems(meta, items);
+    return false;
   }
-  for (let start = 0; start < items.length; start += 25) {
-    let pending = items.slice(start, start + 25).map((item) => ({ PutRequest: { Item: item } }));
-    // BatchWrite may leave some unprocessed under load: send those again.
-    for (let round = 0; pending.length > 0 && round < 8; round += 1) {
-      const result = await documentClient.send(new BatchWriteCommand({ RequestItems: { [table()]: pending } }));
-      pending = (result.UnprocessedItems?.[table()] ?? []) as typeof pending;
+  const chunks = Array.from({ length: Math.ceil(items.length / 25) }, (_, index) =>
+    items.slice(index * 25, index * 25 + 25),
+  );
+  await eachInFlight(chunks, ITEM_WRITES_IN_FLIGHT, async (chunk) => {
+    let pending = chunk.map((item) => ({ PutRequest: { Item: item } }));
+    // A batch's items share a partition key, whose partition takes about 1,000 writes a second: BatchWrite leaves some
+    // unprocessed (or, when it takes none, is throttled past the SDK's own retries). Those go again after a backoff.
+    for (let round = 0; pending.length > 0 && round < UNPROCESSED_ROUNDS; round += 1) {
+      if (round > 0)
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(1000, 50 * 2 ** (round - 1)) * (0.5 + Math.random() / 2)),
+        );
+      try {
+        const result = await documentClient.send(new BatchWriteCommand({ RequestItems: { [table()]: pending } }));
+        pending = (result.UnprocessedItems?.[table()] ?? []) as typeof pending;
+      } catch (error) {
+        if (!THROTTLED.has((error as Error).name) || round === UNPROCESSED_ROUNDS - 1) throw error;
+      }
     }
     if (pending.length > 0) throw new Error('DynamoDB did not take every batch item');
-  }
+  });
   return true;
 };
 
@@ -189,7 +241,10 @@ export const recordPreview = async (batchId: string, index: number, preview: Ite
   }
 };
 
-/** Moves an item from pending to its final status (once) and the batch's counts with it. */
+/**
+ * Moves an item from pending to the status its run gave it (once) and the batch's counts with it: final, or
+ * `in_progress` until its operation's follow-up settles it (settleItem).
+ */
 export const finishItem = async (
   batchId: string,
   index: number,
@@ -218,6 +273,49 @@ export const finishItem = async (
         UpdateExpression: 'ADD counts.#pending :minus, counts.#done :one SET updatedAt = :now',
         ExpressionAttributeNames: { '#pending': 'pending', '#done': status },
         ExpressionAttributeValues: { ':minus': -1, ':one': 1, ':now': new Date().toISOString() },
+      },
+    ]);
+    return true;
+  } catch (error) {
+    if (conditionFailed(error)) return false;
+    throw error;
+  }
+};
+
+/**
+ * Moves an `in_progress` item of this operation to the final status its operation reached (once: conditional on the
+ * item still being `in_progress` with this operation id) and the batch's counts with it. False if it was not.
+ */
+export const settleItem = async (
+  batchId: string,
+  index: number,
+  operationId: string,
+  status: Extract<ItemStatus, 'succeeded' | 'failed' | 'rejected'>,
+  problem: BatchItem['problem'],
+): Promise<boolean> => {
+  const now = new Date().toISOString();
+  try {
+    await transact([
+      {
+        TableName: table(),
+        Key: { batchId, sk: itemKey(index) },
+        UpdateExpression: 'SET #status = :status, problem = :problem, updatedAt = :now',
+        ConditionExpression: '#status = :inProgress AND operationId = :operationId',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':status': status,
+          ':problem': problem ?? null,
+          ':now': now,
+          ':inProgress': 'in_progress',
+          ':operationId': operationId,
+        },
+      },
+      {
+        TableName: table(),
+        Key: { batchId, sk: 'meta' },
+        UpdateExpression: 'ADD counts.#inProgress :minus, counts.#done :one SET updatedAt = :now',
+        ExpressionAttributeNames: { '#inProgress': 'in_progress', '#done': status },
+        ExpressionAttributeValues: { ':minus': -1, ':one': 1, ':now': now },
       },
     ]);
     return true;

@@ -2,6 +2,7 @@
  * One follow-up message, top to bottom: read the operation, skip what is done (a redelivery), hop when not yet due,
  * take the target lease, check the provider, write the check to the record (once: conditional on the check number),
  * then publish what became final or send the next check with backoff. Past the deadline the operation is `stalled`.
+ * An operation run as a batch item settles the item (and completes the batch) when it becomes final.
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
@@ -12,6 +13,8 @@ import {
   followUpUpdate,
   readOperation,
 } from '../audit.js';
+import { batchItemOf } from '../batches/model.js';
+import { settleBatchItem } from '../batches/run-item.js';
 import { config } from '../config.js';
 import { dynamoDBClient } from '../dynamodb.js';
 import { EVENT_SOURCE, outcomeDetailType, publishOutcome, stableEventId } from '../events.js';
@@ -111,7 +114,8 @@ export const processFollowUp = async (
     }
     return later(message, backoffSeconds(message.check));
   }
-  if (state.done) return;
+  // Over: a redelivery, perhaps of a check cut short after its write; its batch item may still have to be settled.
+  if (state.done) return settleBatchItem(definition, record);
   if (state.checks >= message.check) {
     // A redelivery of a check already written: change nothing, but make sure its successor was sent.
     if (state.checks === message.check && state.nextDueAt !== null)
@@ -146,7 +150,15 @@ export const processFollowUp = async (
   count(definition, 'FollowUpChecks', { followUp: message.followUp, outcome: change.entry.observed.outcome as string });
   if (observation.outcome === 'pending' && observation.undocumented === true)
     count(definition, 'FollowUpUndocumentedStatus', { followUp: message.followUp });
-  if (!(await followUpUpdate(record.operationId, change))) return; // written by a concurrent delivery of this check
+  if (!(await followUpUpdate(record.operationId, change))) {
+    // Written by a concurrent delivery of this check, which settles its batch item; a duplicate of its message may be
+    // all SQS keeps, so this one settles it too if that made the operation final (conditional: once).
+    if (batchItemOf(record) !== undefined) {
+      const written = await readOperation(record.operationId, { consistent: true });
+      if (written !== undefined) await settleBatchItem(definition, written);
+    }
+    return;
+  }
   logger.info('follow-up checked', {
     operationId: record.operationId,
     followUp: message.followUp,
@@ -165,6 +177,14 @@ export const processFollowUp = async (
         },
       ),
     );
+  // A batch item left in_progress by the operation's answer takes its final status (if this delivery is cut short
+  // here, the redelivered message settles it: see above).
+  if (change.status !== undefined)
+    await settleBatchItem(definition, {
+      ...record,
+      status: change.status,
+      timeline: [...(record.timeline ?? []), change.entry],
+    });
   // Sent after the check is written; if this send fails, the redelivered message sends it (see above).
   if (change.state.nextDueAt !== null)
     await sendFollowUp({ ...message, check: message.check + 1, dueAt: change.state.nextDueAt });

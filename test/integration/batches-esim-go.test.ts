@@ -6,6 +6,7 @@
 import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { installLocalBatchItems, type LocalBatchItems } from '../../infra/local/batch-items.js';
+import { MAX_RECEIVE_COUNT } from '../../shared/sqs.js';
 import { lambdaContext } from '../../infra/local/apigw-event.js';
 import { toSqsRecord } from '../../infra/local/events.js';
 import { randomUUID } from 'node:crypto';
@@ -54,7 +55,7 @@ const call = (name: string, path: string, body?: unknown) =>
       headers: body === undefined ? {} : { 'Idempotency-Key': `batch-${(serial += 1)}-${Date.now()}` },
     })
     .then((answer) => ({ status: answer.status, body: answer.body as BatchBody }));
-const until = (batchId: string, statuses: string[]) => routes.until(batchId, statuses);
+const until = (batchId: string, statuses: string[], timeoutMs?: number) => routes.until(batchId, statuses, timeoutMs);
 /** An eSIM with `bundles` unused assignments of b1; installed unless said otherwise. */
 const esim = (options: { installed?: boolean; bundles?: number } = {}) => {
   const iccid = withLuhnCheckDigit(
@@ -126,6 +127,29 @@ describe('a batch of eSIM Go revokes', () => {
     for (const iccid of iccids) expect(revocationsOf(iccid)).toHaveLength(1);
   });
 
+  it('an item throttled more often than a message may be received still succeeds: put back, never dead-lettered', async () => {
+    const iccids = [esim(), esim()];
+    const created = await call('create-batch', '/v1/batches', {
+      operation: 'revoke-bundle',
+      items: iccids.map((iccid) => ({ iccid, name: 'b1' })),
+    });
+    await until(created.body.batchId, ['previewed']);
+    // More 429s than the queue's redrive policy allows receives: a redelivered record would end in the DLQ.
+    esimGo.server.injectFault({
+      kind: 'status',
+      status: 429,
+      retryAfterSeconds: 1,
+      method: 'DELETE',
+      path: `/esims/${iccids[0]}/bundles/b1`,
+      times: MAX_RECEIVE_COUNT + 2,
+    });
+    await call('confirm-batch', `/v1/batches/${created.body.batchId}/confirm`);
+    const completed = await until(created.body.batchId, ['completed'], 60_000);
+    expect(completed.counts).toMatchObject({ succeeded: 2, failed: 0, pending: 0 });
+    expect(batchItems.deadLetters).toEqual([]);
+    for (const iccid of iccids) expect(revocationsOf(iccid)).toHaveLength(1);
+  }, 90_000);
+
   it('a cancel while it runs stops the items not yet started: they end cancelled and are never sent', async () => {
     const iccids = Array.from({ length: 8 }, () => esim());
     const created = await call('create-batch', '/v1/batches', {
@@ -172,21 +196,26 @@ describe('a batch of eSIM Go revokes', () => {
     setBatchItemSink((_operation, message) => void sent.push(JSON.stringify(message)));
     await call('confirm-batch', `/v1/batches/${batchId}/confirm`);
     expect(sent).toHaveLength(1);
-    const deliver = (budgetMs: number) =>
+    const deliver = (body: string, budgetMs: number) =>
       (revokeHandler as unknown as (event: unknown, context: unknown) => Promise<SQSBatchResponse>)(
         {
-          Records: [toSqsRecord(sent[0] as string, 'revoke-bundle', { senderId: `${LOCAL_BATCH_SENDER_ID}:batches` })],
+          Records: [toSqsRecord(body, 'revoke-bundle', { senderId: `${LOCAL_BATCH_SENDER_ID}:batches` })],
         },
         lambdaContext('revoke-bundle', budgetMs),
       );
     // The revoke is applied but its answer never comes: the invocation runs out of time, as a dying container would.
     esimGo.server.injectFault({ kind: 'apply-then-hang', method: 'DELETE', path: `/esims/${iccid}/bundles/b1` });
-    const first = await deliver(1500).catch(() => ({ batchItemFailures: [{ itemIdentifier: 'died' }] }));
-    expect(first.batchItemFailures).toHaveLength(1);
+    const first = await deliver(sent[0] as string, 1500).catch(() => ({
+      batchItemFailures: [{ itemIdentifier: 'died' }],
+    }));
     expect(revocationsOf(iccid)).toHaveLength(1);
+    // The item comes back: SQS redelivers the record (a container killed outright), or the handler, seeing its
+    // deadline, put the item back for later (a new message) and let the record go. Either way it is not lost.
+    const again = first.batchItemFailures.length === 1 ? sent[0] : sent[1];
+    expect(first.batchItemFailures.length + sent.length - 1, 'exactly one way back').toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 400));
-    // SQS redelivers it: the retry reconciles with eSIM Go instead of revoking again.
-    expect((await deliver(28_000)).batchItemFailures).toEqual([]);
+    // The retry reconciles with eSIM Go instead of revoking again.
+    expect((await deliver(again as string, 28_000)).batchItemFailures).toEqual([]);
     expect(revocationsOf(iccid)).toHaveLength(1);
     expect(await statuses(batchId)).toEqual(['succeeded']);
     expect((await call('get-batch', `/v1/batches/${batchId}`)).body.status).toBe('completed');

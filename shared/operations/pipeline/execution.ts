@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
+import type { BatchItemRef } from '../../batches/model.js';
 import { type KeyMarker, type RecordedVerdict, markerId, newKeyMarker, payloadHash } from '../../key-markers.js';
 import { type KnownEffect, type Lease, newLease, targetId } from '../../target-lease.js';
 import type { OperationDefinition } from '../definition.js';
@@ -13,6 +14,8 @@ import type { Recorder } from './recorder.js';
 export interface RequestMeta {
   source: string;
   keyHash: string;
+  /** The batch item this operation runs (source `batch`): recorded on the record, for its follow-up to settle. */
+  batch?: BatchItemRef;
 }
 
 /** Time kept back from the invocation for saving the answer and releasing the lease after the last provider call. */

@@ -2,8 +2,11 @@
  * The record stage: the operation's metrics, its audit entry (joined to the idempotency layer's final write) and its
  * outcome event (tracked by the invocation's recorder). Neither record may change the caller's answer.
  */
+import type { Update } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type FollowUpStart, type OperationStatus, attemptUpdate } from '../../audit.js';
+import type { BatchItemRef } from '../../batches/model.js';
 import { config } from '../../config.js';
 import type { PlannedFollowUps } from '../../follow-ups/definition.js';
 import { type FollowUpKind, sendFollowUp } from '../../follow-ups/schedule.js';
@@ -112,7 +115,10 @@ export const recordFinish = (
   );
   execution.joined.final = {
     ...execution.joined.final,
-    audit: { update, onSeparateFailure: reportFailure(definition, 'audit', facts.operationId) },
+    audit: {
+      update: execution.meta.batch === undefined ? update : withBatchItem(update, execution.meta.batch),
+      onSeparateFailure: reportFailure(definition, 'audit', facts.operationId),
+    },
   };
   execution.recorder.track(
     publishOutcome({
@@ -150,6 +156,29 @@ export const recordFinish = (
         .then(() => undefined)
         .catch(reportFailure(definition, 'follow-up', facts.operationId)),
     );
+};
+
+/**
+ * The audit update that also names the batch item the operation runs (`batch`, written once): its follow-up settles
+ * the item from it (shared/batches/run-item.ts).
+ */
+const withBatchItem = (update: Update, batch: BatchItemRef): Update => {
+  // One more SET: attemptUpdate's expression is a single SET clause. Were it not, the audit entry goes as it is (the
+  // answer's save must not fail over it), logged: its follow-up could then not settle the item.
+  const expression = update.UpdateExpression ?? '';
+  if (!expression.startsWith('SET ') || /\b(REMOVE|ADD|DELETE)\b/.test(expression)) {
+    logger.error('audit update is not a single SET clause: the batch item is not recorded on it', { ...batch });
+    return update;
+  }
+  return {
+    ...update,
+    UpdateExpression: `${update.UpdateExpression}, #batch = if_not_exists(#batch, :batch)`,
+    ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#batch': 'batch' },
+    ExpressionAttributeValues: {
+      ...update.ExpressionAttributeValues,
+      ...marshall({ ':batch': { batchId: batch.batchId, index: batch.index } }),
+    },
+  };
 };
 
 /** The follow-ups' first state: the first check after its delay, the deadline FOLLOW_UP_DEADLINE_SECONDS away. */
