@@ -615,7 +615,13 @@ const document = (): JsonObject => {
             provider: { type: 'string' },
             target: { type: 'string' },
             caller: { type: 'string' },
-            source: { type: 'string', enum: ['http', 'sqs', 'eventbridge'] },
+            source: { type: 'string', enum: ['http', 'sqs', 'eventbridge', 'batch'] },
+            batch: {
+              type: 'object',
+              description: 'The batch item this operation ran (source `batch`).',
+              required: ['batchId', 'index'],
+              properties: { batchId: { type: 'string' }, index: { type: 'integer' } },
+            },
             idempotencyKeyHash: { type: 'string' },
             input: { type: 'object' },
             status: {

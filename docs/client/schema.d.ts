@@ -421,6 +421,7 @@ export interface components {
             confirmedAt?: string | null;
             /** Format: date-time */
             completedAt?: string | null;
+            /** @description While running, from the pace so far; null before the run, after it, and once only `in_progress` items are left (the provider completes them in its own time). */
             estimatedSecondsLeft?: number | null;
         };
         OperationRecord: {
@@ -430,7 +431,12 @@ export interface components {
             target: string;
             caller: string;
             /** @enum {string} */
-            source: "http" | "sqs" | "eventbridge";
+            source: "http" | "sqs" | "eventbridge" | "batch";
+            /** @description The batch item this operation ran (source `batch`). */
+            batch?: {
+                batchId: string;
+                index: number;
+            };
             idempotencyKeyHash?: string;
             input?: Record<string, never>;
             /**

@@ -13,7 +13,7 @@ import { FUNCTION_TIMEOUT_SECONDS } from '../time-budget.js';
 
 export interface OperationFunctionProps extends Pick<
   NodejsFunctionProps,
-  'entry' | 'environment' | 'description' | 'reservedConcurrentExecutions'
+  'entry' | 'environment' | 'description' | 'reservedConcurrentExecutions' | 'memorySize'
 > {
   logRetention?: RetentionDays;
   /**
@@ -39,7 +39,7 @@ export class OperationFunction extends NodejsFunction {
       handler: 'handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      memorySize: 512,
+      memorySize: props.memorySize ?? 512,
       timeout: FUNCTION_TIMEOUT,
       tracing: Tracing.ACTIVE,
       logGroup,

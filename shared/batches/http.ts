@@ -57,8 +57,11 @@ const readBody = (event: APIGatewayProxyEvent): { operation: string; rows: Array
 const visibleBatch = (meta: BatchMeta) => {
   const done = meta.runnable - meta.counts.pending;
   const elapsed = meta.confirmedAt === null ? 0 : (Date.now() - Date.parse(meta.confirmedAt)) / 1000;
+  // Unknown (null) once only in_progress items are left: when they end is the provider's business, not the pace's.
   const estimatedSecondsLeft =
-    meta.status !== 'running' || done === 0 ? null : Math.ceil((meta.counts.pending * elapsed) / done);
+    meta.status !== 'running' || done === 0 || meta.counts.pending === 0
+      ? null
+      : Math.ceil((meta.counts.pending * elapsed) / done);
   return {
     batchId: meta.batchId,
     operation: meta.operation,

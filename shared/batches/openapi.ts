@@ -54,7 +54,11 @@ export const batchSchema: JsonObject = {
     previewedAt: { type: ['string', 'null'], format: 'date-time' },
     confirmedAt: { type: ['string', 'null'], format: 'date-time' },
     completedAt: { type: ['string', 'null'], format: 'date-time' },
-    estimatedSecondsLeft: { type: ['integer', 'null'] },
+    estimatedSecondsLeft: {
+      type: ['integer', 'null'],
+      description:
+        'While running, from the pace so far; null before the run, after it, and once only `in_progress` items are left (the provider completes them in its own time).',
+    },
   },
 };
 

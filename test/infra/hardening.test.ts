@@ -7,7 +7,7 @@ import { GatewayStack, type GatewayStackProps, containerShare } from '../../infr
 import { contracts } from '../../shared/operations/contracts.js';
 import type { AnyProvider } from '../../shared/providers/provider.js';
 import { providers } from '../../shared/providers/registry.js';
-import { routes } from '../../shared/http/routes.js';
+import { batchRoutes, routes } from '../../shared/http/routes.js';
 import { contracts as operations } from '../../shared/operations/contracts.js';
 
 const synth = (props: Partial<GatewayStackProps> = {}, nag = false) => {
@@ -156,18 +156,56 @@ describe('access', () => {
     expect(resources('AWS::ApiGateway::RestApi')[0]?.Properties.Policy).toBeUndefined();
   });
 
-  it('attaches a WAF web ACL with a 16 KiB body limit only when enabled', () => {
+  it('attaches a WAF web ACL with a 16 KiB body limit only when enabled, batches (up to 10,000 items) excepted', () => {
     const withWaf = synth({ enableWaf: true }).template;
     withWaf.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    const createBatch = batchRoutes.find((route) => route.name === 'create-batch');
+    expect(createBatch?.path).toBe('/v1/batches');
     withWaf.hasResourceProperties('AWS::WAFv2::WebACL', {
       Rules: Match.arrayWith([
         Match.objectLike({
+          Name: 'common',
+          Statement: {
+            ManagedRuleGroupStatement: Match.objectLike({
+              Name: 'AWSManagedRulesCommonRuleSet',
+              RuleActionOverrides: [{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }],
+            }),
+          },
+        }),
+        Match.objectLike({
           Name: 'body-size',
-          Statement: { SizeConstraintStatement: Match.objectLike({ Size: 16384 }) },
+          Statement: {
+            AndStatement: {
+              Statements: [
+                { SizeConstraintStatement: Match.objectLike({ Size: 16384, ComparisonOperator: 'GT' }) },
+                {
+                  NotStatement: {
+                    Statement: {
+                      ByteMatchStatement: Match.objectLike({
+                        PositionalConstraint: 'ENDS_WITH',
+                        SearchString: createBatch?.path,
+                      }),
+                    },
+                  },
+                },
+              ],
+            },
+          },
         }),
       ]),
     });
     template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+  });
+
+  it('gives the batch starters (create, confirm) 1024 MB for the CPU of 10,000 items, every other function 512', () => {
+    for (const route of routes) {
+      const fn = Object.values(template.findResources('AWS::Lambda::Function')).find(
+        (candidate) => candidate.Properties.Description === route.summary,
+      );
+      expect(fn?.Properties.MemorySize, route.name).toBe(
+        ['create-batch', 'confirm-batch'].includes(route.name) ? 1024 : 512,
+      );
+    }
   });
 });
 
