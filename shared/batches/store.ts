@@ -242,37 +242,40 @@ export const recordPreview = async (batchId: string, index: number, preview: Ite
 };
 
 /**
- * Moves an item from pending to the status its run gave it (once) and the batch's counts with it: final, or
- * `in_progress` until its operation's follow-up settles it (settleItem).
+ * One item's move from status `from` to `to` with its new fields, conditional on its status (and `also`), and the
+ * batch's counts with it, in one transaction. False if the item was not there to move.
  */
-export const finishItem = async (
+const moveItem = async (
   batchId: string,
   index: number,
-  status: ItemStatus,
-  result: { operationId?: string; problem?: BatchItem['problem'] },
+  move: { from: ItemStatus; to: ItemStatus; fields: Record<string, unknown>; also?: Record<string, unknown> },
 ): Promise<boolean> => {
+  const now = new Date().toISOString();
+  const fields = Object.keys(move.fields);
+  const also = Object.keys(move.also ?? {});
   try {
     await transact([
       {
         TableName: table(),
         Key: { batchId, sk: itemKey(index) },
-        UpdateExpression: 'SET #status = :status, operationId = :operationId, problem = :problem, updatedAt = :now',
-        ConditionExpression: '#status = :pending',
-        ExpressionAttributeNames: { '#status': 'status' },
+        UpdateExpression: `SET #status = :to, updatedAt = :now${fields.map((name) => `, #${name} = :${name}`).join('')}`,
+        ConditionExpression: ['#status = :from', ...also.map((name) => `#${name} = :${name}`)].join(' AND '),
+        ExpressionAttributeNames: Object.fromEntries(['status', ...fields, ...also].map((name) => [`#${name}`, name])),
         ExpressionAttributeValues: {
-          ':status': status,
-          ':operationId': result.operationId ?? null,
-          ':problem': result.problem ?? null,
-          ':now': new Date().toISOString(),
-          ':pending': 'pending',
+          ':to': move.to,
+          ':from': move.from,
+          ':now': now,
+          ...Object.fromEntries(
+            Object.entries({ ...move.fields, ...move.also }).map(([name, value]) => [`:${name}`, value ?? null]),
+          ),
         },
       },
       {
         TableName: table(),
         Key: { batchId, sk: 'meta' },
-        UpdateExpression: 'ADD counts.#pending :minus, counts.#done :one SET updatedAt = :now',
-        ExpressionAttributeNames: { '#pending': 'pending', '#done': status },
-        ExpressionAttributeValues: { ':minus': -1, ':one': 1, ':now': new Date().toISOString() },
+        UpdateExpression: 'ADD counts.#from :minus, counts.#to :one SET updatedAt = :now',
+        ExpressionAttributeNames: { '#from': move.from, '#to': move.to },
+        ExpressionAttributeValues: { ':minus': -1, ':one': 1, ':now': now },
       },
     ]);
     return true;
@@ -283,44 +286,35 @@ export const finishItem = async (
 };
 
 /**
+ * Moves an item from pending to the status its run gave it (once) and the batch's counts with it: final, or
+ * `in_progress` until its operation's follow-up settles it (settleItem).
+ */
+export const finishItem = (
+  batchId: string,
+  index: number,
+  status: ItemStatus,
+  result: { operationId?: string; problem?: BatchItem['problem'] },
+): Promise<boolean> =>
+  moveItem(batchId, index, {
+    from: 'pending',
+    to: status,
+    fields: { operationId: result.operationId ?? null, problem: result.problem ?? null },
+  });
+
+/**
  * Moves an `in_progress` item of this operation to the final status its operation reached (once: conditional on the
  * item still being `in_progress` with this operation id) and the batch's counts with it. False if it was not.
  */
-export const settleItem = async (
+export const settleItem = (
   batchId: string,
   index: number,
   operationId: string,
   status: Extract<ItemStatus, 'succeeded' | 'failed' | 'rejected'>,
   problem: BatchItem['problem'],
-): Promise<boolean> => {
-  const now = new Date().toISOString();
-  try {
-    await transact([
-      {
-        TableName: table(),
-        Key: { batchId, sk: itemKey(index) },
-        UpdateExpression: 'SET #status = :status, problem = :problem, updatedAt = :now',
-        ConditionExpression: '#status = :inProgress AND operationId = :operationId',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':status': status,
-          ':problem': problem ?? null,
-          ':now': now,
-          ':inProgress': 'in_progress',
-          ':operationId': operationId,
-        },
-      },
-      {
-        TableName: table(),
-        Key: { batchId, sk: 'meta' },
-        UpdateExpression: 'ADD counts.#inProgress :minus, counts.#done :one SET updatedAt = :now',
-        ExpressionAttributeNames: { '#inProgress': 'in_progress', '#done': status },
-        ExpressionAttributeValues: { ':minus': -1, ':one': 1, ':now': now },
-      },
-    ]);
-    return true;
-  } catch (error) {
-    if (conditionFailed(error)) return false;
-    throw error;
-  }
-};
+): Promise<boolean> =>
+  moveItem(batchId, index, {
+    from: 'in_progress',
+    to: status,
+    fields: { problem: problem ?? null },
+    also: { operationId },
+  });

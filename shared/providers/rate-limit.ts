@@ -3,7 +3,8 @@
  * `X-Ratelimit-Reset` is the end of the current one): a limiter that only spaces starts a rolling second apart can still
  * put one request too many into one of those seconds, because a start late in one window may arrive in the next. So
  * this one counts in the same fixed windows (on the clock's whole seconds, which the provider's follow when both keep
- * NTP time), and starts nothing in the last GUARD_MS of a window: a start arrives in the window it was counted in.
+ * NTP time), and a start in the last GUARD_MS of a window is counted in that window and the next: wherever it
+ * arrives, it was counted there.
  *
  * Where the count lives is the WindowCounter: in this process (one process is the whole fleet: `npm start`, the
  * tests, the benchmarks), or in DynamoDB for the deployed fleet (shared/rate-windows.ts), so every container of every
@@ -14,8 +15,11 @@
  */
 import { type HttpRequest, type HttpResult, sendHttp } from './http.js';
 
-/** Starts nothing this close to the end of a window, so network delay cannot carry a start into the next one. */
-export const GUARD_MS = 200;
+/**
+ * A start this close to the end of a window may arrive in the next one (the way to the provider: a new connection's
+ * TCP and TLS handshakes, the write-ahead record written just before a write), so it is counted in both.
+ */
+export const GUARD_MS = 300;
 
 export interface WindowCounter {
   /** Takes one of the `allowed` starts of the window beginning at `windowStart` (epoch ms); false if none is left. */
@@ -69,8 +73,8 @@ export class RateLimiter {
   readonly allowed: number;
   readonly #counter: WindowCounter;
   readonly #now: () => number;
-  /** Windows this process has seen full: no point asking the counter again before the next one. */
-  #fullWindow = Number.NEGATIVE_INFINITY;
+  /** Windows this process has seen full: no point asking the counter again for them. */
+  readonly #full = new Set<number>();
   /** After a 429: nothing starts before the provider's window resets. */
   #blockedUntil = Number.NEGATIVE_INFINITY;
 
@@ -85,27 +89,49 @@ export class RateLimiter {
   }
 
   /**
-   * Waits for a start: true when the request may go now, false when none came within `maxWaitMs` or before the
-   * deadline (then nothing may be sent). A counter that fails throws: the caller sends nothing.
+   * Waits for a start: the time by which the request must have gone out, or undefined when none came within
+   * `maxWaitMs` or before the deadline (then nothing may be sent). A start in a window's last GUARD_MS may arrive in the
+   * next window, so it is counted in both: it never waits while both have room. A counter that fails throws: the
+   * caller sends nothing.
    */
-  async acquire(options: AcquireOptions = {}): Promise<boolean> {
+  async acquire(options: AcquireOptions = {}): Promise<number | undefined> {
     const giveUpAt = this.#now() + (options.maxWaitMs ?? Number.POSITIVE_INFINITY);
     for (;;) {
-      if (options.signal?.aborted === true) return false;
+      if (options.signal?.aborted === true) return undefined;
       const now = this.#now();
-      const windowStart = Math.floor(now / this.windowMs) * this.windowMs;
-      const windowEnd = windowStart + this.windowMs;
-      const open = now >= this.#blockedUntil && now < windowEnd - GUARD_MS && this.#fullWindow !== windowStart;
-      if (open) {
-        if (await this.#counter.take(windowStart, this.allowed)) {
-          // The counter's answer came back too late to start in this window: the start is given up, not sent late.
-          if (this.#now() < windowEnd - GUARD_MS) return true;
-        } else this.#fullWindow = windowStart;
+      let wakeAt = this.#blockedUntil;
+      if (now >= this.#blockedUntil) {
+        const windowStart = Math.floor(now / this.windowMs) * this.windowMs;
+        const windows = [windowStart];
+        if (now >= windowStart + this.windowMs - GUARD_MS) windows.push(windowStart + this.windowMs);
+        const full = await this.#takeEach(windows);
+        const sendBy = (windows.at(-1) as number) + this.windowMs - GUARD_MS;
+        // Taken: go, unless the counter answered so late that the start now belongs to a later window too.
+        if (full === undefined && this.#now() < sendBy) return sendBy;
+        wakeAt = full === undefined ? this.#now() : full + this.windowMs;
       }
-      const wakeAt = Math.max(windowEnd, this.#blockedUntil);
-      if (wakeAt > giveUpAt) return false;
-      await sleep(wakeAt - this.#now(), options.signal);
+      if (wakeAt > giveUpAt) return undefined;
+      await sleep(Math.max(wakeAt - this.#now(), 0), options.signal);
     }
+  }
+
+  /** Takes a start of each window in turn; the first that is full, or undefined when every one gave a start. */
+  async #takeEach(windows: readonly number[]): Promise<number | undefined> {
+    for (const known of this.#full) if (known < (windows[0] as number)) this.#full.delete(known);
+    for (const windowStart of windows) {
+      if (this.#full.has(windowStart)) return windowStart;
+      if (!(await this.#counter.take(windowStart, this.allowed))) {
+        this.#full.add(windowStart);
+        return windowStart;
+      }
+    }
+    return undefined;
+  }
+
+  /** When the next start could come at the earliest: for a Retry-After when none came in time. */
+  nextStartAt(): number {
+    const now = this.#now();
+    return Math.max(Math.floor(now / this.windowMs) * this.windowMs + this.windowMs, this.#blockedUntil);
   }
 
   /**
@@ -115,7 +141,7 @@ export class RateLimiter {
   async throttled(resetAt?: number): Promise<void> {
     const now = this.#now();
     const windowStart = Math.floor(now / this.windowMs) * this.windowMs;
-    this.#fullWindow = windowStart;
+    this.#full.add(windowStart);
     // A reset further away than a minute is not believed: a clock or a header gone wrong must not stop the fleet.
     if (resetAt !== undefined && Number.isFinite(resetAt)) this.#blockedUntil = Math.min(resetAt, now + 60_000);
     await this.#counter.fill(windowStart, this.allowed).catch(() => undefined);
@@ -132,29 +158,52 @@ export const throttledUntil = (headers: Headers, now = Date.now()): number | und
 
 /**
  * Sends once the limiter gives a start. The wait counts in the call's timeout (the function's time budget is sized in
- * calls of UPSTREAM_TIMEOUT_MS each), and is at most half of it, so the request keeps the other half; no start in
- * time, or a counter that cannot be reached, and nothing is sent. A 429 tells the limiter, which slows the fleet.
+ * calls of UPSTREAM_TIMEOUT_MS each), and is at most half of it, so the request keeps the other half. No start in
+ * time and nothing is sent: the answer is then a 429 of the gateway's own (its body says so), which the clients read
+ * as throttled, so the caller gets a 503 with Retry-After and a batch item is put back. A counter that cannot be reached
+ * and nothing is sent either. A 429 from the provider tells the limiter, which slows the fleet down.
  */
 export const sendPaced = async (
   limiter: RateLimiter | undefined,
   request: HttpRequest,
   beforeSend?: () => Promise<void>,
 ): Promise<HttpResult> => {
-  let paced = request;
-  if (limiter !== undefined) {
-    const askedAt = Date.now();
-    const maxWaitMs = Math.floor(request.timeoutMs / 2);
-    let started: boolean;
-    try {
-      started = await limiter.acquire({ maxWaitMs, signal: request.signal });
-    } catch (error) {
-      return { kind: 'not_sent', reason: `the rate-limit windows could not be read (${(error as Error).name})` };
-    }
-    if (!started) return { kind: 'not_sent', reason: `the provider's rate limit left no start within ${maxWaitMs} ms` };
-    paced = { ...request, timeoutMs: Math.max(request.timeoutMs - (Date.now() - askedAt), 1) };
+  if (limiter === undefined) {
+    await beforeSend?.();
+    return sendHttp(request);
   }
-  await beforeSend?.();
-  const result = await sendHttp(paced);
-  if (result.kind === 'answered' && result.status === 429) await limiter?.throttled(throttledUntil(result.headers));
+  const askedAt = Date.now();
+  const maxWaitMs = Math.floor(request.timeoutMs / 2);
+  const start = async (waitMs: number) => {
+    try {
+      return { sendBy: await limiter.acquire({ maxWaitMs: waitMs, signal: request.signal }) };
+    } catch (error) {
+      return { failed: error as Error };
+    }
+  };
+  let started = await start(maxWaitMs);
+  if (started.sendBy !== undefined) {
+    await beforeSend?.();
+    // The write-ahead record took too long to start in this window: take another start rather than send late.
+    if (Date.now() >= started.sendBy) started = await start(Math.max(askedAt + maxWaitMs - Date.now(), 0));
+  }
+  if (started.failed !== undefined)
+    return { kind: 'not_sent', reason: `the rate-limit windows could not be read (${started.failed.name})` };
+  if (started.sendBy === undefined) return noStartInTime(limiter, maxWaitMs);
+  const result = await sendHttp({ ...request, timeoutMs: Math.max(request.timeoutMs - (Date.now() - askedAt), 1) });
+  if (result.kind === 'answered' && result.status === 429) await limiter.throttled(throttledUntil(result.headers));
   return result;
+};
+
+/** The gateway's own 429: the provider's limit left no start in time, and nothing was sent. */
+const noStartInTime = (limiter: RateLimiter, maxWaitMs: number): HttpResult => {
+  const retryAfterSeconds = Math.max(Math.ceil((limiter.nextStartAt() - Date.now()) / 1000), 1);
+  const message = `sim-cancel-gateway: the provider's rate limit left no start within ${maxWaitMs} ms; nothing was sent`;
+  return {
+    kind: 'answered',
+    status: 429,
+    headers: new Headers({ 'retry-after': String(retryAfterSeconds) }),
+    body: { message, error: message },
+    bodyIsJson: true,
+  };
 };

@@ -4,7 +4,7 @@
  * from ever answering 429, where the same containers each counting alone are throttled.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { RateLimiter, sendPaced } from '../../shared/providers/rate-limit.js';
+import { GUARD_MS, RateLimiter, inProcessWindows, sendPaced } from '../../shared/providers/rate-limit.js';
 import { fleetWindows } from '../../shared/rate-windows.js';
 import type { EsimGoSimulator } from '../../sandbox/esim-go/simulator.js';
 import { configureEnvironment, newTable, startEsimGo } from '../../testkit/harness.js';
@@ -64,5 +64,57 @@ describe('the fleet rate limit (DynamoDB windows)', () => {
     const { throttled } = await readAll([second as RateLimiter], 1);
     expect(throttled).toBe(0);
     expect(Math.floor(Date.now() / 1000)).toBeGreaterThan(second0);
+  });
+
+  it('gives a 429 of the gateway\u2019s own with Retry-After, and sends nothing, when no start comes within half the timeout', async () => {
+    const limiter = new RateLimiter(1);
+    expect(await limiter.acquire()).toBeDefined();
+    const before = simulator.server.calls.length;
+    const result = await sendPaced(limiter, {
+      method: 'GET',
+      url: `${process.env.ESIM_GO_BASE_URL}/esims/89440000000000000000`,
+      headers: { 'x-api-key': process.env.ESIM_GO_API_KEY ?? '' },
+      timeoutMs: 200,
+    });
+    expect(result).toMatchObject({
+      kind: 'answered',
+      status: 429,
+      body: { message: expect.stringContaining('gateway') },
+    });
+    expect(Number((result as { headers: Headers }).headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(simulator.server.calls.length).toBe(before);
+  });
+
+  it('counts the start again, in both windows, when the write-ahead record runs into the guard', async () => {
+    const counter = inProcessWindows();
+    let takes = 0;
+    const counting = {
+      take: (start: number, allowed: number) => ((takes += 1), counter.take(start, allowed)),
+      fill: counter.fill,
+    };
+    const limiter = new RateLimiter(10, { counter: counting });
+    // Just before a second's guard: the start is given at once, the record written before sending takes 200 ms.
+    await new Promise((resolve) => setTimeout(resolve, (1000 - GUARD_MS - 80 - (Date.now() % 1000) + 1000) % 1000));
+    let sentAt = 0;
+    const result = await sendPaced(
+      limiter,
+      {
+        method: 'GET',
+        url: `${process.env.ESIM_GO_BASE_URL}/esims/89440000000000000000`,
+        headers: { 'x-api-key': process.env.ESIM_GO_API_KEY ?? '' },
+        timeoutMs: 4000,
+      },
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        sentAt = Date.now();
+      },
+    );
+    expect(result.kind).toBe('answered');
+    // The first start's window, then (the record ended inside its guard) that window and the next once more: the
+    // request went out at once, counted in both seconds it could arrive in.
+    expect(takes).toBe(3);
+    expect(sentAt % 1000).toBeGreaterThanOrEqual(1000 - GUARD_MS);
+    const arrived = simulator.server.calls.at(-1)?.at ?? 0;
+    expect(arrived - sentAt).toBeLessThan(GUARD_MS);
   });
 });

@@ -51,6 +51,7 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
     UPSTREAM_TIMEOUT_MS: '300',
     RECONCILE_AFTER_MS: '400',
+    ESIM_GO_REQUESTS_PER_SECOND: '1000',
   });
   await Promise.all([
     load('cancel-esim', 'cancelEsim'),

@@ -50,6 +50,7 @@ beforeAll(async () => {
   ({ handler, definition } = await loadOperation(inject('dynamoEndpoint'), 'revoke-assignment', 'revokeAssignment', {
     UPSTREAM_TIMEOUT_MS: '1000',
     RECONCILE_AFTER_MS: String(RECONCILE_AFTER_MS),
+    ESIM_GO_REQUESTS_PER_SECOND: '1000',
   }));
 });
 afterAll(async () => simulator.server.stop());

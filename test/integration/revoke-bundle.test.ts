@@ -35,6 +35,7 @@ beforeAll(async () => {
   simulator = await startEsimGo({ requestsPerSecond: 1000 });
   ({ handler, definition } = await loadOperation(inject('dynamoEndpoint'), 'revoke-bundle', 'revokeBundle', {
     UPSTREAM_TIMEOUT_MS: '2500',
+    ESIM_GO_REQUESTS_PER_SECOND: '1000',
   }));
 });
 afterAll(async () => simulator.server.stop());
@@ -202,6 +203,12 @@ describe('revoke-bundle', () => {
     expect(throttled.status).toBe(503);
     expect(throttled.headers['retry-after']).toBe('2');
     expect(simulator.revocations()).toHaveLength(0);
+    // Within Retry-After nothing goes to eSIM Go: the gateway's limiter holds every start until then.
+    const calls = simulator.server.calls.length;
+    const early = await revoke(TWO_UNUSED, '', headers);
+    expect(early.status).toBe(503);
+    expect(simulator.server.calls.length).toBe(calls);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     expect((await revoke(TWO_UNUSED, '', headers)).status).toBe(200);
     expect(simulator.revocations()).toHaveLength(1);
   });

@@ -14,8 +14,10 @@ afterEach(() => vi.useRealTimers());
 const startAll = async (limiters: RateLimiter[], count: number) => {
   const started: number[] = [];
   const all = Array.from({ length: count }, (_, index) =>
-    (limiters[index % limiters.length] as RateLimiter).acquire().then((ok) => {
-      expect(ok).toBe(true);
+    (limiters[index % limiters.length] as RateLimiter).acquire().then((sendBy) => {
+      // The request must go out before its window's guard begins.
+      expect(sendBy).toBeGreaterThan(Date.now());
+      expect(((sendBy as number) + GUARD_MS) % (limiters[0] as RateLimiter).windowMs).toBe(0);
       started.push(Date.now());
     }),
   );
@@ -24,11 +26,17 @@ const startAll = async (limiters: RateLimiter[], count: number) => {
   return started;
 };
 
-/** How many starts fell into each fixed window of `windowMs`. */
-const perWindow = (starts: number[], windowMs = 1000) => {
+/**
+ * The most calls each fixed second could receive if every call arrives up to GUARD_MS after its start: a start in a
+ * second's last GUARD_MS may land in either second, so it counts for both.
+ */
+const arrivalsPerWindow = (starts: number[]) => {
   const counts = new Map<number, number>();
-  for (const start of starts)
-    counts.set(Math.floor(start / windowMs), (counts.get(Math.floor(start / windowMs)) ?? 0) + 1);
+  const add = (second: number) => counts.set(second, (counts.get(second) ?? 0) + 1);
+  for (const start of starts) {
+    add(Math.floor(start / 1000));
+    if (Math.floor((start + GUARD_MS) / 1000) !== Math.floor(start / 1000)) add(Math.floor(start / 1000) + 1);
+  }
   return [...counts.values()];
 };
 
@@ -43,10 +51,16 @@ describe('RateLimiter', () => {
     ]);
   });
 
-  it('starts nothing in the last GUARD_MS of a window: a start arrives in the window it was counted in', async () => {
-    vi.useFakeTimers({ now: 10_000 + 1000 - GUARD_MS + 1 });
-    const started = await startAll([new RateLimiter(10)], 3);
-    expect(started).toEqual([11_000, 11_000, 11_000]);
+  it('counts a start in the last GUARD_MS of a window in that window and the next: wherever it arrives, it was counted', async () => {
+    const guardStart = 10_000 + 1000 - GUARD_MS + 1;
+    vi.useFakeTimers({ now: guardStart });
+    const limiter = new RateLimiter(10);
+    // Both windows have room: they go at once.
+    expect(await startAll([limiter], 3)).toEqual([guardStart, guardStart, guardStart]);
+    // The next window already holds those three: seven more go now, the last three a window later.
+    const more = await startAll([limiter], 10);
+    expect(more.filter((time) => time === guardStart)).toHaveLength(7);
+    expect(more.filter((time) => time === 12_000)).toHaveLength(3);
   });
 
   it('keeps limiters sharing one counter (containers sharing the fleet windows) under the limit together', async () => {
@@ -54,29 +68,28 @@ describe('RateLimiter', () => {
     const counter = inProcessWindows();
     const containers = Array.from({ length: 4 }, () => new RateLimiter(10, { counter }));
     const started = await startAll(containers, 60);
-    expect(Math.max(...perWindow(started))).toBe(10);
-    for (const start of started) expect(start % 1000).toBeLessThan(1000 - GUARD_MS);
+    expect(Math.max(...arrivalsPerWindow(started))).toBe(10);
     // Without the shared counter each container would take the whole limit: 40 in the first second.
     const apart = await startAll(
       Array.from({ length: 4 }, () => new RateLimiter(10)),
       60,
     );
-    expect(Math.max(...perWindow(apart))).toBe(40);
+    expect(Math.max(...arrivalsPerWindow(apart))).toBe(40);
   });
 
-  it('gives up (false) rather than wait longer than maxWaitMs, or once the deadline aborts', async () => {
+  it('gives up (undefined) rather than wait longer than maxWaitMs, or once the deadline aborts', async () => {
     vi.useFakeTimers({ now: 30_000 });
     const limiter = new RateLimiter(1);
-    expect(await limiter.acquire()).toBe(true);
+    expect(await limiter.acquire()).toBeDefined();
     const impatient = limiter.acquire({ maxWaitMs: 500 });
     await vi.runAllTimersAsync();
-    expect(await impatient).toBe(false);
+    expect(await impatient).toBeUndefined();
     const deadline = new AbortController();
     const cut = limiter.acquire({ signal: deadline.signal });
     await vi.advanceTimersByTimeAsync(100);
     deadline.abort();
     await vi.advanceTimersByTimeAsync(0);
-    expect(await cut).toBe(false);
+    expect(await cut).toBeUndefined();
     expect(Date.now()).toBe(30_100);
   });
 
@@ -85,7 +98,7 @@ describe('RateLimiter', () => {
     const counter = inProcessWindows();
     const limiter = new RateLimiter(10, { counter });
     const other = new RateLimiter(10, { counter });
-    expect(await limiter.acquire()).toBe(true);
+    expect(await limiter.acquire()).toBeDefined();
     await limiter.throttled(42_000);
     // The other container asks the shared counter, which the 429 filled: its next start is the next second.
     const [otherStart] = await startAll([other], 1);
@@ -107,7 +120,7 @@ describe('RateLimiter', () => {
     expect(await startAll([new RateLimiter(0.2)], 3)).toEqual([0, 5000, 10_000]);
   });
 
-  it('does not start late when the counter answers after the guard began: it waits for the next window', async () => {
+  it('does not start unaccounted when the counter answers after the guard began: it takes the next window too', async () => {
     vi.useFakeTimers({ now: 60_000 });
     let calls = 0;
     const slow: WindowCounter = {
@@ -120,8 +133,9 @@ describe('RateLimiter', () => {
       fill: async () => undefined,
     };
     const [start] = await startAll([new RateLimiter(10, { counter: slow })], 1);
-    expect(start).toBe(61_000);
-    expect(calls).toBe(2);
+    // The answer came inside the guard: the start also takes the next window (counted in both), then goes.
+    expect(start).toBe(60_900);
+    expect(calls).toBe(3);
   });
 
   it('reads when the window resets from X-Ratelimit-Reset, else Retry-After', () => {
