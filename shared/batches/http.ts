@@ -13,8 +13,16 @@ import { jsonResponse } from '../http/response.js';
 import { contracts } from '../operations/contracts.js';
 import { config } from '../config.js';
 import { type BatchItemMessage, BatchItemsNotSent, sendBatchItems } from './messages.js';
-import { type BatchItem, type BatchMeta, MAX_ITEMS, batchIdOf, emptyCounts, itemKey } from './model.js';
-import { createBatch, moveBatch, readItems, readMeta, recordEnqueued } from './store.js';
+import {
+  type BatchItem,
+  type BatchMeta,
+  MAX_ITEMS,
+  batchIdOf,
+  createMayBeRunning,
+  emptyCounts,
+  itemKey,
+} from './model.js';
+import { createBatch, markCreateCutShort, moveBatch, readItems, readMeta, recordEnqueued } from './store.js';
 
 const header = (event: APIGatewayProxyEvent, name: string) =>
   Object.entries(event.headers ?? {}).find(([candidate]) => candidate.toLowerCase() === name)?.[1];
@@ -171,13 +179,19 @@ export const createBatchAnswer = async (event: APIGatewayProxyEvent): Promise<AP
     updatedAt: now,
     expiresAt: Math.floor(Date.now() / 1000) + config().OPERATIONS_RETENTION_DAYS * 86_400,
   };
-  const created = await createBatch(meta, items);
+  const cutShort = async (error: unknown): Promise<never> => {
+    await markCreateCutShort(batchId);
+    throw error;
+  };
+  const created = await createBatch(meta, items).catch(cutShort);
   const stored = created ? meta : await readMeta(batchId);
   if (stored === undefined) throw new ProblemError('internal-error', 'The batch could not be read back.');
   if (stored.payloadHash !== payloadHash)
     throw new ProblemError('idempotency-key-reused', 'This Idempotency-Key already created a batch with other items.');
-  // A create cut short (or this one) continues sending the previews from where it stopped.
-  if (stored.status === 'previewing') await enqueue(stored, 'preview');
+  // A create cut short (or this one) continues sending the previews from where it stopped; not while the first create
+  // may still be writing its items (a retry of a create still running): that one sends them.
+  if (stored.status === 'previewing' && (created || !createMayBeRunning(stored)))
+    await enqueue(stored, 'preview').catch(cutShort);
   return jsonResponse(
     202,
     visibleBatch((await readMeta(batchId)) ?? stored),

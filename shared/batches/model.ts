@@ -48,6 +48,8 @@ export interface BatchMeta {
   runEnqueued: number;
   payloadHash: string;
   createdAt: string;
+  /** Set by a create that failed part way (it answered an error): a create again may finish its work at once. */
+  createCutShortAt?: string;
   previewedAt: string | null;
   confirmedAt: string | null;
   completedAt: string | null;
@@ -65,6 +67,8 @@ export interface BatchItem {
   preview?: ItemPreview;
   operationId?: string;
   problem?: { type: string; status: number; detail: string } | null;
+  /** `failed` because it was put back too often; an answer a copy of its message gets after all replaces it. */
+  gaveUp?: boolean | null;
   updatedAt: string;
 }
 
@@ -98,3 +102,16 @@ export const itemIdempotencyKey = (batchId: string, index: number): string => `$
 
 export const emptyCounts = (): Record<ItemStatus, number> =>
   Object.fromEntries(ITEM_STATUSES.map((status) => [status, 0])) as Record<ItemStatus, number>;
+
+/**
+ * How long a create may still be writing its items: the create function's 28 s timeout (infra/time-budget.ts) and a
+ * margin. A create again within it (a client's retry while the first still runs) writes and sends nothing, so it
+ * cannot send a preview for an item the first create then overwrites.
+ */
+export const CREATE_LIFETIME_MS = 30_000;
+
+/** Whether an earlier create of this batch may still be writing its items (nothing sent yet, not known to be over). */
+export const createMayBeRunning = (meta: BatchMeta, now = Date.now()): boolean =>
+  meta.previewEnqueued === 0 &&
+  meta.createCutShortAt === undefined &&
+  now - Date.parse(meta.createdAt) < CREATE_LIFETIME_MS;

@@ -12,6 +12,7 @@ import { type OperationRecord, readOperation } from '../audit.js';
 import { EVENT_SOURCE, publishOutcome, stableEventId } from '../events.js';
 import { type ProblemError, toProblemError } from '../errors.js';
 import { type IdempotentRunner, keyHash } from '../idempotency.js';
+import { markerId, readKeyMarker } from '../key-markers.js';
 import { logger } from '../observability.js';
 import type { DryRunAnswer, OperationDefinition } from '../operations/definition.js';
 import { count } from '../operations/pipeline/record.js';
@@ -27,7 +28,7 @@ import {
   batchItemOf,
   itemIdempotencyKey,
 } from './model.js';
-import { finishItem, moveBatch, readItem, readMeta, recordPreview, settleItem } from './store.js';
+import { finishItem, moveBatch, readItem, readMeta, recordPreview, reviseGivenUp, settleItem } from './store.js';
 
 /** Statuses that say "not now": the item is put back for later (put-back.ts) and stays pending. */
 const RETRYABLE = new Set([409, 429, 500, 502, 503, 504]);
@@ -163,6 +164,10 @@ const afterWrite = async (
   if (record !== undefined) await settleBatchItem(definition, record, { batchId, index });
 };
 
+/** Whether an execution of the item's key began (its key marker exists): from then on it may have reached the provider. */
+const startedBefore = async (definition: OperationDefinition, caller: string, key: string): Promise<boolean> =>
+  (await readKeyMarker(markerId(definition.name, { caller, key }))) !== undefined;
+
 const preview = async (definition: OperationDefinition, meta: BatchMeta, index: number) => {
   let judged: ItemPreview;
   try {
@@ -195,11 +200,13 @@ const run = async (
   if (item === undefined) return;
   // A redelivery after the item was written (the container died before finishing): what follows the write.
   if (item.status !== 'pending') return afterWrite(definition, meta.batchId, index, item);
-  if (meta.status === 'cancelled') {
+  const key = itemIdempotencyKey(meta.batchId, index);
+  // A cancel stops items not yet started. One that started (its key has an attempt: it may have been sent, its answer
+  // lost) runs on, so that its retry reconciles with the provider instead of leaving an effect nobody records.
+  if (meta.status === 'cancelled' && !(await startedBefore(definition, meta.caller, key))) {
     await finishItem(meta.batchId, index, 'cancelled', {});
     return;
   }
-  const key = itemIdempotencyKey(meta.batchId, index);
   let status: ItemStatus;
   let result: { operationId?: string; problem?: { type: string; status: number; detail: string } | null };
   try {
@@ -236,6 +243,9 @@ const run = async (
   }
   if (await finishItem(meta.batchId, index, status, result))
     return afterWrite(definition, meta.batchId, index, { status, operationId: result.operationId });
+  // Given up by another copy of this message while this one ran: the answer replaces the give-up.
+  if (await reviseGivenUp(meta.batchId, index, status, result))
+    return afterWrite(definition, meta.batchId, index, { status, operationId: result.operationId });
   // Written by a concurrent delivery of this message: what follows too, in case that delivery goes no further.
   const written = await readItem(meta.batchId, index);
   if (written !== undefined) await afterWrite(definition, meta.batchId, index, written);
@@ -261,11 +271,13 @@ export const processBatchItem = async (
     const problem = toProblemError(error);
     if (!RETRYABLE.has(problem.status)) throw error;
     if (await putBack(definition.name, message, problem)) return;
-    // Put back too often: the item ends with the last answer instead of waiting for ever.
+    // Put back too often: the item ends with the last answer instead of waiting for ever. A copy of its message still
+    // running (a duplicate delivery) may yet answer: its answer then replaces this (reviseGivenUp).
     const gaveUp = { ...problemOf(problem), detail: `Gave up after ${MAX_PUT_BACKS} tries: ${problem.detail}` };
     if (phase === 'preview')
       return recordJudgedPreview(batchId, index, { outcome: 'unreadable', refund: false, detail: gaveUp });
-    if (await finishItem(batchId, index, 'failed', { problem: gaveUp })) await completeIfDone(definition, batchId);
+    if (await finishItem(batchId, index, 'failed', { problem: gaveUp, gaveUp: true }))
+      await completeIfDone(definition, batchId);
     return;
   }
   if (meta.status === 'cancelled') await completeIfDone(definition, batchId);

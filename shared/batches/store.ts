@@ -13,7 +13,7 @@ import {
 import { config } from '../config.js';
 import { documentClient } from '../dynamodb.js';
 import type { BatchItem, BatchMeta, BatchStatus, ItemPreview, ItemStatus } from './model.js';
-import { itemKey } from './model.js';
+import { createMayBeRunning, itemKey } from './model.js';
 import { eachInFlight } from './in-flight.js';
 
 const table = () => config().BATCHES_TABLE_NAME;
@@ -63,6 +63,8 @@ const setEvery = (record: object) => {
 const writeMissingItems = async (meta: BatchMeta, items: readonly BatchItem[]): Promise<void> => {
   const stored = await readMeta(meta.batchId);
   if (stored?.payloadHash !== meta.payloadHash || stored.status !== 'previewing' || stored.previewEnqueued > 0) return;
+  // The first create may still be writing: its unconditional puts would overwrite what this one wrote and previewed.
+  if (createMayBeRunning(stored)) return;
   const present = new Set<number>();
   let after: string | undefined;
   do {
@@ -293,13 +295,36 @@ export const finishItem = (
   batchId: string,
   index: number,
   status: ItemStatus,
-  result: { operationId?: string; problem?: BatchItem['problem'] },
+  result: { operationId?: string; problem?: BatchItem['problem']; gaveUp?: boolean },
 ): Promise<boolean> =>
   moveItem(batchId, index, {
     from: 'pending',
     to: status,
-    fields: { operationId: result.operationId ?? null, problem: result.problem ?? null },
+    fields: {
+      operationId: result.operationId ?? null,
+      problem: result.problem ?? null,
+      ...(result.gaveUp === true ? { gaveUp: true } : {}),
+    },
   });
+
+/**
+ * Replaces a give-up (an item `failed` because it was put back too often) with the answer a copy of its message got
+ * after all, once, and the counts with it. False if the item is not a give-up.
+ */
+export const reviseGivenUp = (
+  batchId: string,
+  index: number,
+  status: ItemStatus,
+  result: { operationId?: string; problem?: BatchItem['problem'] },
+): Promise<boolean> =>
+  status === 'failed'
+    ? Promise.resolve(false)
+    : moveItem(batchId, index, {
+        from: 'failed',
+        to: status,
+        fields: { operationId: result.operationId ?? null, problem: result.problem ?? null },
+        also: { gaveUp: true },
+      });
 
 /**
  * Moves an `in_progress` item of this operation to the final status its operation reached (once: conditional on the
@@ -318,3 +343,18 @@ export const settleItem = (
     fields: { problem: problem ?? null },
     also: { operationId },
   });
+
+/** Says that a create failed part way (best effort): a create again need not wait for it to be over. */
+export const markCreateCutShort = async (batchId: string): Promise<void> => {
+  await documentClient
+    .send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: { batchId, sk: 'meta' },
+        UpdateExpression: 'SET createCutShortAt = :now',
+        ConditionExpression: 'attribute_exists(batchId)',
+        ExpressionAttributeValues: { ':now': new Date().toISOString() },
+      }),
+    )
+    .catch(() => undefined);
+};

@@ -7,6 +7,8 @@ import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { installLocalBatchItems, type LocalBatchItems } from '../../infra/local/batch-items.js';
 import { MAX_RECEIVE_COUNT } from '../../shared/sqs.js';
+import type { BatchItemMessage } from '../../shared/batches/messages.js';
+import { MAX_PUT_BACKS } from '../../shared/batches/put-back.js';
 import { lambdaContext } from '../../infra/local/apigw-event.js';
 import { toSqsRecord } from '../../infra/local/events.js';
 import { randomUUID } from 'node:crypto';
@@ -211,6 +213,88 @@ describe('a batch of eSIM Go revokes', () => {
     expect(await statuses(batchId)).toEqual(['succeeded']);
     expect((await call('get-batch', `/v1/batches/${batchId}`)).body.status).toBe('completed');
     batchItems = installLocalBatchItems(new Map([['revoke-bundle', revokeHandler as never]]));
+  });
+
+  /** A previewed, confirmed one-item batch whose run messages this test delivers itself (they are kept in `sent`). */
+  const confirmedByHand = async () => {
+    const iccid = esim();
+    const created = await call('create-batch', '/v1/batches', {
+      operation: 'revoke-bundle',
+      items: [{ iccid, name: 'b1' }],
+    });
+    const batchId = created.body.batchId;
+    await until(batchId, ['previewed']);
+    await batchItems.stop();
+    const sent: BatchItemMessage[] = [];
+    const { setBatchItemSink } = await import('../../shared/batches/messages.js');
+    setBatchItemSink((_operation, message) => void sent.push(message));
+    await call('confirm-batch', `/v1/batches/${batchId}/confirm`);
+    const deliver = (message: BatchItemMessage, budgetMs = 28_000) =>
+      (revokeHandler as unknown as (event: unknown, context: unknown) => Promise<SQSBatchResponse>)(
+        {
+          Records: [
+            toSqsRecord(JSON.stringify(message), 'revoke-bundle', { senderId: `${LOCAL_BATCH_SENDER_ID}:batches` }),
+          ],
+        },
+        lambdaContext('revoke-bundle', budgetMs),
+      );
+    const restore = () => {
+      batchItems = installLocalBatchItems(new Map([['revoke-bundle', revokeHandler as never]]), {
+        concurrency: 2,
+        retryAfterMs: 300,
+      });
+    };
+    return { iccid, batchId, sent, deliver, restore };
+  };
+
+  it('a cancel after an item was sent and its answer lost: the item runs on and is reconciled, never left cancelled', async () => {
+    const { iccid, batchId, sent, deliver, restore } = await confirmedByHand();
+    try {
+      esimGo.server.injectFault({ kind: 'apply-then-hang', method: 'DELETE', path: `/esims/${iccid}/bundles/b1` });
+      await deliver(sent[0] as BatchItemMessage, 1500);
+      expect(revocationsOf(iccid)).toHaveLength(1);
+      const back = sent[1] as BatchItemMessage;
+      expect(back.batchItem.attempt).toBe(1);
+      expect((await call('cancel-batch', `/v1/batches/${batchId}/cancel`)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      // The item had started: it runs on, and its retry finds the revoke eSIM Go applied.
+      expect((await deliver(back)).batchItemFailures).toEqual([]);
+      expect(await statuses(batchId)).toEqual(['succeeded']);
+      expect(revocationsOf(iccid)).toHaveLength(1);
+    } finally {
+      restore();
+    }
+  });
+
+  it('an item given up after too many put-backs takes the answer a copy of its message gets after all', async () => {
+    const { iccid, batchId, sent, deliver, restore } = await confirmedByHand();
+    try {
+      // One copy of the item's message runs, its revoke slow; another copy, put back too often already, comes
+      // meanwhile, finds the key in flight and gives up.
+      esimGo.server.injectFault({
+        kind: 'delay',
+        latencyMs: 400,
+        method: 'DELETE',
+        path: `/esims/${iccid}/bundles/b1`,
+      });
+      const message = sent[0] as BatchItemMessage;
+      const running = deliver(message);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(
+        (await deliver({ batchItem: { ...message.batchItem, attempt: MAX_PUT_BACKS } })).batchItemFailures,
+      ).toEqual([]);
+      expect(await statuses(batchId)).toEqual(['failed']);
+      // The running copy revokes: its answer replaces the give-up, and the counts move with it.
+      expect((await running).batchItemFailures).toEqual([]);
+      expect(await statuses(batchId)).toEqual(['succeeded']);
+      expect((await call('get-batch', `/v1/batches/${batchId}`)).body.counts).toMatchObject({
+        succeeded: 1,
+        failed: 0,
+      });
+      expect(revocationsOf(iccid)).toHaveLength(1);
+    } finally {
+      restore();
+    }
   });
 
   /** A released eSIM with two bundles of one assignment each: revoking both would hand it back to eSIM Go. */

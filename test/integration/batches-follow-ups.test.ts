@@ -223,7 +223,8 @@ describe('batch items that end in progress', () => {
     const batchId = await previewed([id]);
     // The settle's transaction (item in_progress → final, counts) fails once: the check's write is already done.
     failDynamoDB('TransactWriteItemsCommand', {
-      matching: ':inProgress',
+      // The counts' move out of in_progress: the settle's transaction.
+      matching: '"#from":"in_progress"',
       alsoMatching: batchId,
       table: process.env.BATCHES_TABLE_NAME,
     });
@@ -257,7 +258,8 @@ describe('batch items that end in progress', () => {
         );
       // The operation answers (in_progress) but its container dies before the item is written (pending → in_progress).
       failDynamoDB('TransactWriteItemsCommand', {
-        matching: ':pending',
+        // The counts' move out of pending: the item's first write.
+        matching: '"#from":"pending"',
         alsoMatching: batchId,
         table: process.env.BATCHES_TABLE_NAME,
       });

@@ -133,4 +133,36 @@ describe('a batch of sTN cancellations', () => {
     for (const activationId of ids)
       expect(stn.cancellations().filter((cancelled) => cancelled.activationId === activationId)).toHaveLength(1);
   });
+
+  it('a create again while the first still runs sends nothing: every item\u2019s preview goes out once, from the first', async () => {
+    const ids = Array.from({ length: 4 }, () => id());
+    for (const activationId of ids) stn.addActivation(busy(activationId));
+    const body = JSON.stringify({
+      operation: 'cancel-activation',
+      items: ids.map((activationId) => ({ activationId })),
+    });
+    const headers = { 'content-type': 'application/json', 'Idempotency-Key': `batch-twice-${ids[0]}` };
+    // The first create has written its items and is sending their previews, slowly.
+    await batchItems.stop();
+    const { setBatchItemSink } = await import('../../shared/batches/messages.js');
+    const sent: BatchItemMessage[] = [];
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    setBatchItemSink(async (_operation, message) => {
+      await held;
+      sent.push(message);
+    });
+    const first = call('create-batch', '/v1/batches', { body, headers });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // A client's retry meanwhile: answered as the same batch, without sending anything itself.
+    const again = await call('create-batch', '/v1/batches', { body, headers });
+    expect(again.status).toBe(202);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    release();
+    expect((await first).status).toBe(202);
+    expect(sent.map((message) => message.batchItem.index).sort()).toEqual([0, 1, 2, 3]);
+    batchItems = installLocalBatchItems(new Map([['cancel-activation', activationHandler as never]]), {
+      retryAfterMs: 200,
+    });
+  });
 });
