@@ -214,7 +214,15 @@ export class GatewayStack extends Stack {
         if (route.grants?.includes('start-batch-items') === true) batchStarters.push(reader);
         // The providers' rate-limit windows (shared/rate-windows.ts): one UpdateItem per call, on `rate#` items only.
         if (reads.some(({ provider }) => provider.limits.requestsPerSecond !== undefined))
-          this.idempotencyTable.grant(reader, 'dynamodb:UpdateItem');
+          reader.addToRolePolicy(
+            new PolicyStatement({
+              actions: ['dynamodb:UpdateItem'],
+              resources: [this.idempotencyTable.tableArn],
+              conditions: {
+                'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${IDEMPOTENCY_TABLE.rateWindowPrefix}*`] },
+              },
+            }),
+          );
         // GetSecretValue alone, as the operations have it (grantRead adds DescribeSecret, which nothing calls).
         for (const { secret } of reads)
           reader.addToRolePolicy(

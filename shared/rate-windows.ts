@@ -12,11 +12,8 @@ import { documentClient } from './dynamodb.js';
 import type { WindowCounter } from './providers/rate-limit.js';
 import { IDEMPOTENCY_TABLE } from './tables.js';
 
-/** The key prefix of the windows; the stack scopes the readers' grant to it. */
-export const RATE_WINDOW_PREFIX = 'rate#';
-
 const windowKey = (provider: string, windowStart: number) => ({
-  [IDEMPOTENCY_TABLE.partitionKey]: `${RATE_WINDOW_PREFIX}${provider}#${windowStart}`,
+  [IDEMPOTENCY_TABLE.partitionKey]: `${IDEMPOTENCY_TABLE.rateWindowPrefix}${provider}#${windowStart}`,
 });
 const expiration = (windowStart: number) => Math.floor(windowStart / 1000) + 60;
 

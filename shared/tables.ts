@@ -4,6 +4,11 @@ export const IDEMPOTENCY_TABLE = {
   partitionKey: 'id',
   /** Powertools writes the record's expiry (epoch seconds) here; DynamoDB TTL removes it. */
   ttlAttribute: 'expiration',
+  /**
+   * The providers' rate-limit windows' keys begin so (shared/rate-windows.ts): the functions that only read a provider
+   * (the eSIM timeline) may write these items and no others.
+   */
+  rateWindowPrefix: 'rate#',
 } as const;
 
 /** The audit trail: one record per operation, readable by its owner at GET /v1/operations/{operationId}. */

@@ -17,6 +17,8 @@ export interface AwsCall {
   action: string;
   /** What the call names: a table name (`<table>/index/<name>` for an index), a bus name, a queue URL, a secret ARN. */
   resource: string;
+  /** A single-item DynamoDB call's partition key value (its Key's first attribute), for `dynamodb:LeadingKeys`. */
+  leadingKey?: string;
 }
 
 export interface AwsRecorderOptions {
@@ -32,12 +34,17 @@ type Body = Record<string, unknown>;
  * its items as the single-item call it performs.
  */
 const dynamoCalls = (action: string, body: Body): AwsCall[] => {
-  const call = (itemAction: string, table: unknown): AwsCall => ({
-    service: 'dynamodb',
-    action: itemAction,
-    resource: String(table),
-  });
-  const items = (body.TransactItems ?? []) as Array<Record<string, { TableName?: string }>>;
+  const call = (itemAction: string, table: unknown, key?: unknown): AwsCall => {
+    const first = Object.values((key ?? {}) as Record<string, Record<string, unknown>>)[0];
+    const leadingKey = first === undefined ? undefined : Object.values(first)[0];
+    return {
+      service: 'dynamodb',
+      action: itemAction,
+      resource: String(table),
+      ...(typeof leadingKey === 'string' ? { leadingKey } : {}),
+    };
+  };
+  const items = (body.TransactItems ?? []) as Array<Record<string, { TableName?: string; Key?: unknown }>>;
   if (action === 'TransactWriteItems' || action === 'TransactGetItems') {
     const itemActions: Record<string, string> = {
       Put: 'PutItem',
@@ -47,14 +54,16 @@ const dynamoCalls = (action: string, body: Body): AwsCall[] => {
       Get: 'GetItem',
     };
     return items.flatMap((item) =>
-      Object.entries(item).map(([kind, operation]) => call(itemActions[kind] ?? kind, operation.TableName)),
+      Object.entries(item).map(([kind, operation]) =>
+        call(itemActions[kind] ?? kind, operation.TableName, operation.Key),
+      ),
     );
   }
   if (action === 'BatchGetItem' || action === 'BatchWriteItem')
     return Object.keys((body.RequestItems ?? {}) as Body).map((table) => call(action, table));
   // A Query or Scan of an index needs the action on the index's ARN (`<table ARN>/index/<name>`), not the table's.
   if (typeof body.IndexName === 'string') return [call(action, `${String(body.TableName)}/index/${body.IndexName}`)];
-  return [call(action, body.TableName ?? '*')];
+  return [call(action, body.TableName ?? '*', body.Key)];
 };
 
 /** SQS's MD5 of message attributes, by its documented encoding: sorted names; lengths as 4-byte big-endian. */

@@ -91,7 +91,11 @@ export const checkLeastPrivilege = (template: Template, subject: Subject): Verdi
         (statement) =>
           statement.effect === effect &&
           statement.actions.some((pattern) => matches(pattern, action)) &&
-          statement.resources.some((pattern) => matches(pattern, resource)),
+          statement.resources.some((pattern) => matches(pattern, resource)) &&
+          // A LeadingKeys condition holds only for a call on one of its partition keys.
+          (statement.leadingKeys === undefined ||
+            (call.leadingKey !== undefined &&
+              statement.leadingKeys.some((pattern) => matches(pattern, call.leadingKey as string)))),
       );
     if (!covers('Allow') || covers('Deny')) notAllowed.push(`${action} on ${variables[0]} (${shown(resource)})`);
   }

@@ -12,7 +12,28 @@ export interface Statement {
   effect: 'Allow' | 'Deny';
   actions: string[];
   resources: string[];
+  /**
+   * `ForAllValues:StringLike` on `dynamodb:LeadingKeys`: the partition key values the statement allows (`*` a
+   * wildcard). The one condition the stack uses; any other makes the reader throw rather than guess.
+   */
+  leadingKeys?: string[];
 }
+
+const LEADING_KEYS = 'dynamodb:LeadingKeys';
+
+/** The statement's partition key patterns, or undefined without a condition. */
+const leadingKeysOf = (condition: unknown): string[] | undefined => {
+  if (condition === undefined) return undefined;
+  const operators = Object.entries(condition as Record<string, Record<string, unknown>>);
+  const [operator, keys] = operators[0] ?? [];
+  if (
+    operators.length !== 1 ||
+    operator !== 'ForAllValues:StringLike' ||
+    Object.keys(keys ?? {}).join() !== LEADING_KEYS
+  )
+    throw new Error(`role-policy: a statement has a condition other than ForAllValues:StringLike ${LEADING_KEYS}`);
+  return list((keys as Record<string, string | string[]>)[LEADING_KEYS]);
+};
 
 /** Resource types whose Ref is their ARN (a table's is its name, a queue's its URL, a bus's its name). */
 const REF_IS_ARN = new Set(['AWS::SecretsManager::Secret', 'AWS::SNS::Topic', 'AWS::IAM::ManagedPolicy']);
@@ -60,12 +81,14 @@ export const roleStatements = (template: Template, fn: string): Statement[] => {
   const documents = [...inline, ...attached.map((policy) => policy.Properties as { PolicyDocument: Json })];
   return documents.flatMap((document) =>
     list(document.PolicyDocument.Statement as Json[]).map((statement) => {
-      for (const unsupported of ['NotAction', 'NotResource', 'Condition'])
+      for (const unsupported of ['NotAction', 'NotResource'])
         if (statement[unsupported] !== undefined) throw new Error(`role-policy: a statement has ${unsupported}`);
+      const leadingKeys = leadingKeysOf(statement.Condition);
       return {
         effect: statement.Effect as Statement['effect'],
         actions: list(statement.Action as string | string[]),
         resources: list(statement.Resource).flatMap((resource) => list(resolve(template, resource))),
+        ...(leadingKeys === undefined ? {} : { leadingKeys }),
       };
     }),
   );

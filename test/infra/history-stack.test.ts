@@ -70,12 +70,17 @@ describe('the history routes in the stack', () => {
       `dynamodb:Query on ${table}/index/byCallerTarget`,
     ]);
     expect(grants(template, refundReportRoute.summary)).toEqual([`dynamodb:Query on ${table}/index/byCaller`]);
-    // UpdateItem on the idempotency table: eSIM Go's rate-limit windows, which the timeline shares with the operations.
+    // UpdateItem on the idempotency table: eSIM Go's rate-limit windows, which the timeline shares with the operations,
+    // and only those items (their keys begin `rate#`), never Powertools' records or the target leases.
     expect(grants(template, esimTimelineRoute.summary)).toEqual([
       `dynamodb:Query on ${table}/index/byCallerTarget`,
       `dynamodb:UpdateItem on arn:${tableId(template, 'IdempotencyTable')}`,
       `secretsmanager:GetSecretValue on arn:${secret}`,
     ]);
+    const rateWindows = roleStatements(template, functionId(template, esimTimelineRoute.summary)).filter((statement) =>
+      statement.actions.includes('dynamodb:UpdateItem'),
+    );
+    expect(rateWindows.map((statement) => statement.leadingKeys)).toEqual([['rate#*']]);
     expect(environment(template, esimTimelineRoute.summary)).toMatchObject({
       ESIM_GO_SECRET_ARN: { Ref: secret },
       ESIM_GO_REQUESTS_PER_SECOND: '10',
