@@ -12,7 +12,8 @@ import { type OperationRecord, readOperation } from '../audit.js';
 import { EVENT_SOURCE, publishOutcome, stableEventId } from '../events.js';
 import { type ProblemError, toProblemError } from '../errors.js';
 import { type IdempotentRunner, keyHash } from '../idempotency.js';
-import { markerId, readKeyMarker } from '../key-markers.js';
+import { markerId } from '../key-markers.js';
+import { readTarget, targetId } from '../target-lease.js';
 import { logger } from '../observability.js';
 import type { DryRunAnswer, OperationDefinition } from '../operations/definition.js';
 import { count } from '../operations/pipeline/record.js';
@@ -164,9 +165,19 @@ const afterWrite = async (
   if (record !== undefined) await settleBatchItem(definition, record, { batchId, index });
 };
 
-/** Whether an execution of the item's key began (its key marker exists): from then on it may have reached the provider. */
-const startedBefore = async (definition: OperationDefinition, caller: string, key: string): Promise<boolean> =>
-  (await readKeyMarker(markerId(definition.name, { caller, key }))) !== undefined;
+/**
+ * Whether the item's key has an attempt whose outcome is not known: its target's pending attempt (written right before
+ * a write is sent, cleared once its outcome is known) is this key's.
+ */
+const mayHaveReachedProvider = async (
+  definition: OperationDefinition,
+  caller: string,
+  key: string,
+  input: Record<string, unknown>,
+): Promise<boolean> => {
+  const target = await readTarget(targetId(definition.provider, definition.lease(input as never)));
+  return target?.pending?.keyId === markerId(definition.name, { caller, key });
+};
 
 const preview = async (definition: OperationDefinition, meta: BatchMeta, index: number) => {
   let judged: ItemPreview;
@@ -201,9 +212,9 @@ const run = async (
   // A redelivery after the item was written (the container died before finishing): what follows the write.
   if (item.status !== 'pending') return afterWrite(definition, meta.batchId, index, item);
   const key = itemIdempotencyKey(meta.batchId, index);
-  // A cancel stops items not yet started. One that started (its key has an attempt: it may have been sent, its answer
-  // lost) runs on, so that its retry reconciles with the provider instead of leaving an effect nobody records.
-  if (meta.status === 'cancelled' && !(await startedBefore(definition, meta.caller, key))) {
+  // A cancel stops items not yet sent. One whose request may have reached the provider (sent, its answer lost) runs
+  // on, so that its retry reconciles with the provider instead of leaving an effect nobody records.
+  if (meta.status === 'cancelled' && !(await mayHaveReachedProvider(definition, meta.caller, key, item.input))) {
     await finishItem(meta.batchId, index, 'cancelled', {});
     return;
   }

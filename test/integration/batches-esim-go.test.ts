@@ -266,6 +266,29 @@ describe('a batch of eSIM Go revokes', () => {
     }
   });
 
+  it('a cancel after an item was throttled (nothing reached eSIM Go): the item ends cancelled and is never sent', async () => {
+    const { iccid, batchId, sent, deliver, restore } = await confirmedByHand();
+    try {
+      esimGo.server.injectFault({
+        kind: 'status',
+        status: 429,
+        retryAfterSeconds: 1,
+        method: 'DELETE',
+        path: `/esims/${iccid}/bundles/b1`,
+      });
+      await deliver(sent[0] as BatchItemMessage);
+      const back = sent[1] as BatchItemMessage;
+      expect(back.batchItem.attempt).toBe(1);
+      expect((await call('cancel-batch', `/v1/batches/${batchId}/cancel`)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await deliver(back)).batchItemFailures).toEqual([]);
+      expect(await statuses(batchId)).toEqual(['cancelled']);
+      expect(revocationsOf(iccid)).toHaveLength(0);
+    } finally {
+      restore();
+    }
+  });
+
   it('an item given up after too many put-backs takes the answer a copy of its message gets after all', async () => {
     const { iccid, batchId, sent, deliver, restore } = await confirmedByHand();
     try {
