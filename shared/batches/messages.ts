@@ -15,7 +15,8 @@ export const batchItemMessageSchema = z.strictObject({
   batchItem: z.strictObject({
     batchId: z.string().regex(/^b_[0-9a-f]{32}$/),
     index: z.number().int().nonnegative(),
-    phase: z.enum(['preview', 'run']),
+    /** `watch`: a look at an `in_progress` item, in case its operation's follow-ups stopped (run-item.ts). */
+    phase: z.enum(['preview', 'run', 'watch']),
     /** How many times the item was put back for later (a throttled provider, a busy eSIM): its backoff. */
     attempt: z.number().int().positive().optional(),
   }),

@@ -14,11 +14,12 @@ import { type ProblemError, toProblemError } from '../errors.js';
 import { type IdempotentRunner, keyHash } from '../idempotency.js';
 import { markerId } from '../key-markers.js';
 import { readTarget, targetId } from '../target-lease.js';
+import { config } from '../config.js';
 import { logger } from '../observability.js';
 import type { DryRunAnswer, OperationDefinition } from '../operations/definition.js';
 import { count } from '../operations/pipeline/record.js';
 import type { Recorder } from '../operations/pipeline/recorder.js';
-import type { BatchItemMessage } from './messages.js';
+import { type BatchItemMessage, sendBatchItemLater } from './messages.js';
 import { MAX_PUT_BACKS, putBack } from './put-back.js';
 import {
   type BatchItem,
@@ -162,7 +163,41 @@ const afterWrite = async (
 ): Promise<void> => {
   if (item.status !== 'in_progress' || typeof item.operationId !== 'string') return completeIfDone(definition, batchId);
   const record = await readOperation(item.operationId, { consistent: true });
-  if (record !== undefined) await settleBatchItem(definition, record, { batchId, index });
+  if (record !== undefined && settledItem(record) !== undefined)
+    return settleBatchItem(definition, record, { batchId, index });
+  await watchLater(definition, batchId, index);
+};
+
+/** How often an `in_progress` item is looked at (SQS's longest delay), in case its operation's follow-ups stopped. */
+const WATCH_DELAY_SECONDS = 900;
+
+const watchLater = (definition: OperationDefinition, batchId: string, index: number) =>
+  sendBatchItemLater(definition.name, { batchItem: { batchId, index, phase: 'watch' } }, WATCH_DELAY_SECONDS);
+
+/**
+ * A look at an `in_progress` item. Its operation's follow-ups settle it; this makes sure it ends even if they stopped
+ * (a follow-up never sent, an audit write lost), so its batch completes: an operation final by now settles it as the
+ * follow-up would, one still open past the follow-up deadline and two of its longest delays is `failed` (`stalled`),
+ * and anything else is looked at again later. The look ends once the item is no longer `in_progress`.
+ */
+const watch = async (definition: OperationDefinition, meta: BatchMeta, index: number): Promise<void> => {
+  const item = await readItem(meta.batchId, index);
+  if (item?.status !== 'in_progress' || typeof item.operationId !== 'string') return;
+  const record = await readOperation(item.operationId, { consistent: true });
+  if (record !== undefined && settledItem(record) !== undefined)
+    return settleBatchItem(definition, record, { batchId: meta.batchId, index });
+  const { FOLLOW_UP_DEADLINE_SECONDS, FOLLOW_UP_MAX_DELAY_SECONDS } = config();
+  const openSince = Date.parse(record?.createdAt ?? item.updatedAt);
+  if (Date.now() - openSince <= (FOLLOW_UP_DEADLINE_SECONDS + 2 * FOLLOW_UP_MAX_DELAY_SECONDS) * 1000)
+    return watchLater(definition, meta.batchId, index);
+  const problem = {
+    type: 'stalled',
+    status: 504,
+    detail: `No follow-up made the operation final by the follow-up deadline (they stopped); see GET /v1/operations/${item.operationId}`,
+  };
+  if (await settleItem(meta.batchId, index, item.operationId, 'failed', problem))
+    logger.warn('batch item ended by its watch: its follow-ups stopped', { batchId: meta.batchId, index });
+  await completeIfDone(definition, meta.batchId);
 };
 
 /**
@@ -277,6 +312,7 @@ export const processBatchItem = async (
   }
   try {
     if (phase === 'preview') return await preview(definition, meta, index);
+    if (phase === 'watch') return await watch(definition, meta, index);
     await run(definition, meta, index, runIdempotently, context, recorder);
   } catch (error) {
     const problem = toProblemError(error);

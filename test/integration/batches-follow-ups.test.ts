@@ -294,4 +294,22 @@ describe('batch items that end in progress', () => {
       batchItems = installLocalBatchItems(new Map([['cancel-activation', handler as never]]), { retryAfterMs: 200 });
     }
   });
+
+  it('an item whose follow-ups stopped (never sent) still ends: its watch fails it as stalled past the deadline', async () => {
+    const id = settling('CANCELLED', 60_000);
+    const batchId = await previewed([id]);
+    // The operation's follow-up cannot be sent (the queue is gone): nothing would ever settle the item.
+    await followUps.stop();
+    try {
+      await routes.call('confirm-batch', `/v1/batches/${batchId}/confirm`);
+      const seen = await watch(batchId, 25_000);
+      expect(seen.some((batch) => batch.counts.in_progress === 1)).toBe(true);
+      expect(seen.at(-1)?.counts).toMatchObject({ failed: 1, in_progress: 0, pending: 0 });
+      const [item] = await itemsOf(batchId);
+      expect(item?.problem).toMatchObject({ type: 'stalled', status: 504 });
+      expect(completedEvents(batchId)).toHaveLength(1);
+    } finally {
+      followUps = installLocalFollowUps(new Map([['cancel-activation', handler as never]]), { retryAfterMs: 300 });
+    }
+  }, 40_000);
 });

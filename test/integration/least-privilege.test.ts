@@ -299,7 +299,8 @@ const deliverBatchItems = async (name: string, from: number) => {
   const handler = handlers[name] as Handler & QueueHandler;
   for (let next = from; next < recorder.sent.length; next += 1) {
     const { queueUrl: url, body } = recorder.sent[next] as { queueUrl: string; body: string };
-    if (url !== queueUrl(name) || !body.includes('"batchItem"')) continue;
+    // A watch of an in_progress item comes back while it is open: delivered once here would be delivered for ever.
+    if (url !== queueUrl(name) || !body.includes('"batchItem"') || body.includes('"phase":"watch"')) continue;
     const record = toSqsRecord(body, name, { senderId: `${BATCH_ROLE_ID}:create-batch` });
     expect(
       await as(name, () => handler({ Records: [record] }, lambdaContext(name, 28_000))),
