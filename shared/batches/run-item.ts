@@ -162,10 +162,16 @@ const afterWrite = async (
   item: Pick<BatchItem, 'status' | 'operationId'>,
 ): Promise<void> => {
   if (item.status !== 'in_progress' || typeof item.operationId !== 'string') return completeIfDone(definition, batchId);
-  const record = await readOperation(item.operationId, { consistent: true });
-  if (record !== undefined && settledItem(record) !== undefined)
-    return settleBatchItem(definition, record, { batchId, index });
-  await watchLater(definition, batchId, index);
+  if (!(await settleFromRecord(definition, { batchId, index }, item.operationId)).settled)
+    await watchLater(definition, batchId, index);
+};
+
+/** Settles an `in_progress` item from its operation's record when that is final; the record as read either way. */
+const settleFromRecord = async (definition: OperationDefinition, item: BatchItemRef, operationId: string) => {
+  const record = await readOperation(operationId, { consistent: true });
+  if (record === undefined || settledItem(record) === undefined) return { settled: false, record };
+  await settleBatchItem(definition, record, item);
+  return { settled: true, record };
 };
 
 /** How often an `in_progress` item is looked at (SQS's longest delay), in case its operation's follow-ups stopped. */
@@ -183,9 +189,8 @@ const watchLater = (definition: OperationDefinition, batchId: string, index: num
 const watch = async (definition: OperationDefinition, meta: BatchMeta, index: number): Promise<void> => {
   const item = await readItem(meta.batchId, index);
   if (item?.status !== 'in_progress' || typeof item.operationId !== 'string') return;
-  const record = await readOperation(item.operationId, { consistent: true });
-  if (record !== undefined && settledItem(record) !== undefined)
-    return settleBatchItem(definition, record, { batchId: meta.batchId, index });
+  const { settled, record } = await settleFromRecord(definition, { batchId: meta.batchId, index }, item.operationId);
+  if (settled) return;
   const { FOLLOW_UP_DEADLINE_SECONDS, FOLLOW_UP_MAX_DELAY_SECONDS } = config();
   const openSince = Date.parse(record?.createdAt ?? item.updatedAt);
   if (Date.now() - openSince <= (FOLLOW_UP_DEADLINE_SECONDS + 2 * FOLLOW_UP_MAX_DELAY_SECONDS) * 1000)

@@ -16,6 +16,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { lambdaContext } from '../../infra/local/apigw-event.js';
 import { toEventBridgeEvent, toSqsRecord } from '../../infra/local/events.js';
+import { rateLimitEnvironment } from '../../infra/constructs/operation-service.js';
 import { GatewayStack } from '../../infra/stack.js';
 import { type EsimGoSimulator, assignment } from '../../sandbox/esim-go/simulator.js';
 import type { MonogotoSimulator } from '../../sandbox/monogoto/simulator.js';
@@ -348,10 +349,12 @@ const driveBatch = async (name: string) => {
 };
 
 /** The provider's limit counted for the fleet in DynamoDB, as the stack sets it, at a rate the tests never wait for. */
-const fleetRateLimit = (provider: AnyProvider): Record<string, string> =>
-  provider.limits.requestsPerSecond === undefined
-    ? {}
-    : { RATE_LIMIT_SCOPE: 'fleet', [variable(provider, 'REQUESTS_PER_SECOND')]: '10000' };
+const fleetRateLimit = (provider: AnyProvider): Record<string, string> => {
+  const deployed = rateLimitEnvironment(provider);
+  return Object.keys(deployed).length === 0
+    ? deployed
+    : { ...deployed, [variable(provider, 'REQUESTS_PER_SECOND')]: '10000' };
+};
 
 const verdicts = new Map<string, Verdict>();
 const verdictOf = (name: string): Verdict => {
